@@ -1,0 +1,109 @@
+"""SPOS: train a supernet one uniformly sampled path per iteration."""
+import random
+from typing import Dict, List, Optional, Union
+
+import torch
+import torch.nn as nn
+from mmengine.dist import sync_random_seed
+from mmengine.model import BaseModel
+from mmengine.optim import OptimWrapper
+
+from mmrazor_lite.registry import MODELS
+
+
+@MODELS.register_module()
+class SPOS(BaseModel):
+    """Single Path One-Shot supernet training (an mmengine ``BaseModel``).
+
+    Every ``train_step`` draws a new path (one candidate per decision) and
+    trains only that path. The draw comes from a seed that rank 0 picks once
+    and broadcasts, combined with the step counter, so all ranks train the
+    same path without communicating per step; seed and counter are buffers,
+    so ``--resume`` continues the same sequence of paths.
+
+    Args:
+        architecture (dict | nn.Module): the supernet classifier, usually an
+            mmpretrain ``ImageClassifier`` with a searchable backbone.
+        mutator (dict): the mutator config (default ``OneShotMutator``).
+        sampler (dict, optional): ``dict(type='uniform')`` (MMRazor, default)
+            or ``dict(type='flops_binned', ...)`` (the official SPOS sampler,
+            see :class:`FlopsBinnedSampler`).
+        data_preprocessor (dict, optional): defaults to the architecture's.
+    """
+
+    #: Paths off the sampled one get no gradient: our DDP wrapper reads this
+    #: and lets DDP skip them, so no user flag is needed.
+    ddp_find_unused_parameters = True
+
+    def __init__(self,
+                 architecture: Union[dict, nn.Module],
+                 mutator: Union[dict, nn.Module] = dict(type='OneShotMutator'),
+                 sampler: Optional[dict] = None,
+                 data_preprocessor: Optional[Union[dict, nn.Module]] = None,
+                 init_cfg: Optional[dict] = None):
+        if isinstance(architecture, dict):
+            architecture = MODELS.build(architecture)
+        if data_preprocessor is None:
+            data_preprocessor = getattr(architecture, 'data_preprocessor',
+                                        None)
+        elif isinstance(data_preprocessor, dict):
+            # the top-level data_preprocessor of mmpretrain configs has no type
+            data_preprocessor = dict(data_preprocessor)
+            data_preprocessor.setdefault('type', 'ClsDataPreprocessor')
+        super().__init__(data_preprocessor=data_preprocessor,
+                         init_cfg=init_cfg)
+        self.architecture = architecture
+        self.mutator = MODELS.build(mutator) if isinstance(mutator,
+                                                           dict) else mutator
+        self.mutator.prepare_from_supernet(self.architecture)
+        sampler = dict(sampler or dict(type='uniform'))
+        sampler_type = sampler.pop('type')
+        if sampler_type == 'uniform':
+            if sampler:
+                raise ValueError(f'the uniform sampler takes no arguments, '
+                                 f'got {sampler}')
+            self.sampler = None
+        elif sampler_type == 'flops_binned':
+            from mmrazor_lite.estimators.flops_binned_sampler import \
+                FlopsBinnedSampler
+            self.sampler = FlopsBinnedSampler(self.architecture, self.mutator,
+                                              **sampler)
+        else:
+            raise ValueError(f"sampler type {sampler_type!r} is unknown; use "
+                             f"'uniform' or 'flops_binned'")
+        # -1: not drawn yet. int64 buffers travel with checkpoints.
+        self.register_buffer('path_seed', torch.tensor(-1, dtype=torch.int64))
+        self.register_buffer('path_step', torch.tensor(0, dtype=torch.int64))
+
+    # ----------------------------------------------------------- path choice
+    def _path_rng(self) -> random.Random:
+        if int(self.path_seed) < 0:
+            # same value on every rank: drawn on rank 0 and broadcast
+            self.path_seed.fill_(sync_random_seed())
+        rng = random.Random(f'spos:{int(self.path_seed)}:{int(self.path_step)}')
+        self.path_step += 1
+        return rng
+
+    def sample_subnet(self) -> Dict[str, str]:
+        """Draw and activate the next path; every rank draws the same one."""
+        rng = self._path_rng()
+        if self.sampler is None:
+            choices = self.mutator.sample_choices(rng)
+        else:
+            choices = self.sampler.sample(rng)
+        self.mutator.set_choices(choices)
+        return choices
+
+    # ------------------------------------------------------------ mmengine
+    def train_step(self, data: Union[dict, tuple, list],
+                   optim_wrapper: OptimWrapper) -> Dict[str, torch.Tensor]:
+        self.sample_subnet()
+        return super().train_step(data, optim_wrapper)
+
+    def forward(self,
+                inputs: torch.Tensor,
+                data_samples: Optional[List] = None,
+                mode: str = 'tensor'):
+        """Run the architecture on the active path (``loss`` / ``predict`` /
+        ``tensor``)."""
+        return self.architecture(inputs, data_samples, mode=mode)

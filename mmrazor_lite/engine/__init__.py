@@ -1,0 +1,5 @@
+"""Runtime pieces: checkpoint I/O, distributed set-up, loops and hooks."""
+from . import checkpoint_io
+from .distributed import NASDistributedDataParallel, init_distributed
+
+__all__ = ['checkpoint_io', 'NASDistributedDataParallel', 'init_distributed']

@@ -1,0 +1,93 @@
+"""FLOPs and parameter counting with fvcore, under a stated convention.
+
+One FLOP here is one multiply-add (fvcore's unit). Conventions:
+
+- ``'fvcore'`` (default): fvcore's default handles, i.e. convolutions,
+  batch norm (eval mode: one op per element), linear layers and adaptive
+  average pooling; element-wise activations, additions, concatenation and
+  channel shuffles count zero.
+- ``'conv_linear'``: convolutions and linear layers only, the official SPOS
+  code's convention (conv multiply-adds plus the classifier's weights).
+"""
+from typing import Dict, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+
+CONVENTIONS = {
+    'fvcore': 'multiply-adds counted by fvcore: conv, batch_norm (eval), '
+    'linear, adaptive_avg_pool2d; activations, additions, concat and '
+    'channel shuffle count 0',
+    'conv_linear': 'multiply-adds of conv and linear layers only (the '
+    'official SPOS convention); BN, activations and pooling count 0',
+}
+
+# fvcore op names whose cost 'conv_linear' drops.
+_NON_CONV_LINEAR_OPS = ('aten::batch_norm', 'aten::adaptive_avg_pool2d',
+                        'aten::upsample_nearest2d', 'aten::upsample_bilinear2d',
+                        'aten::group_norm', 'aten::layer_norm',
+                        'aten::instance_norm', 'aten::einsum', 'aten::bmm',
+                        'aten::matmul')
+
+
+class _TensorForward(nn.Module):
+    """Calls ``model(x)`` or, for mmengine models, ``model(x, mode='tensor')``."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        try:
+            return self.model(x, mode='tensor')
+        except TypeError:
+            return self.model(x)
+
+
+def check_convention(convention: str) -> None:
+    if convention not in CONVENTIONS:
+        raise ValueError(f'unknown FLOPs convention {convention!r}; choose '
+                         f'one of {sorted(CONVENTIONS)}')
+
+
+def count_flops_by_module(model: nn.Module,
+                          input_shape: Sequence[int] = (1, 3, 224, 224),
+                          convention: str = 'fvcore') -> Dict[str, int]:
+    """FLOPs per module path of ``model`` ('' = total), traced in eval mode."""
+    from fvcore.nn import FlopCountAnalysis
+    check_convention(convention)
+    was_training = model.training
+    model.eval()
+    try:
+        device = next(model.parameters()).device
+        inputs = torch.zeros(*input_shape, device=device)
+        analysis = FlopCountAnalysis(_TensorForward(model), (inputs, ))
+        if convention == 'conv_linear':
+            analysis.set_op_handle(**{op: None for op in _NON_CONV_LINEAR_OPS})
+        analysis.unsupported_ops_warnings(False)
+        analysis.uncalled_modules_warnings(False)
+        analysis.tracer_warnings('none')
+        with torch.no_grad():
+            by_module = analysis.by_module()
+    finally:
+        model.train(was_training)
+    # strip the wrapper's 'model.' prefix
+    out = {}
+    for name, value in by_module.items():
+        if name == '':
+            out[''] = int(value)
+        elif name.startswith('model'):
+            out[name[len('model.'):] if name != 'model' else ''] = int(value)
+    return out
+
+
+def count_params(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def count_flops_params(model: nn.Module,
+                       input_shape: Sequence[int] = (1, 3, 224, 224),
+                       convention: str = 'fvcore') -> Tuple[int, int]:
+    """(FLOPs, params) of ``model`` as it stands (the active path)."""
+    flops = count_flops_by_module(model, input_shape, convention)['']
+    return flops, count_params(model)

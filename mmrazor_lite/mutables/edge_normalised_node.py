@@ -1,0 +1,113 @@
+"""An intermediate node of a DARTS cell: the choice among its input edges.
+
+Node ``i`` of a cell sums one mixed op per earlier state (``2 + i`` edges).
+With edge normalisation (PC-DARTS) each edge output, bypass included, is
+scaled by its share ``softmax(beta)`` over this node's edges only, which
+steadies the edge ranking that partial channels make noisy. Without it
+(DARTS) the edges are summed as they are.
+
+Like the mixed op, the node owns no architecture parameters: the owner
+passes the op weights and the normalised edge weights (see
+:func:`edge_softmax`) to :meth:`EdgeNormalisedNode.forward`.
+"""
+from typing import List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+
+from mmrazor_lite.registry import MODELS
+
+
+def node_edge_slices(steps: int, num_inputs: int = 2) -> List[Tuple[int, int]]:
+    """``[start, end)`` of each node's edges in the flat edge order.
+
+    For 4 nodes and 2 cell inputs: ``[(0, 2), (2, 5), (5, 9), (9, 14)]``;
+    edge ``start + j`` of node ``i`` comes from state ``j``.
+    """
+    slices, start = [], 0
+    for i in range(steps):
+        end = start + num_inputs + i
+        slices.append((start, end))
+        start = end
+    return slices
+
+
+def edge_softmax(beta: torch.Tensor, steps: int,
+                 num_inputs: int = 2) -> torch.Tensor:
+    """Softmax of the flat edge parameters ``beta`` within each node."""
+    expected = node_edge_slices(steps, num_inputs)[-1][1]
+    if beta.shape[-1] != expected:
+        raise ValueError(f'beta must have {expected} entries for {steps} '
+                         f'nodes and {num_inputs} inputs, got shape '
+                         f'{tuple(beta.shape)}')
+    return torch.cat([
+        beta[..., start:end].softmax(dim=-1)
+        for start, end in node_edge_slices(steps, num_inputs)
+    ], dim=-1)
+
+
+@MODELS.register_module()
+class EdgeNormalisedNode(nn.Module):
+    """Sum of the input edges of one node, optionally edge-normalised.
+
+    Args:
+        edges (Sequence[nn.Module]): one mixed op per input state, in state
+            order; each is called as ``edge(state, op_weights)``.
+        normalise (bool): multiply edge ``j`` by ``edge_weights[j]``
+            (PC-DARTS) or not (DARTS).
+        alias (str, optional): name of the decision (e.g. ``'normal.node_2'``).
+    """
+
+    def __init__(self,
+                 edges: Sequence[nn.Module],
+                 normalise: bool = True,
+                 alias: Optional[str] = None):
+        super().__init__()
+        if not edges:
+            raise ValueError('EdgeNormalisedNode needs at least one edge')
+        self.edges = nn.ModuleList(edges)
+        self.normalise = normalise
+        self.alias = alias
+
+    @property
+    def num_edges(self) -> int:
+        return len(self.edges)
+
+    def forward(self,
+                states: Sequence[torch.Tensor],
+                op_weights: torch.Tensor,
+                edge_weights: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Combine the edges.
+
+        Args:
+            states: the node's input states, one per edge.
+            op_weights: (num_edges, num_ops), one softmax row per edge.
+            edge_weights: (num_edges,), this node's softmax of beta; required
+                with ``normalise=True`` and refused without it.
+        """
+        n = self.num_edges
+        if len(states) != n:
+            raise ValueError(f'this node has {n} input edges, got '
+                             f'{len(states)} states')
+        if op_weights.shape[0] != n:
+            raise ValueError(f'op_weights must have {n} rows (one per edge), '
+                             f'got shape {tuple(op_weights.shape)}')
+        if self.normalise:
+            if edge_weights is None:
+                raise ValueError('this node is edge-normalised: pass '
+                                 'edge_weights (softmax of beta over its '
+                                 'edges)')
+            if edge_weights.shape != (n, ):
+                raise ValueError(f'edge_weights must have shape ({n},), got '
+                                 f'{tuple(edge_weights.shape)}')
+            return sum(edge_weights[j] * edge(h, op_weights[j])
+                       for j, (h, edge) in enumerate(zip(states, self.edges)))
+        if edge_weights is not None:
+            raise ValueError('this node was built with normalise=False (plain '
+                             'DARTS); it takes no edge_weights')
+        return sum(edge(h, op_weights[j])
+                   for j, (h, edge) in enumerate(zip(states, self.edges)))
+
+    def extra_repr(self) -> str:
+        alias = f', alias={self.alias!r}' if self.alias else ''
+        return f'normalise={self.normalise}{alias}'

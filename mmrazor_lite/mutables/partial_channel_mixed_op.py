@@ -1,0 +1,117 @@
+"""The mixed op of DARTS, with the partial channels of PC-DARTS.
+
+``k = 1`` is DARTS: every channel goes through every candidate and the edge
+output is ``sum_i w_i * op_i(x)``. ``k > 1`` is PC-DARTS: only the first
+``C/k`` channels go through the candidates (built for ``C/k`` channels), the
+rest bypass them, and the two parts are mixed back by a channel shuffle
+(or shift) so that the next edge samples different channels. Activations of
+the candidates shrink ~k times, which is the point of PC-DARTS.
+
+The op weights ``w`` (a softmax row of alpha) are a forward argument: the
+architecture parameters belong to whoever shares them between cells (a
+mutator or the algorithm), never to this op.
+"""
+from typing import Optional, Sequence
+
+import torch
+import torch.nn as nn
+
+from mmrazor_lite.ops.darts_ops import DARTS_PRIMITIVES, build_darts_op
+from mmrazor_lite.ops.shufflenet_blocks import channel_shuffle
+from mmrazor_lite.registry import MODELS
+
+CHANNEL_MIXES = ('shuffle', 'shift')
+
+
+@MODELS.register_module()
+class PartialChannelMixedOp(nn.Module):
+    """Weighted sum of candidate ops on the first ``C/k`` channels.
+
+    Candidates live in ``self._candidates`` (an ``nn.ModuleDict`` keyed by
+    primitive name, in ``primitives`` order: row ``i`` of the weights goes
+    to the ``i``-th candidate).
+
+    Args:
+        channels (int): channels of the edge input and output.
+        stride (int): 2 on the input edges of a reduction cell, else 1.
+        k (int): partial-channel ratio; 1 = DARTS. Must divide ``channels``.
+        primitives (Sequence[str]): candidate names (see ``build_darts_op``).
+        channel_mix (str): how the processed and bypassed channels are mixed
+            when ``k > 1``: ``'shuffle'`` (channel shuffle with ``k`` groups,
+            the paper's choice) or ``'shift'`` (rotate the channels by
+            ``C/k``, so the processed part moves to the end).
+        affine (bool): learnable BN affine in the candidates (search: False).
+        alias (str, optional): a name for the decision this op belongs to
+            (e.g. ``'normal.edge_3'``); ops sharing it share their weights.
+    """
+
+    def __init__(self,
+                 channels: int,
+                 stride: int = 1,
+                 k: int = 1,
+                 primitives: Sequence[str] = DARTS_PRIMITIVES,
+                 channel_mix: str = 'shuffle',
+                 affine: bool = False,
+                 alias: Optional[str] = None):
+        super().__init__()
+        if k < 1 or channels % k:
+            raise ValueError(f'PartialChannelMixedOp: k must be a positive '
+                             f'divisor of channels={channels}, got k={k}')
+        if channel_mix not in CHANNEL_MIXES:
+            raise ValueError(f'channel_mix must be one of {CHANNEL_MIXES}, '
+                             f'got {channel_mix!r}')
+        if not primitives:
+            raise ValueError('PartialChannelMixedOp needs at least one '
+                             'primitive')
+        if len(set(primitives)) != len(primitives):
+            raise ValueError(f'primitives must be unique, got '
+                             f'{list(primitives)}')
+        self.channels = channels
+        self.stride = stride
+        self.k = k
+        self.channel_mix = channel_mix
+        self.alias = alias
+        self._candidates = nn.ModuleDict({
+            name: build_darts_op(name, channels // k, stride, affine,
+                                 pool_bn=True)
+            for name in primitives
+        })
+        # ceil_mode: an odd H/W gives ceil(H/2), like every stride-2 candidate.
+        self.bypass_pool = (
+            nn.MaxPool2d(2, 2, ceil_mode=True)
+            if k > 1 and stride == 2 else None)
+
+    @property
+    def choices(self):
+        """Candidate names, in weight-row order."""
+        return list(self._candidates.keys())
+
+    def forward(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        """Mix the candidates on ``x`` (N, C, H, W) with ``weights`` (n_ops,)."""
+        if x.shape[1] != self.channels:
+            raise ValueError(f'{type(self).__name__} was built for '
+                             f'{self.channels} channels, got input of shape '
+                             f'{tuple(x.shape)}')
+        if weights.shape != (len(self._candidates), ):
+            raise ValueError(
+                f'weights must have shape ({len(self._candidates)},) for '
+                f'candidates {self.choices}, got {tuple(weights.shape)}')
+        part = self.channels // self.k
+        processed = x[:, :part] if self.k > 1 else x
+        # Same summation order as the reference (0 + w0*op0 + w1*op1 ...).
+        out = sum(w * op(processed)
+                  for w, op in zip(weights, self._candidates.values()))
+        if self.k == 1:
+            return out
+        bypass = x[:, part:]
+        if self.bypass_pool is not None:
+            bypass = self.bypass_pool(bypass)
+        out = torch.cat([out, bypass], dim=1)
+        if self.channel_mix == 'shuffle':
+            return channel_shuffle(out, self.k)
+        return torch.cat([out[:, part:], out[:, :part]], dim=1)
+
+    def extra_repr(self) -> str:
+        alias = f', alias={self.alias!r}' if self.alias else ''
+        return (f'channels={self.channels}, stride={self.stride}, k={self.k}, '
+                f'channel_mix={self.channel_mix!r}{alias}')

@@ -1,0 +1,137 @@
+"""Find the one-shot choices of a model and sample, set and export them."""
+import random
+from collections import OrderedDict
+from typing import Dict, List, Mapping, Optional, Tuple
+
+import torch.nn as nn
+
+from mmrazor_lite.mutables.one_shot_choice import OneShotChoice
+from mmrazor_lite.registry import MODELS
+
+
+@MODELS.register_module()
+class OneShotMutator(nn.Module):
+    """Controls every :class:`OneShotChoice` of a model.
+
+    A *decision* is keyed by the mutable's module path (``backbone.layers.0.0``)
+    or, for mutables sharing an ``alias``, by the alias. The mutator holds no
+    weights; it keeps plain references to the mutables (not submodules, so
+    nothing is duplicated in a state dict).
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._groups: 'OrderedDict[str, List[Tuple[str, OneShotChoice]]]' = \
+            OrderedDict()
+        self._prepared = False
+
+    # ------------------------------------------------------------------ setup
+    def prepare_from_supernet(self, model: nn.Module) -> None:
+        groups = OrderedDict()
+        for path, module in model.named_modules():
+            if isinstance(module, OneShotChoice):
+                key = module.alias or path
+                groups.setdefault(key, []).append((path, module))
+        for key, members in groups.items():
+            names = [m.choices for _, m in members]
+            if any(n != names[0] for n in names):
+                raise ValueError(
+                    f'mutables sharing alias {key!r} must offer the same '
+                    f'choices, got {dict((p, m.choices) for p, m in members)}')
+        if not groups:
+            raise ValueError(
+                f'{type(model).__name__} has no OneShotChoice: nothing to '
+                f'search')
+        self._groups = groups
+        self._prepared = True
+
+    def _require_prepared(self):
+        if not self._prepared:
+            raise RuntimeError('call prepare_from_supernet(model) first')
+
+    # ------------------------------------------------------------- queries
+    @property
+    def search_groups(self) -> 'OrderedDict[str, List[Tuple[str, OneShotChoice]]]':
+        self._require_prepared()
+        return self._groups
+
+    @property
+    def mutable_paths(self) -> List[str]:
+        return [p for members in self.search_groups.values()
+                for p, _ in members]
+
+    @property
+    def choices(self) -> 'OrderedDict[str, List[str]]':
+        """decision key -> candidate names."""
+        return OrderedDict((k, list(members[0][1].choices))
+                           for k, members in self.search_groups.items())
+
+    def current_choices(self) -> 'OrderedDict[str, str]':
+        return OrderedDict((k, members[0][1].current_choice)
+                           for k, members in self.search_groups.items())
+
+    @property
+    def is_fixed(self) -> bool:
+        return all(m.is_fixed for members in self.search_groups.values()
+                   for _, m in members)
+
+    # ---------------------------------------------------------- decisions
+    def sample_choices(self, rng: Optional[random.Random] = None
+                       ) -> 'OrderedDict[str, str]':
+        """One candidate per decision, uniformly at random.
+
+        Pass a ``random.Random`` to make the draw reproducible (and identical
+        across ranks when every rank seeds it the same way).
+        """
+        rng = rng or random
+        return OrderedDict(
+            (k, rng.choice(names)) for k, names in self.choices.items())
+
+    def _normalise(self, choices: Mapping[str, str]) -> Dict[str, str]:
+        """Accept keys by decision or by module path; check completeness."""
+        groups = self.search_groups
+        path_to_key = {p: k for k, members in groups.items()
+                       for p, _ in members}
+        decided: Dict[str, str] = {}
+        unknown = []
+        for key, name in choices.items():
+            group_key = key if key in groups else path_to_key.get(key)
+            if group_key is None:
+                unknown.append(key)
+                continue
+            if group_key in decided and decided[group_key] != name:
+                raise ValueError(
+                    f'conflicting choices for the shared decision '
+                    f'{group_key!r}: {decided[group_key]!r} and {name!r}')
+            decided[group_key] = name
+        if unknown:
+            raise KeyError(f'unknown mutable keys {unknown}; valid keys are '
+                           f'{list(groups)}')
+        missing = [k for k in groups if k not in decided]
+        if missing:
+            raise KeyError(f'no choice given for {missing}')
+        for key, name in decided.items():
+            valid = groups[key][0][1].choices
+            if name not in valid:
+                raise ValueError(f'unknown choice {name!r} for {key!r}; valid '
+                                 f'choices are {valid}')
+        return decided
+
+    def set_choices(self, choices: Mapping[str, str]) -> None:
+        """Make ``choices`` (decision or path -> name) the active path."""
+        for key, name in self._normalise(choices).items():
+            for _, mutable in self.search_groups[key]:
+                mutable.current_choice = name
+
+    def fix_subnet(self, choices: Mapping[str, str]) -> None:
+        """Keep only the chosen candidate in every mutable (drops weights)."""
+        for key, name in self._normalise(choices).items():
+            for _, mutable in self.search_groups[key]:
+                mutable.fix(name)
+
+    def export_subnet(self) -> 'OrderedDict[str, Dict[str, str]]':
+        """The active path in the subnet-file form: path -> {'chosen': name}."""
+        return OrderedDict(
+            (path, {'chosen': mutable.current_choice})
+            for members in self.search_groups.values()
+            for path, mutable in members)

@@ -1,0 +1,317 @@
+"""The DARTS / PC-DARTS search network: stem, 2 cell types, pool, classifier.
+
+How architecture weights reach the network
+------------------------------------------
+The network owns no architecture parameters. The raw parameters
+(``alpha_normal``, ``alpha_reduce`` of shape (E, n_ops) and, with edge
+normalisation, ``beta_normal``, ``beta_reduce`` of shape (E,);
+``E = 14`` for 4 nodes; see :attr:`DartsSearchNetwork.arch_param_shapes`)
+live with their owner (a mutator), which turns them into *arch weights* with
+:func:`darts_arch_weights`::
+
+    {'ops_normal':   softmax(alpha_normal, -1),        # (E, n_ops)
+     'ops_reduce':   softmax(alpha_reduce, -1),
+     'edges_normal': softmax of beta_normal per node,  # (E,), PC-DARTS only
+     'edges_reduce': softmax of beta_reduce per node}
+
+and hands them over in one of two ways:
+
+- explicitly: ``net(x, arch_weights)``;
+- through a provider: ``net.set_arch_weights_provider(fn)`` where ``fn()``
+  returns that dict; then ``net(x)`` works, which is how an mmpretrain
+  ``ImageClassifier`` calls its backbone.
+
+All cells of a type share the same weights. Edge ``e`` of a cell feeds node
+``i`` from state ``j`` with ``e = offset(i) + j``, offsets 0, 2, 5, 9.
+
+Outputs: with ``num_classes`` set, the logits (global average pool + linear,
+as in the reference search network); with ``num_classes=None``, a 1-tuple
+with the last cell's feature map, for a neck and head to take over.
+
+Module layout: ``stem`` (CIFAR) or ``stem0`` / ``stem1`` (ImageNet),
+``cells.c.preprocess{0,1}``, ``cells.c.nodes.i.edges.j`` (a
+:class:`PartialChannelMixedOp`, candidates under ``_candidates.<name>``),
+``classifier``. ``tools/model_converters/pcdarts_search_to_mmrazor_lite.py``
+maps the reference PC-DARTS state dict onto it.
+"""
+from collections import OrderedDict
+from typing import Callable, Dict, Mapping, Optional, Sequence
+
+import torch
+import torch.nn as nn
+from mmengine.model import BaseModule
+
+from mmrazor_lite.mutables.edge_normalised_node import (EdgeNormalisedNode,
+                                                        edge_softmax,
+                                                        node_edge_slices)
+from mmrazor_lite.mutables.partial_channel_mixed_op import \
+    PartialChannelMixedOp
+from mmrazor_lite.ops.darts_ops import (DARTS_PRIMITIVES, FactorizedReduce,
+                                        ReLUConvBN)
+from mmrazor_lite.registry import MODELS
+
+CELL_TYPES = ('normal', 'reduce')
+STEM_TYPES = ('cifar', 'imagenet')
+
+
+def darts_arch_weights(arch_params: Mapping[str, torch.Tensor],
+                       steps: int = 4) -> Dict[str, torch.Tensor]:
+    """Raw architecture parameters -> the arch weights the network takes.
+
+    ``arch_params`` holds ``alpha_normal`` and ``alpha_reduce`` and,
+    optionally (PC-DARTS), ``beta_normal`` and ``beta_reduce``. Gradients flow
+    back to the raw parameters.
+    """
+    weights = {}
+    for cell in CELL_TYPES:
+        alpha = arch_params.get(f'alpha_{cell}')
+        if alpha is None:
+            raise KeyError(f'arch_params needs alpha_{cell}; got keys '
+                           f'{sorted(arch_params)}')
+        weights[f'ops_{cell}'] = alpha.softmax(dim=-1)
+        beta = arch_params.get(f'beta_{cell}')
+        if beta is not None:
+            weights[f'edges_{cell}'] = edge_softmax(beta, steps)
+    return weights
+
+
+@MODELS.register_module()
+class DartsSearchCell(nn.Module):
+    """A search cell: 2 preprocessed inputs, ``steps`` nodes, concat output.
+
+    Args:
+        prev_prev_channels / prev_channels (int): channels of the outputs of
+            the cell two back (s0) and one back (s1).
+        channels (int): channels of every node of this cell.
+        reduction (bool): the edges from the two inputs have stride 2.
+        reduction_prev (bool): s0 is twice the size of s1 (the previous cell
+            reduced), so it is preprocessed by a FactorizedReduce.
+        steps (int): intermediate nodes; multiplier (int): how many of the
+            last nodes are concatenated into the output.
+        k, primitives, channel_mix: see :class:`PartialChannelMixedOp`.
+        edge_normalisation (bool): PC-DARTS edge normalisation.
+    """
+
+    def __init__(self,
+                 prev_prev_channels: int,
+                 prev_channels: int,
+                 channels: int,
+                 reduction: bool,
+                 reduction_prev: bool,
+                 steps: int = 4,
+                 multiplier: int = 4,
+                 k: int = 1,
+                 primitives: Sequence[str] = DARTS_PRIMITIVES,
+                 channel_mix: str = 'shuffle',
+                 edge_normalisation: bool = False):
+        super().__init__()
+        if not 1 <= multiplier <= steps:
+            raise ValueError(f'multiplier must be in [1, steps={steps}], got '
+                             f'{multiplier}')
+        self.reduction = reduction
+        self.steps = steps
+        self.multiplier = multiplier
+        if reduction_prev:
+            self.preprocess0 = FactorizedReduce(prev_prev_channels, channels,
+                                                affine=False)
+        else:
+            self.preprocess0 = ReLUConvBN(prev_prev_channels, channels, 1, 1,
+                                          0, affine=False)
+        self.preprocess1 = ReLUConvBN(prev_channels, channels, 1, 1, 0,
+                                      affine=False)
+        cell_type = 'reduce' if reduction else 'normal'
+        nodes = []
+        for i, (start, end) in enumerate(node_edge_slices(steps)):
+            edges = [
+                PartialChannelMixedOp(
+                    channels,
+                    stride=2 if reduction and j < 2 else 1,
+                    k=k,
+                    primitives=primitives,
+                    channel_mix=channel_mix,
+                    affine=False,
+                    alias=f'{cell_type}.edge_{start + j}')
+                for j in range(end - start)
+            ]
+            nodes.append(
+                EdgeNormalisedNode(edges, normalise=edge_normalisation,
+                                   alias=f'{cell_type}.node_{i}'))
+        self.nodes = nn.ModuleList(nodes)
+
+    def forward(self,
+                s0: torch.Tensor,
+                s1: torch.Tensor,
+                op_weights: torch.Tensor,
+                edge_weights: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """``op_weights`` (E, n_ops) and ``edge_weights`` (E,) of this type."""
+        states = [self.preprocess0(s0), self.preprocess1(s1)]
+        for node, (start, end) in zip(self.nodes,
+                                      node_edge_slices(self.steps)):
+            edges = None if edge_weights is None else edge_weights[start:end]
+            states.append(node(states, op_weights[start:end], edges))
+        return torch.cat(states[-self.multiplier:], dim=1)
+
+
+@MODELS.register_module()
+class DartsSearchNetwork(BaseModule):
+    """DARTS (``k=1``) / PC-DARTS (``k>1``) search network.
+
+    Reduction cells sit at ``num_layers // 3`` and ``2 * num_layers // 3``
+    and double the channels. Every op and preprocess BN is ``affine=False``;
+    only the stem BNs are affine. See the module docstring for how the
+    architecture weights are passed.
+
+    Args:
+        channels (int): channels of the first cells' nodes (16).
+        num_layers (int): number of cells (8).
+        num_classes (int, optional): classifier outputs; ``None`` returns the
+            last feature map (backbone mode).
+        steps (int): nodes per cell (4); multiplier (int): nodes concatenated
+            into a cell's output (4).
+        stem_multiplier (int): stem width = ``stem_multiplier * channels``.
+        k (int): partial-channel ratio (PC-DARTS: 4 on CIFAR, 2 on
+            ImageNet; DARTS: 1).
+        edge_normalisation (bool): PC-DARTS edge normalisation (needs the
+            ``edges_*`` weights).
+        stem_type (str): ``'cifar'`` (conv3x3 + BN, full resolution) or
+            ``'imagenet'`` (three stride-2 convs; cell 0 sees its s0 at twice
+            the size of s1, so it reduces it with a FactorizedReduce).
+        primitives (Sequence[str]): candidate ops.
+        channel_mix (str): ``'shuffle'`` or ``'shift'`` (PC-DARTS only).
+    """
+
+    def __init__(self,
+                 channels: int = 16,
+                 num_layers: int = 8,
+                 num_classes: Optional[int] = 10,
+                 steps: int = 4,
+                 multiplier: int = 4,
+                 stem_multiplier: int = 3,
+                 k: int = 4,
+                 edge_normalisation: bool = True,
+                 stem_type: str = 'cifar',
+                 primitives: Sequence[str] = DARTS_PRIMITIVES,
+                 channel_mix: str = 'shuffle',
+                 init_cfg=None):
+        super().__init__(init_cfg=init_cfg)
+        if stem_type not in STEM_TYPES:
+            raise ValueError(f'stem_type must be one of {STEM_TYPES}, got '
+                             f'{stem_type!r}')
+        if num_layers < 1:
+            raise ValueError(f'num_layers must be positive, got {num_layers}')
+        self.steps = steps
+        self.multiplier = multiplier
+        self.k = k
+        self.edge_normalisation = edge_normalisation
+        self.stem_type = stem_type
+        self.primitives = tuple(primitives)
+        self.num_edges = node_edge_slices(steps)[-1][1]
+        self.reduction_indices = (num_layers // 3, 2 * num_layers // 3)
+        self._arch_weights_provider: Optional[Callable[[], Mapping]] = None
+
+        stem_channels = stem_multiplier * channels
+        if stem_type == 'cifar':
+            self.stem = nn.Sequential(OrderedDict(
+                conv=nn.Conv2d(3, stem_channels, 3, padding=1, bias=False),
+                bn=nn.BatchNorm2d(stem_channels)))
+            reduction_prev = False
+        else:
+            half = stem_channels // 2
+            self.stem0 = nn.Sequential(OrderedDict(
+                conv1=nn.Conv2d(3, half, 3, 2, 1, bias=False),
+                bn1=nn.BatchNorm2d(half),
+                relu=nn.ReLU(inplace=False),
+                conv2=nn.Conv2d(half, stem_channels, 3, 2, 1, bias=False),
+                bn2=nn.BatchNorm2d(stem_channels)))
+            # Not in place: stem0's output is also cell 0's s0.
+            self.stem1 = nn.Sequential(OrderedDict(
+                relu=nn.ReLU(inplace=False),
+                conv=nn.Conv2d(stem_channels, stem_channels, 3, 2, 1,
+                               bias=False),
+                bn=nn.BatchNorm2d(stem_channels)))
+            reduction_prev = True
+
+        prev_prev, prev, cur = stem_channels, stem_channels, channels
+        cells = []
+        for i in range(num_layers):
+            reduction = i in self.reduction_indices
+            if reduction:
+                cur *= 2
+            cells.append(
+                DartsSearchCell(prev_prev, prev, cur, reduction,
+                                reduction_prev, steps, multiplier, k,
+                                self.primitives, channel_mix,
+                                edge_normalisation))
+            reduction_prev = reduction
+            prev_prev, prev = prev, multiplier * cur
+        self.cells = nn.ModuleList(cells)
+        self.out_channels = prev
+        self.num_classes = num_classes
+        if num_classes is not None:
+            self.global_pool = nn.AdaptiveAvgPool2d(1)
+            self.classifier = nn.Linear(prev, num_classes)
+
+    # ---------------------------------------------------------- arch weights
+    @property
+    def arch_param_shapes(self) -> Dict[str, tuple]:
+        """Names and shapes of the raw architecture parameters it expects."""
+        shapes = {}
+        for cell in CELL_TYPES:
+            shapes[f'alpha_{cell}'] = (self.num_edges, len(self.primitives))
+        if self.edge_normalisation:
+            for cell in CELL_TYPES:
+                shapes[f'beta_{cell}'] = (self.num_edges, )
+        return shapes
+
+    def set_arch_weights_provider(
+            self, provider: Optional[Callable[[], Mapping]]) -> None:
+        """Use ``provider()`` when ``forward`` gets no arch weights."""
+        if provider is not None and not callable(provider):
+            raise TypeError(f'provider must be callable, got '
+                            f'{type(provider).__name__}')
+        self._arch_weights_provider = provider
+
+    def _check_arch_weights(self, weights: Mapping) -> None:
+        ops_shape = (self.num_edges, len(self.primitives))
+        for cell in CELL_TYPES:
+            ops = weights.get(f'ops_{cell}')
+            if ops is None or tuple(ops.shape) != ops_shape:
+                got = None if ops is None else tuple(ops.shape)
+                raise ValueError(f'arch weights need ops_{cell} of shape '
+                                 f'{ops_shape}, got {got}')
+            edges = weights.get(f'edges_{cell}')
+            if self.edge_normalisation:
+                if edges is None or tuple(edges.shape) != (self.num_edges, ):
+                    got = None if edges is None else tuple(edges.shape)
+                    raise ValueError(
+                        f'this network uses edge normalisation: arch weights '
+                        f'need edges_{cell} of shape ({self.num_edges},), '
+                        f'got {got}')
+            elif edges is not None:
+                raise ValueError(f'this network has no edge normalisation; '
+                                 f'arch weights must not hold edges_{cell}')
+
+    # --------------------------------------------------------------- forward
+    def forward(self,
+                x: torch.Tensor,
+                arch_weights: Optional[Mapping[str, torch.Tensor]] = None):
+        if arch_weights is None:
+            if self._arch_weights_provider is None:
+                raise RuntimeError(
+                    'no arch weights: pass forward(x, arch_weights) or call '
+                    'set_arch_weights_provider(fn) first')
+            arch_weights = self._arch_weights_provider()
+        self._check_arch_weights(arch_weights)
+
+        if self.stem_type == 'cifar':
+            s0 = s1 = self.stem(x)
+        else:
+            s0 = self.stem0(x)
+            s1 = self.stem1(s0)
+        for cell in self.cells:
+            cell_type = 'reduce' if cell.reduction else 'normal'
+            s0, s1 = s1, cell(s0, s1, arch_weights[f'ops_{cell_type}'],
+                              arch_weights.get(f'edges_{cell_type}'))
+        if self.num_classes is None:
+            return (s1, )
+        return self.classifier(self.global_pool(s1).flatten(1))

@@ -1,0 +1,123 @@
+"""The SPOS ShuffleNetV2 search space: 20 one-shot choice blocks."""
+import copy
+from typing import Dict, Optional, Sequence
+
+import torch.nn as nn
+from mmcv.cnn import ConvModule
+from mmengine.model import BaseModule
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from mmrazor_lite.mutables.one_shot_choice import OneShotChoice
+from mmrazor_lite.registry import MODELS
+
+#: The four SPOS choices (official order: index 0..3).
+SHUFFLENET_CANDIDATES = {
+    'shuffle_3x3': dict(type='ShuffleBlock', kernel_size=3),
+    'shuffle_5x5': dict(type='ShuffleBlock', kernel_size=5),
+    'shuffle_7x7': dict(type='ShuffleBlock', kernel_size=7),
+    'shuffle_xception': dict(type='ShuffleXception'),
+}
+
+
+@MODELS.register_module()
+class SearchableShuffleNetV2(BaseModule):
+    """ShuffleNetV2 supernet of SPOS.
+
+    Layout (MMRazor's names): ``conv1`` (3x3 s2 stem), ``layers.0`` ..
+    ``layers.3`` (stages of :class:`OneShotChoice` blocks, the first of each
+    with stride 2) and ``layers.4`` (1x1 last conv, not scaled by
+    ``widen_factor``).
+
+    Args:
+        widen_factor (float): scales the stage widths (not stem, last conv).
+        stage_blocks / stage_channels: the [4, 4, 8, 4] x [64, 160, 320, 640]
+            layout of the paper.
+        stem_channels / last_channels (int): 16 and 1024.
+        candidates (dict, optional): ``name -> op config``; default the four
+            SPOS choices.
+        norm_cfg (dict): e.g. ``dict(type='BN')`` (MMRazor, default) or
+            ``dict(type='BN', affine=False)`` (the official SPOS supernet).
+        out_indices (Sequence[int]): which of ``layers`` to return (4 = last).
+        norm_eval (bool): keep BN layers in eval mode while training.
+    """
+
+    def __init__(self,
+                 widen_factor: float = 1.0,
+                 stage_blocks: Sequence[int] = (4, 4, 8, 4),
+                 stage_channels: Sequence[int] = (64, 160, 320, 640),
+                 stem_channels: int = 16,
+                 last_channels: int = 1024,
+                 candidates: Optional[Dict[str, dict]] = None,
+                 norm_cfg: dict = dict(type='BN'),
+                 act_cfg: dict = dict(type='ReLU'),
+                 out_indices: Sequence[int] = (4, ),
+                 norm_eval: bool = False,
+                 init_cfg=None):
+        super().__init__(init_cfg=init_cfg)
+        if len(stage_blocks) != len(stage_channels):
+            raise ValueError(
+                f'stage_blocks {list(stage_blocks)} and stage_channels '
+                f'{list(stage_channels)} must have the same length')
+        num_layers = len(stage_blocks) + 1
+        for i in out_indices:
+            if not 0 <= i < num_layers:
+                raise ValueError(f'out_indices {list(out_indices)}: each '
+                                 f'must be in [0, {num_layers - 1}]')
+        candidates = candidates or SHUFFLENET_CANDIDATES
+        self.out_indices = tuple(out_indices)
+        self.norm_eval = norm_eval
+        block_cfg = dict(norm_cfg=norm_cfg, act_cfg=act_cfg)
+        self.conv1 = ConvModule(3, stem_channels, 3, stride=2, padding=1,
+                                norm_cfg=norm_cfg, act_cfg=act_cfg)
+        self.layers = nn.ModuleList()
+        in_channels = stem_channels
+        for num_blocks, channels in zip(stage_blocks, stage_channels):
+            out_channels = int(round(channels * widen_factor))
+            stage = []
+            for b in range(num_blocks):
+                stage.append(
+                    OneShotChoice(
+                        copy.deepcopy(candidates),
+                        common_kwargs=dict(
+                            in_channels=in_channels,
+                            out_channels=out_channels,
+                            stride=2 if b == 0 else 1,
+                            **block_cfg)))
+                in_channels = out_channels
+            self.layers.append(nn.Sequential(*stage))
+        self.layers.append(
+            ConvModule(in_channels, last_channels, 1, norm_cfg=norm_cfg,
+                       act_cfg=act_cfg))
+
+    def init_weights(self):
+        super().init_weights()
+        if self.init_cfg is not None:
+            return  # weights come from a checkpoint or an explicit init
+        for name, m in self.named_modules():
+            if isinstance(m, nn.Conv2d):
+                # the official SPOS init: N(0, 0.01) for the stem, N(0, 1/fan_in)
+                std = 0.01 if name.startswith('conv1') else \
+                    1.0 / m.weight.shape[1]
+                nn.init.normal_(m.weight, 0, std)
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+            elif isinstance(m, _BatchNorm) and m.weight is not None:
+                nn.init.ones_(m.weight)
+                nn.init.constant_(m.bias, 1e-4)
+
+    def forward(self, x):
+        x = self.conv1(x)
+        outs = []
+        for i, layer in enumerate(self.layers):
+            x = layer(x)
+            if i in self.out_indices:
+                outs.append(x)
+        return tuple(outs)
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        if mode and self.norm_eval:
+            for m in self.modules():
+                if isinstance(m, _BatchNorm):
+                    m.eval()
+        return self

@@ -1,0 +1,221 @@
+"""The DARTS genotype: the searched normal and reduction cells.
+
+A genotype lists, node by node, the two kept input edges of each cell type
+as ``(op name, input state index)`` pairs (states 0 and 1 are the cell
+inputs, state ``2 + i`` is node ``i``), strongest edge of a node first, plus
+the states concatenated into the cell output. It is saved as plain
+yaml/json::
+
+    normal: [[sep_conv_3x3, 1], [skip_connect, 0], ...]   # 2 per node
+    normal_concat: [2, 3, 4, 5]
+    reduce: [...]
+    reduce_concat: [2, 3, 4, 5]
+"""
+import json
+import os.path as osp
+from typing import Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
+
+import torch
+import yaml
+
+from mmrazor_lite.mutables.edge_normalised_node import (edge_softmax,
+                                                        node_edge_slices)
+from mmrazor_lite.ops.darts_ops import DARTS_PRIMITIVES
+
+_KEYS = ('normal', 'normal_concat', 'reduce', 'reduce_concat')
+
+
+class Genotype(NamedTuple):
+    """``(normal, normal_concat, reduce, reduce_concat)`` of a DARTS cell."""
+
+    normal: List[Tuple[str, int]]
+    normal_concat: List[int]
+    reduce: List[Tuple[str, int]]
+    reduce_concat: List[int]
+
+    @property
+    def steps(self) -> int:
+        """Number of intermediate nodes (two pairs each)."""
+        return len(self.normal) // 2
+
+    def to_dict(self) -> dict:
+        """Plain lists only, ready for yaml/json."""
+        return dict(
+            normal=[[op, int(i)] for op, i in self.normal],
+            normal_concat=[int(i) for i in self.normal_concat],
+            reduce=[[op, int(i)] for op, i in self.reduce],
+            reduce_concat=[int(i) for i in self.reduce_concat])
+
+    @classmethod
+    def from_dict(cls,
+                  data: Mapping,
+                  primitives: Sequence[str] = DARTS_PRIMITIVES,
+                  source: str = 'genotype') -> 'Genotype':
+        """Build and validate; ``source`` names the origin in errors.
+
+        A ``repr`` entry (the reference's string form) is ignored.
+        """
+        unknown = set(data) - set(_KEYS) - {'repr'}
+        missing = set(_KEYS) - set(data)
+        if unknown or missing:
+            raise KeyError(f'{source}: a genotype has keys {list(_KEYS)}; '
+                           f'missing {sorted(missing)}, unknown '
+                           f'{sorted(unknown)}')
+        genotype = cls(
+            normal=[(str(op), int(i)) for op, i in data['normal']],
+            normal_concat=[int(i) for i in data['normal_concat']],
+            reduce=[(str(op), int(i)) for op, i in data['reduce']],
+            reduce_concat=[int(i) for i in data['reduce_concat']])
+        genotype.validate(primitives, source)
+        return genotype
+
+    def validate(self,
+                 primitives: Sequence[str] = DARTS_PRIMITIVES,
+                 source: str = 'genotype') -> None:
+        """Raise if an op, an input index or a concat index is invalid."""
+        valid_ops = [p for p in primitives if p != 'none']
+        for cell in ('normal', 'reduce'):
+            pairs = getattr(self, cell)
+            if not pairs or len(pairs) % 2:
+                raise ValueError(f'{source}: {cell} needs two (op, input) '
+                                 f'pairs per node, got {len(pairs)} pairs')
+            for n, (op, inp) in enumerate(pairs):
+                node = n // 2
+                if op not in valid_ops:
+                    raise ValueError(f'{source}: {cell}[{n}] op {op!r} is not '
+                                     f'one of {valid_ops}')
+                if not 0 <= inp < node + 2:
+                    raise ValueError(
+                        f'{source}: {cell}[{n}] (node {node}) reads state '
+                        f'{inp}; valid inputs are 0..{node + 1}')
+            concat = getattr(self, f'{cell}_concat')
+            num_states = len(pairs) // 2 + 2
+            if not concat or any(not 0 <= i < num_states for i in concat):
+                raise ValueError(f'{source}: {cell}_concat {list(concat)} '
+                                 f'must name states in 0..{num_states - 1}')
+
+
+def derive_genotype(alpha_normal: torch.Tensor,
+                    alpha_reduce: torch.Tensor,
+                    beta_normal: Optional[torch.Tensor] = None,
+                    beta_reduce: Optional[torch.Tensor] = None,
+                    steps: int = 4,
+                    multiplier: int = 4,
+                    primitives: Sequence[str] = DARTS_PRIMITIVES
+                    ) -> Genotype:
+    """The genotype of raw (pre-softmax) architecture parameters.
+
+    Per node, the 2 input edges with the largest
+    ``max_{op != none} softmax(alpha)[edge, op] * w_edge`` are kept,
+    strongest first (ties: lower input first), where ``w_edge`` is the
+    node-wise ``softmax(beta)`` (PC-DARTS) or 1 (DARTS, ``beta_* = None``).
+    Each kept edge takes its strongest non-``none`` op (ties: earlier op).
+    """
+    if (beta_normal is None) != (beta_reduce is None):
+        raise ValueError('pass both beta_normal and beta_reduce (PC-DARTS) '
+                         'or neither (DARTS)')
+    cells = {}
+    for cell, alpha, beta in (('normal', alpha_normal, beta_normal),
+                              ('reduce', alpha_reduce, beta_reduce)):
+        cells[cell] = _parse_cell(cell, alpha, beta, steps, primitives)
+    concat = list(range(2 + steps - multiplier, steps + 2))
+    return Genotype(cells['normal'], concat, cells['reduce'], list(concat))
+
+
+@torch.no_grad()
+def _parse_cell(cell: str, alpha: torch.Tensor, beta: Optional[torch.Tensor],
+                steps: int, primitives: Sequence[str]) -> List[Tuple[str, int]]:
+    num_edges = node_edge_slices(steps)[-1][1]
+    if tuple(alpha.shape) != (num_edges, len(primitives)):
+        raise ValueError(f'alpha_{cell} must have shape '
+                         f'({num_edges}, {len(primitives)}) for {steps} '
+                         f'nodes and primitives {list(primitives)}, got '
+                         f'{tuple(alpha.shape)}')
+    candidates = [i for i, p in enumerate(primitives) if p != 'none']
+    if not candidates:
+        raise ValueError(f'primitives {list(primitives)} hold no op but none')
+    # float32 as the search ran; the decisions can hinge on ~1e-5 margins.
+    weights = alpha.detach().float().softmax(dim=-1)
+    if beta is not None:
+        weights = weights * edge_softmax(beta.detach().float(),
+                                         steps).unsqueeze(-1)
+    rows = weights[:, candidates].tolist()
+    gene = []
+    for start, end in node_edge_slices(steps):
+        strength = [max(rows[e]) for e in range(start, end)]
+        kept = sorted(range(end - start), key=lambda j: -strength[j])[:2]
+        for j in kept:
+            row = rows[start + j]
+            best = max(range(len(row)), key=lambda c: (row[c], -c))
+            gene.append((primitives[candidates[best]], j))
+    return gene
+
+
+def dump_genotype(genotype: Genotype, path: str) -> None:
+    """Write ``genotype`` to ``path`` (``.yaml``, ``.yml`` or ``.json``)."""
+    data = genotype.to_dict()
+    ext = osp.splitext(path)[1].lower()
+    with open(path, 'w') as f:
+        if ext in ('.yaml', '.yml'):
+            yaml.safe_dump(data, f, default_flow_style=None, sort_keys=False)
+        elif ext == '.json':
+            json.dump(data, f, indent=2)
+        else:
+            raise ValueError(f'{path}: a genotype file ends in .yaml, .yml '
+                             f'or .json, got {ext!r}')
+
+
+def load_genotype(path: str,
+                  primitives: Sequence[str] = DARTS_PRIMITIVES) -> Genotype:
+    """Read and validate a genotype written by :func:`dump_genotype`."""
+    ext = osp.splitext(path)[1].lower()
+    with open(path) as f:
+        if ext in ('.yaml', '.yml'):
+            data = yaml.safe_load(f)
+        elif ext == '.json':
+            data = json.load(f)
+        else:
+            raise ValueError(f'{path}: a genotype file ends in .yaml, .yml '
+                             f'or .json, got {ext!r}')
+    if not isinstance(data, Mapping):
+        raise ValueError(f'{path}: expected a mapping with keys '
+                         f'{list(_KEYS)}, got {type(data).__name__}')
+    return Genotype.from_dict(data, primitives, source=path)
+
+
+def _named(normal, reduce) -> Genotype:
+    return Genotype([tuple(p) for p in normal], [2, 3, 4, 5],
+                    [tuple(p) for p in reduce], [2, 3, 4, 5])
+
+
+#: Published cells (pairs two per node, node 0 first).
+GENOTYPES: Dict[str, Genotype] = dict(
+    PC_DARTS_cifar=_named(
+        [('sep_conv_3x3', 1), ('skip_connect', 0), ('sep_conv_3x3', 0),
+         ('dil_conv_3x3', 1), ('sep_conv_5x5', 0), ('sep_conv_3x3', 1),
+         ('avg_pool_3x3', 0), ('dil_conv_3x3', 1)],
+        [('sep_conv_5x5', 1), ('max_pool_3x3', 0), ('sep_conv_5x5', 1),
+         ('sep_conv_5x5', 2), ('sep_conv_3x3', 0), ('sep_conv_3x3', 3),
+         ('sep_conv_3x3', 1), ('sep_conv_3x3', 2)]),
+    PC_DARTS_image=_named(
+        [('skip_connect', 1), ('sep_conv_3x3', 0), ('sep_conv_3x3', 0),
+         ('skip_connect', 1), ('sep_conv_3x3', 1), ('sep_conv_3x3', 3),
+         ('sep_conv_3x3', 1), ('dil_conv_5x5', 4)],
+        [('sep_conv_3x3', 0), ('skip_connect', 1), ('dil_conv_5x5', 2),
+         ('max_pool_3x3', 1), ('sep_conv_3x3', 2), ('sep_conv_3x3', 1),
+         ('sep_conv_5x5', 0), ('sep_conv_3x3', 3)]),
+    DARTS_V1=_named(
+        [('sep_conv_3x3', 1), ('sep_conv_3x3', 0), ('skip_connect', 0),
+         ('sep_conv_3x3', 1), ('skip_connect', 0), ('sep_conv_3x3', 1),
+         ('sep_conv_3x3', 0), ('skip_connect', 2)],
+        [('max_pool_3x3', 0), ('max_pool_3x3', 1), ('skip_connect', 2),
+         ('max_pool_3x3', 0), ('max_pool_3x3', 0), ('skip_connect', 2),
+         ('skip_connect', 2), ('avg_pool_3x3', 0)]),
+    DARTS_V2=_named(
+        [('sep_conv_3x3', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 0),
+         ('sep_conv_3x3', 1), ('sep_conv_3x3', 1), ('skip_connect', 0),
+         ('skip_connect', 0), ('dil_conv_3x3', 2)],
+        [('max_pool_3x3', 0), ('max_pool_3x3', 1), ('skip_connect', 2),
+         ('max_pool_3x3', 1), ('max_pool_3x3', 0), ('skip_connect', 2),
+         ('skip_connect', 2), ('max_pool_3x3', 1)]),
+)

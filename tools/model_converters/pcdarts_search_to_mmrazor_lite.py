@@ -1,0 +1,184 @@
+"""Convert a PC-DARTS / DARTS reference search-network state dict.
+
+The reference code (yuhuixu1993/PC-DARTS, quark0/darts) names modules by
+position (``cells.3._ops.7._ops.4.op.6.weight``); mmrazor_lite names them by
+role (``cells.3.nodes.2.edges.2._candidates.sep_conv_3x3.conv2.pointwise
+.weight``). Edge ``e`` of a reference cell is input ``j`` of node ``n`` with
+``e = offset(n) + j``, offsets 0, 2, 5, 9.
+
+The reference kept alphas/betas outside its state dict; if the input file
+holds them anyway (``alphas_normal``, ``betas_reduce``...), they are written
+to ``arch`` as ``alpha_normal``, ``beta_reduce``... (raw, pre-softmax).
+
+Usage::
+
+    python tools/model_converters/pcdarts_search_to_mmrazor_lite.py IN OUT \
+        [--prefix backbone.] [--classifier-prefix head.fc.]
+"""
+import argparse
+import re
+from collections import OrderedDict
+from typing import Dict, Optional, Sequence, Tuple
+
+import torch
+
+from mmrazor_lite.mutables.edge_normalised_node import node_edge_slices
+from mmrazor_lite.ops.darts_ops import DARTS_PRIMITIVES
+
+_SEP_CONV = {'1': 'conv1.depthwise', '2': 'conv1.pointwise', '3': 'conv1.bn',
+             '5': 'conv2.depthwise', '6': 'conv2.pointwise', '7': 'conv2.bn'}
+_DIL_CONV = {'1': 'depthwise', '2': 'pointwise', '3': 'bn'}
+_RELU_CONV_BN = {'1': 'conv', '2': 'bn'}
+_STEMS = {
+    'stem.0.': 'stem.conv.', 'stem.1.': 'stem.bn.',
+    'stem0.0.': 'stem0.conv1.', 'stem0.1.': 'stem0.bn1.',
+    'stem0.3.': 'stem0.conv2.', 'stem0.4.': 'stem0.bn2.',
+    'stem1.1.': 'stem1.conv.', 'stem1.2.': 'stem1.bn.',
+}
+_ARCH = {'alphas_normal': 'alpha_normal', 'alphas_reduce': 'alpha_reduce',
+         'betas_normal': 'beta_normal', 'betas_reduce': 'beta_reduce'}
+
+
+def convert_mixed_op_key(key: str,
+                         primitives: Sequence[str] = DARTS_PRIMITIVES) -> str:
+    """``_ops.i.<op keys>`` of a reference MixedOp -> our mixed-op key."""
+    match = re.fullmatch(r'_ops\.(\d+)\.(.+)', key)
+    if match is None or int(match.group(1)) >= len(primitives):
+        raise KeyError(f'{key!r} is not a reference mixed-op key '
+                       f'(_ops.<0..{len(primitives) - 1}>.<...>)')
+    name, rest = primitives[int(match.group(1))], match.group(2)
+    new_rest = None
+    if name in ('max_pool_3x3', 'avg_pool_3x3'):
+        # Sequential(pool, BN): the BN is child 1.
+        if rest.startswith('1.'):
+            new_rest = 'bn.' + rest[2:]
+    elif name == 'skip_connect':
+        # Only the stride-2 FactorizedReduce has weights; names agree.
+        if re.match(r'(conv_1|conv_2|bn)\.', rest):
+            new_rest = rest
+    elif name.startswith(('sep_conv', 'dil_conv')):
+        table = _SEP_CONV if name.startswith('sep_conv') else _DIL_CONV
+        sub = re.fullmatch(r'op\.(\d+)\.(.+)', rest)
+        if sub and sub.group(1) in table:
+            new_rest = f'{table[sub.group(1)]}.{sub.group(2)}'
+    if new_rest is None:
+        raise KeyError(f'{key!r}: unexpected key for primitive {name!r}')
+    return f'_candidates.{name}.{new_rest}'
+
+
+def _infer_steps(keys) -> int:
+    edges = [int(m.group(1)) for k in keys
+             for m in [re.match(r'cells\.\d+\._ops\.(\d+)\.', k)] if m]
+    if not edges:
+        raise KeyError('no cells.<i>._ops.<e>.* keys: this is not a '
+                       'reference search-network state dict')
+    num_edges, steps = max(edges) + 1, 1
+    while node_edge_slices(steps)[-1][1] < num_edges:
+        steps += 1
+    if node_edge_slices(steps)[-1][1] != num_edges:
+        raise ValueError(f'{num_edges} edges per cell match no node count')
+    return steps
+
+
+def convert_key(key: str,
+                steps: int = 4,
+                primitives: Sequence[str] = DARTS_PRIMITIVES) -> str:
+    """One reference search-network key -> the DartsSearchNetwork key."""
+    for old, new in _STEMS.items():
+        if key.startswith(old):
+            return new + key[len(old):]
+    if key.startswith('classifier.'):
+        return key
+    match = re.fullmatch(r'cells\.(\d+)\.(preprocess[01])\.(.+)', key)
+    if match:
+        cell, pre, rest = match.groups()
+        sub = re.fullmatch(r'op\.(\d)\.(.+)', rest)
+        if sub and sub.group(1) in _RELU_CONV_BN:  # ReLUConvBN
+            rest = f'{_RELU_CONV_BN[sub.group(1)]}.{sub.group(2)}'
+        elif not re.match(r'(conv_1|conv_2|bn)\.', rest):  # FactorizedReduce
+            raise KeyError(f'{key!r}: unexpected preprocess key')
+        return f'cells.{cell}.{pre}.{rest}'
+    match = re.fullmatch(r'cells\.(\d+)\._ops\.(\d+)\.(.+)', key)
+    if match:
+        cell, edge, rest = int(match.group(1)), int(match.group(2)), \
+            match.group(3)
+        for node, (start, end) in enumerate(node_edge_slices(steps)):
+            if start <= edge < end:
+                new_rest = convert_mixed_op_key(rest, primitives)
+                return (f'cells.{cell}.nodes.{node}.edges.{edge - start}.'
+                        f'{new_rest}')
+        raise KeyError(f'{key!r}: edge {edge} does not exist with {steps} '
+                       f'nodes per cell')
+    raise KeyError(f'{key!r} is not a key of the reference search network')
+
+
+def convert_state_dict(
+        state_dict: Dict[str, torch.Tensor],
+        steps: Optional[int] = None,
+        primitives: Sequence[str] = DARTS_PRIMITIVES,
+        prefix: str = '',
+        classifier_prefix: Optional[str] = None
+) -> Tuple['OrderedDict[str, torch.Tensor]', Dict[str, torch.Tensor]]:
+    """Convert a whole reference state dict.
+
+    Args:
+        state_dict: the reference ``Network.state_dict()``.
+        steps: nodes per cell; inferred from the edge keys when ``None``.
+        prefix: put before every converted key (``'backbone.'`` to load into
+            an ImageClassifier whose backbone is the network).
+        classifier_prefix: where ``classifier.*`` goes instead of
+            ``prefix + 'classifier.'`` (``'head.fc.'`` for a LinearClsHead).
+
+    Returns:
+        (converted state dict, raw arch tensors found in the input, renamed
+        ``alpha_normal`` ...).
+    """
+    arch = {_ARCH[k]: v for k, v in state_dict.items() if k in _ARCH}
+    weights = {k: v for k, v in state_dict.items() if k not in _ARCH}
+    if steps is None:
+        steps = _infer_steps(weights)
+    out = OrderedDict()
+    for key, value in weights.items():
+        new = convert_key(key, steps, primitives)
+        if classifier_prefix is not None and new.startswith('classifier.'):
+            new = classifier_prefix + new[len('classifier.'):]
+        else:
+            new = prefix + new
+        out[new] = value
+    return out, arch
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('src', help='reference state dict (.pt/.pth)')
+    parser.add_argument('dst', help='output checkpoint')
+    parser.add_argument('--prefix', default='',
+                        help="prefix for converted keys, e.g. 'backbone.'")
+    parser.add_argument('--classifier-prefix', default=None,
+                        help="where classifier.* goes, e.g. 'head.fc.'")
+    parser.add_argument('--steps', type=int, default=None,
+                        help='nodes per cell (default: inferred)')
+    args = parser.parse_args(argv)
+
+    ckpt = torch.load(args.src, map_location='cpu', weights_only=True)
+    if isinstance(ckpt, dict) and isinstance(ckpt.get('state_dict'), dict):
+        extra = {k: v for k, v in ckpt.items() if k in _ARCH}
+        ckpt = dict(ckpt['state_dict'], **extra)
+    if not isinstance(ckpt, dict):
+        raise SystemExit(f'{args.src}: expected a state dict, got '
+                         f'{type(ckpt).__name__}')
+    state_dict, arch = convert_state_dict(
+        ckpt, args.steps, prefix=args.prefix,
+        classifier_prefix=args.classifier_prefix)
+    out = {'state_dict': state_dict,
+           'meta': {'converted_from': args.src,
+                    'converter': 'pcdarts_search_to_mmrazor_lite'}}
+    if arch:
+        out['arch'] = arch
+    torch.save(out, args.dst)
+    print(f'{args.dst}: {len(state_dict)} tensors'
+          + (f', arch {sorted(arch)}' if arch else ''))
+
+
+if __name__ == '__main__':
+    main()

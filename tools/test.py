@@ -1,0 +1,55 @@
+"""Test a model from a config, OpenMMLab style.
+
+    python tools/test.py CONFIG CHECKPOINT|none [--work-dir DIR]
+        [--cfg-options k=v ...] [--launcher none|pytorch|slurm]
+
+``none`` loads no checkpoint: the weights come from ``model.init_cfg``
+(e.g. a subnet config whose ``model.init_cfg.checkpoint`` is set).
+"""
+import argparse
+import os
+import os.path as osp
+
+from mmengine.config import DictAction
+
+from train import build_config, build_runner
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Test a model')
+    parser.add_argument('config', help='config file path')
+    parser.add_argument('checkpoint',
+                        help="checkpoint file, or 'none' to use the "
+                        'weights that model.init_cfg loads')
+    parser.add_argument('--work-dir', help='where logs and results go')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override config keys, e.g. test_dataloader.batch_size=32')
+    parser.add_argument('--launcher', default='none',
+                        choices=['none', 'pytorch', 'slurm'])
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    # build_config understands these train.py flags; tests use none of them
+    args.resume, args.amp, args.auto_scale_lr = None, False, False
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    cfg = build_config(args)
+    if args.checkpoint.lower() == 'none':
+        cfg.load_from = None
+    else:
+        if not osp.isfile(args.checkpoint):
+            raise FileNotFoundError(
+                f'checkpoint {args.checkpoint!r} does not exist (pass none '
+                f'to take the weights from model.init_cfg)')
+        cfg.load_from = args.checkpoint
+    runner = build_runner(cfg)
+    metrics = runner.test()
+    return metrics
+
+
+if __name__ == '__main__':
+    main()
