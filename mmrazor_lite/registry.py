@@ -69,3 +69,16 @@ def register_all_modules(init_default_scope: bool = True) -> None:
         import datetime
         stamp = datetime.datetime.now().strftime('%Y%m%d-%H%M%S.%f')
         DefaultScope.get_instance(f'{SCOPE}-{stamp}', scope_name=SCOPE)
+
+
+def build_model(cfg: dict):
+    """Build a model config in our scope, whatever the caller's scope is.
+
+    A downstream config may run under ``default_scope='mmpretrain'`` and name
+    ``type='mmrazor_lite.SPOS'``; the modules SPOS then builds itself (the
+    mutator, the candidates of a choice) must still resolve in our scope,
+    which reaches mmpretrain's and mmengine's types too.
+    """
+    cfg = dict(cfg)
+    cfg.setdefault('_scope_', SCOPE)
+    return MODELS.build(cfg)

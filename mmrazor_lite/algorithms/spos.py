@@ -6,9 +6,8 @@ import torch
 import torch.nn as nn
 from mmengine.dist import sync_random_seed
 from mmengine.model import BaseModel
-from mmengine.optim import OptimWrapper
 
-from mmrazor_lite.registry import MODELS
+from mmrazor_lite.registry import MODELS, build_model
 
 
 @MODELS.register_module()
@@ -42,7 +41,7 @@ class SPOS(BaseModel):
                  data_preprocessor: Optional[Union[dict, nn.Module]] = None,
                  init_cfg: Optional[dict] = None):
         if isinstance(architecture, dict):
-            architecture = MODELS.build(architecture)
+            architecture = build_model(architecture)
         if data_preprocessor is None:
             data_preprocessor = getattr(architecture, 'data_preprocessor',
                                         None)
@@ -53,7 +52,7 @@ class SPOS(BaseModel):
         super().__init__(data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
         self.architecture = architecture
-        self.mutator = MODELS.build(mutator) if isinstance(mutator,
+        self.mutator = build_model(mutator) if isinstance(mutator,
                                                            dict) else mutator
         self.mutator.prepare_from_supernet(self.architecture)
         sampler = dict(sampler or dict(type='uniform'))
@@ -95,15 +94,17 @@ class SPOS(BaseModel):
         return choices
 
     # ------------------------------------------------------------ mmengine
-    def train_step(self, data: Union[dict, tuple, list],
-                   optim_wrapper: OptimWrapper) -> Dict[str, torch.Tensor]:
-        self.sample_subnet()
-        return super().train_step(data, optim_wrapper)
-
     def forward(self,
                 inputs: torch.Tensor,
                 data_samples: Optional[List] = None,
                 mode: str = 'tensor'):
-        """Run the architecture on the active path (``loss`` / ``predict`` /
-        ``tensor``)."""
+        """Run the architecture (``loss`` / ``predict`` / ``tensor``).
+
+        A training-mode ``loss`` call first draws a new path. Sampling lives
+        here, not in ``train_step``, because mmengine's DDP wrapper runs its
+        own ``train_step`` and reaches the model only through ``forward``.
+        Other calls use the active path.
+        """
+        if mode == 'loss' and self.training:
+            self.sample_subnet()
         return self.architecture(inputs, data_samples, mode=mode)

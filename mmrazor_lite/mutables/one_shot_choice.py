@@ -4,7 +4,7 @@ from typing import Dict, List, Optional, Union
 
 import torch.nn as nn
 
-from mmrazor_lite.registry import MODELS
+from mmrazor_lite.registry import MODELS, build_model
 
 
 @MODELS.register_module()
@@ -37,7 +37,7 @@ class OneShotChoice(nn.Module):
             if isinstance(op, dict):
                 cfg = copy.deepcopy(op)
                 cfg.update(common_kwargs or {})
-                op = MODELS.build(cfg)
+                op = build_model(cfg)
             elif not isinstance(op, nn.Module):
                 raise TypeError(f'candidate {name!r} must be a config dict or '
                                 f'an nn.Module, got {type(op).__name__}')
@@ -64,10 +64,10 @@ class OneShotChoice(nn.Module):
 
     @current_choice.setter
     def current_choice(self, name: str) -> None:
-        self._check(name)
         if self.is_fixed and name != self._current:
             raise RuntimeError(f'this choice is fixed to {self._current!r}; '
                                f'it cannot become {name!r}')
+        self._check(name)
         self._current = name
 
     @property

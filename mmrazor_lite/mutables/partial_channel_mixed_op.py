@@ -87,7 +87,7 @@ class PartialChannelMixedOp(nn.Module):
         return list(self._candidates.keys())
 
     def forward(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-        """Mix the candidates on ``x`` (N, C, H, W) with ``weights`` (n_ops,)."""
+        """Mix the candidates on ``x`` (N, C, H, W) by ``weights`` (n_ops,)."""
         if x.shape[1] != self.channels:
             raise ValueError(f'{type(self).__name__} was built for '
                              f'{self.channels} channels, got input of shape '

@@ -123,8 +123,9 @@ def derive_genotype(alpha_normal: torch.Tensor,
 
 
 @torch.no_grad()
-def _parse_cell(cell: str, alpha: torch.Tensor, beta: Optional[torch.Tensor],
-                steps: int, primitives: Sequence[str]) -> List[Tuple[str, int]]:
+def _parse_cell(cell: str, alpha: torch.Tensor,
+                beta: Optional[torch.Tensor], steps: int,
+                primitives: Sequence[str]) -> List[Tuple[str, int]]:
     num_edges = node_edge_slices(steps)[-1][1]
     if tuple(alpha.shape) != (num_edges, len(primitives)):
         raise ValueError(f'alpha_{cell} must have shape '

@@ -20,3 +20,6 @@ test_cfg = dict()
 
 # --auto-scale-lr scales lr by (GPUs x batch) / 1024
 auto_scale_lr = dict(base_batch_size=1024)
+
+# iteration-based logs ("Iter(train) [k/N]")
+log_processor = dict(by_epoch=False)

@@ -1,0 +1,69 @@
+"""The subnet file: which candidate each mutable keeps.
+
+Format (yaml or json), keyed by module path::
+
+    backbone.layers.0.0:
+      chosen: shuffle_7x7
+    backbone.layers.0.1:
+      chosen: shuffle_3x3
+
+A one-element list (``chosen: [shuffle_7x7]``, as MMRazor writes) is read
+too. Files are written atomically.
+"""
+import json
+import os.path as osp
+from collections import OrderedDict
+from typing import Dict, Mapping
+
+import yaml
+
+from mmrazor_lite.engine.checkpoint_io import atomic_write_text
+
+
+class SubnetFileError(ValueError):
+    """A subnet file is malformed; the message names the file and key."""
+
+
+def _chosen_name(path: str, key: str, value) -> str:
+    chosen = value.get('chosen') if isinstance(value, dict) else None
+    if isinstance(chosen, (list, tuple)) and len(chosen) == 1:
+        chosen = chosen[0]
+    if not isinstance(chosen, str):
+        raise SubnetFileError(
+            f'{path}: entry {key!r} must look like "{{chosen: NAME}}", got '
+            f'{value!r}')
+    return chosen
+
+
+def load_subnet_file(path: str) -> 'OrderedDict[str, str]':
+    """Read ``path`` into ``module path -> chosen candidate name``."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'subnet file {path!r} does not exist')
+    with open(path) as f:
+        text = f.read()
+    try:
+        data = json.loads(text) if path.endswith('.json') else \
+            yaml.safe_load(text)
+    except (yaml.YAMLError, json.JSONDecodeError) as err:
+        raise SubnetFileError(f'{path}: not valid yaml/json: {err}') from err
+    if not isinstance(data, dict) or not data:
+        raise SubnetFileError(
+            f'{path}: expected a mapping "module.path: {{chosen: NAME}}", '
+            f'got {type(data).__name__}')
+    return OrderedDict(
+        (str(key), _chosen_name(path, key, value))
+        for key, value in data.items())
+
+
+def subnet_to_dict(choices: Mapping[str, str]) -> Dict[str, dict]:
+    return {key: {'chosen': name} for key, name in choices.items()}
+
+
+def dump_subnet_file(choices: Mapping[str, str], path: str) -> None:
+    """Write ``choices`` (path -> name) atomically as yaml or json."""
+    data = subnet_to_dict(choices)
+    if path.endswith('.json'):
+        text = json.dumps(data, indent=2)
+    else:
+        text = yaml.safe_dump(data, sort_keys=False)
+    atomic_write_text(text, path)

@@ -1,0 +1,55 @@
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+TESTS = osp.join(REPO, 'tests')
+sys.path.insert(0, TESTS)
+
+from fake_data import make_fake_imagenet  # noqa: E402
+
+SUPERNET_CONFIG = osp.join(REPO, 'configs', 'nas', 'spos',
+                           'spos_supernet_shufflenetv2_8xb128_in1k.py')
+
+
+@pytest.fixture(scope='session')
+def fake_imagenet(tmp_path_factory):
+    """Tiny ImageNet, ann-file layout: 3 classes x 4 JPEGs per split."""
+    return make_fake_imagenet(str(tmp_path_factory.mktemp('imagenet')),
+                              layout='ann')
+
+
+def shrink_options(data_root, iters=4, batch=2, ckpt_interval=2):
+    """--cfg-options that make an ImageNet config run in seconds on CPU."""
+    opts = []
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        opts += [f'{loader}.dataset.data_root={data_root}',
+                 f'{loader}.batch_size={batch}',
+                 f'{loader}.num_workers=0',
+                 f'{loader}.persistent_workers=False']
+    opts += [f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}',
+             f'default_hooks.checkpoint.interval={ckpt_interval}',
+             'default_hooks.logger.interval=1', 'randomness.seed=0']
+    return opts
+
+
+def run_tool(args, env_extra=None, timeout=600):
+    """Run a repo script; return the CompletedProcess (output captured)."""
+    env = dict(os.environ)
+    env['PYTHONPATH'] = os.pathsep.join(
+        [REPO, osp.join(TESTS, 'helpers'), env.get('PYTHONPATH', '')])
+    env.setdefault('OMP_NUM_THREADS', '1')
+    env.update(env_extra or {})
+    proc = subprocess.run(args, cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+    return proc
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return str(s.getsockname()[1])

@@ -1,0 +1,65 @@
+import copy
+import random
+
+import pytest
+
+from mmrazor_lite.estimators import ResourceTable, count_flops_params
+from mmrazor_lite.mutators import OneShotMutator
+from mmrazor_lite.registry import MODELS
+
+NAMES = ['shuffle_3x3', 'shuffle_5x5', 'shuffle_7x7', 'shuffle_xception']
+
+
+def _classifier(widen=1.0, num_classes=1000):
+    return MODELS.build(dict(
+        type='mmpretrain.ImageClassifier',
+        backbone=dict(type='mmrazor_lite.SearchableShuffleNetV2',
+                      widen_factor=widen),
+        neck=dict(type='mmpretrain.GlobalAveragePooling'),
+        head=dict(type='mmpretrain.LinearClsHead', num_classes=num_classes,
+                  in_channels=1024)))
+
+
+def _prepared(model):
+    mutator = OneShotMutator()
+    mutator.prepare_from_supernet(model)
+    return mutator
+
+
+@pytest.mark.parametrize('convention', ['fvcore', 'conv_linear'])
+def test_table_equals_traced_count_of_the_fixed_subnet(convention):
+    model = _classifier(widen=0.5, num_classes=10)
+    mutator = _prepared(model)
+    shape = (1, 3, 64, 64)
+    table = ResourceTable(model, mutator, shape, convention)
+    rng = random.Random(3)
+    for _ in range(3):
+        choices = mutator.sample_choices(rng)
+        subnet = copy.deepcopy(model)
+        sub_mutator = _prepared(subnet)
+        sub_mutator.fix_subnet(choices)
+        flops, params = count_flops_params(subnet, shape, convention)
+        assert table.flops_of(choices) == flops
+        assert table.params_of(choices) == params
+
+
+def test_paper_subnet_full_size_counts():
+    """Spec: paper ShuffleNetV2 subnet, 3,558,952 params, fvcore 330,614,464."""
+    model = _classifier()
+    mutator = _prepared(model)
+    table = ResourceTable(model, mutator)
+    paper = (2, 1, 0, 1, 2, 0, 2, 0, 2, 0, 2, 3, 0, 0, 0, 0, 3, 2, 3, 3)
+    choices = {k: NAMES[i] for k, i in zip(mutator.choices, paper)}
+    assert table.params_of(choices) == 3_558_952
+    assert table.flops_of(choices) == 330_614_464
+    largest = table.largest()
+    assert table.flops_of(largest) >= table.flops_of(choices)
+    assert all(table.flops[k][largest[k]] == max(table.flops[k].values())
+               for k in largest)
+
+
+def test_lookup_rejects_incomplete_candidates():
+    model = _classifier(widen=0.25, num_classes=10)
+    table = ResourceTable(model, _prepared(model), (1, 3, 32, 32))
+    with pytest.raises(KeyError, match='layers.0.0'):
+        table.flops_of({})

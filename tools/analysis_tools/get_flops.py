@@ -1,0 +1,96 @@
+"""Params and FLOPs of the model a config builds.
+
+    python tools/analysis_tools/get_flops.py CONFIG [--shape H W]
+        [--subnet YAML] [--convention fvcore|conv_linear] [--json]
+
+A supernet config without ``--subnet`` reports its largest path (the one
+with the most FLOPs), and says so. One FLOP is one multiply-add.
+"""
+import argparse
+import json
+import os.path as osp
+import sys
+
+from mmengine.config import Config, DictAction
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Count params and FLOPs')
+    parser.add_argument('config', help='config file path')
+    parser.add_argument('--shape', type=int, nargs=2, default=[224, 224],
+                        metavar=('H', 'W'), help='input size (224 224)')
+    parser.add_argument('--subnet', help='subnet yaml to fix the supernet to')
+    parser.add_argument('--convention', default='fvcore',
+                        choices=['fvcore', 'conv_linear'])
+    parser.add_argument('--json', action='store_true',
+                        help='print one JSON object only')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    return parser.parse_args(argv)
+
+
+def measure(cfg, shape, subnet=None, convention='fvcore') -> dict:
+    import mmrazor_lite  # noqa: F401
+    from mmengine.registry import init_default_scope
+
+    from mmrazor_lite.estimators import (CONVENTIONS, ResourceTable,
+                                         count_flops_params)
+    from mmrazor_lite.mutators import OneShotMutator
+    from mmrazor_lite.registry import MODELS
+    from mmrazor_lite.subnet import load_subnet_file
+
+    init_default_scope(cfg.get('default_scope', 'mmrazor_lite'))
+    model = MODELS.build(cfg.model)
+    net = getattr(model, 'architecture', model)
+    input_shape = (1, 3, shape[0], shape[1])
+    mutator = getattr(model, 'mutator', None)
+    if mutator is None:
+        try:
+            mutator = OneShotMutator()
+            mutator.prepare_from_supernet(net)
+        except ValueError:  # no choice in it: a plain model
+            mutator = None
+    if mutator is not None and not mutator.is_fixed:
+        if subnet:
+            mutator.fix_subnet(load_subnet_file(subnet))
+            what = f'subnet {subnet}'
+        else:
+            table = ResourceTable(net, mutator, input_shape, convention)
+            largest = table.largest()
+            return dict(
+                params=table.params_of(largest),
+                flops=table.flops_of(largest),
+                convention=CONVENTIONS[convention],
+                input_shape=list(input_shape[1:]),
+                model='largest path of the supernet (no --subnet given)')
+    elif subnet:
+        raise ValueError(f'--subnet {subnet} given, but the model of the '
+                         f'config has no free choice to fix')
+    else:
+        what = 'the model as configured'
+    flops, params = count_flops_params(net, input_shape, convention)
+    return dict(params=params, flops=flops,
+                convention=CONVENTIONS[convention],
+                input_shape=list(input_shape[1:]), model=what)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if not osp.isfile(args.config):
+        sys.exit(f'config file {args.config!r} does not exist')
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    result = measure(cfg, args.shape, args.subnet, args.convention)
+    if args.json:
+        print(json.dumps(result))
+        return result
+    print(f'model:       {result["model"]}')
+    print(f'input shape: {result["input_shape"]}')
+    print(f'params:      {result["params"]:,}')
+    print(f'FLOPs:       {result["flops"]:,}')
+    print(f'convention:  {result["convention"]}')
+    return result
+
+
+if __name__ == '__main__':
+    main()
