@@ -77,3 +77,10 @@ def test_atomic_write_keeps_the_old_file_on_failure(tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == ['ckpt.pth']  # no temp file left
     atomic_write_bytes(b'abc', str(tmp_path / 'sub' / 'f.bin'))
     assert (tmp_path / 'sub' / 'f.bin').read_bytes() == b'abc'
+
+
+def test_non_checkpoint_file_is_called_corrupt(tmp_path):
+    path = tmp_path / 'notes.pth'
+    path.write_text('these are not weights')
+    with pytest.raises(CheckpointError, match='notes.pth.*truncated or corrupt'):
+        load_checkpoint_file(str(path))

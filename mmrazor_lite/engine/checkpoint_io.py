@@ -15,7 +15,6 @@ import os
 import os.path as osp
 import pickle
 import tempfile
-import zipfile
 from typing import Union
 
 import numpy as np
@@ -88,15 +87,22 @@ def load_checkpoint_file(filename: Union[str, os.PathLike],
         return torch.load(
             filename, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
-        raise CheckpointError(
-            f'checkpoint {filename!r} holds objects outside the allow-list '
-            f'of safe types; it was not loaded (no unrestricted unpickling '
-            f'is ever done). Details: {err}') from err
-    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError) as err:
-        size = osp.getsize(filename)
-        raise CheckpointError(
-            f'checkpoint {filename!r} ({size} bytes) is truncated or corrupt '
-            f'and cannot be read as a PyTorch checkpoint: {err}') from err
+        if 'GLOBAL' in str(err) or 'allowlist' in str(err):
+            raise CheckpointError(
+                f'checkpoint {filename!r} holds objects outside the '
+                f'allow-list of safe types; it was not loaded (no '
+                f'unrestricted unpickling is ever done). Details: {err}'
+            ) from err
+        raise _corrupt(filename, err) from err
+    except Exception as err:  # torch raises many types on garbage input
+        raise _corrupt(filename, err) from err
+
+
+def _corrupt(filename: str, err: Exception) -> CheckpointError:
+    size = osp.getsize(filename)
+    return CheckpointError(
+        f'checkpoint {filename!r} ({size} bytes) is truncated or corrupt and '
+        f'cannot be read as a PyTorch checkpoint: {err}')
 
 
 def _load_from_local(filename, map_location):

@@ -1,6 +1,10 @@
 """What can be chosen."""
+from .edge_normalised_node import (EdgeNormalisedNode, edge_softmax,
+                                   node_edge_slices)
 from .one_shot_choice import OneShotChoice
-from .partial_channel_mixed_op import PartialChannelMixedOp  # noqa: F401
-from .edge_normalised_node import EdgeNormalisedNode, edge_softmax, node_edge_slices  # noqa: F401,E501
+from .partial_channel_mixed_op import PartialChannelMixedOp
 
-__all__ = ['OneShotChoice']
+__all__ = [
+    'OneShotChoice', 'PartialChannelMixedOp', 'EdgeNormalisedNode',
+    'edge_softmax', 'node_edge_slices'
+]

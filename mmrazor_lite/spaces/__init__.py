@@ -1,6 +1,10 @@
 """Search spaces built from ops and mutables."""
+from .darts_search_network import (DartsSearchCell, DartsSearchNetwork,
+                                   darts_arch_weights)
 from .searchable_mobilenet_proxyless import SearchableMobileNetProxyless
 from .searchable_shufflenet_v2 import SearchableShuffleNetV2
-from .darts_search_network import DartsSearchCell, DartsSearchNetwork, darts_arch_weights  # noqa: F401,E501
 
-__all__ = ['SearchableShuffleNetV2', 'SearchableMobileNetProxyless']
+__all__ = [
+    'SearchableShuffleNetV2', 'SearchableMobileNetProxyless',
+    'DartsSearchCell', 'DartsSearchNetwork', 'darts_arch_weights'
+]

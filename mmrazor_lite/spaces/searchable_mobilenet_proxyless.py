@@ -4,12 +4,11 @@ from typing import Dict, Optional, Sequence
 
 import torch.nn as nn
 from mmcv.cnn import ConvModule
-from mmengine.model import BaseModule
 from mmpretrain.models.utils import make_divisible
-from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmrazor_lite.mutables.one_shot_choice import OneShotChoice
 from mmrazor_lite.registry import MODELS
+from .searchable_backbone import SearchableBackbone
 
 
 def _mb(kernel_size: int, expand_ratio: int) -> dict:
@@ -37,7 +36,7 @@ PROXYLESS_GPU_ARCH = ((24, 1, 1), (32, 4, 2), (56, 4, 2), (112, 4, 2),
 
 
 @MODELS.register_module()
-class SearchableMobileNetProxyless(BaseModule):
+class SearchableMobileNetProxyless(SearchableBackbone):
     """MobileNet supernet of SPOS on the ProxylessNAS-GPU layout.
 
     Layout (MMRazor's names): ``conv1`` (3x3 s2 stem), ``layer1`` ..
@@ -88,15 +87,11 @@ class SearchableMobileNetProxyless(BaseModule):
             if len(setting) != 3:
                 raise ValueError(f'arch_setting entry {setting}: expected '
                                  f'(channels, blocks, stride)')
-        num_layers = len(arch_setting) + 1
-        for i in out_indices:
-            if not 0 <= i < num_layers:
-                raise ValueError(f'out_indices {list(out_indices)}: each '
-                                 f'must be in [0, {num_layers - 1}]')
         first_candidates = first_candidates or MOBILENET_FIRST_CANDIDATES
         candidates = candidates or MOBILENET_CANDIDATES
         self.widen_factor = widen_factor
-        self.out_indices = tuple(out_indices)
+        self.out_indices = self.check_out_indices(out_indices,
+                                                  len(arch_setting) + 1)
         self.norm_eval = norm_eval
         block_cfg = dict(norm_cfg=norm_cfg, act_cfg=act_cfg)
 
@@ -128,19 +123,5 @@ class SearchableMobileNetProxyless(BaseModule):
                                 norm_cfg=norm_cfg, act_cfg=act_cfg)
         self.layers.append('conv2')
 
-    def forward(self, x):
-        x = self.conv1(x)
-        outs = []
-        for i, name in enumerate(self.layers):
-            x = getattr(self, name)(x)
-            if i in self.out_indices:
-                outs.append(x)
-        return tuple(outs)
-
-    def train(self, mode: bool = True):
-        super().train(mode)
-        if mode and self.norm_eval:
-            for m in self.modules():
-                if isinstance(m, _BatchNorm):
-                    m.eval()
-        return self
+    def stages(self):
+        return [getattr(self, name) for name in self.layers]

@@ -4,11 +4,11 @@ from typing import Dict, Optional, Sequence
 
 import torch.nn as nn
 from mmcv.cnn import ConvModule
-from mmengine.model import BaseModule
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmrazor_lite.mutables.one_shot_choice import OneShotChoice
 from mmrazor_lite.registry import MODELS
+from .searchable_backbone import SearchableBackbone
 
 #: The four SPOS choices (official order: index 0..3).
 SHUFFLENET_CANDIDATES = {
@@ -20,7 +20,7 @@ SHUFFLENET_CANDIDATES = {
 
 
 @MODELS.register_module()
-class SearchableShuffleNetV2(BaseModule):
+class SearchableShuffleNetV2(SearchableBackbone):
     """ShuffleNetV2 supernet of SPOS.
 
     Layout (MMRazor's names): ``conv1`` (3x3 s2 stem), ``layers.0`` ..
@@ -58,13 +58,9 @@ class SearchableShuffleNetV2(BaseModule):
             raise ValueError(
                 f'stage_blocks {list(stage_blocks)} and stage_channels '
                 f'{list(stage_channels)} must have the same length')
-        num_layers = len(stage_blocks) + 1
-        for i in out_indices:
-            if not 0 <= i < num_layers:
-                raise ValueError(f'out_indices {list(out_indices)}: each '
-                                 f'must be in [0, {num_layers - 1}]')
         candidates = candidates or SHUFFLENET_CANDIDATES
-        self.out_indices = tuple(out_indices)
+        self.out_indices = self.check_out_indices(out_indices,
+                                                  len(stage_blocks) + 1)
         self.norm_eval = norm_eval
         block_cfg = dict(norm_cfg=norm_cfg, act_cfg=act_cfg)
         self.conv1 = ConvModule(3, stem_channels, 3, stride=2, padding=1,
@@ -105,19 +101,5 @@ class SearchableShuffleNetV2(BaseModule):
                 nn.init.ones_(m.weight)
                 nn.init.constant_(m.bias, 1e-4)
 
-    def forward(self, x):
-        x = self.conv1(x)
-        outs = []
-        for i, layer in enumerate(self.layers):
-            x = layer(x)
-            if i in self.out_indices:
-                outs.append(x)
-        return tuple(outs)
-
-    def train(self, mode: bool = True):
-        super().train(mode)
-        if mode and self.norm_eval:
-            for m in self.modules():
-                if isinstance(m, _BatchNorm):
-                    m.eval()
-        return self
+    def stages(self):
+        return list(self.layers)
