@@ -14,7 +14,7 @@ from mmrazor_lite.registry import MODELS, build_model
 class SPOS(BaseModel):
     """Single Path One-Shot supernet training (an mmengine ``BaseModel``).
 
-    Every ``train_step`` draws a new path (one candidate per decision) and
+    Every training step draws a new path (one candidate per decision) and
     trains only that path. The draw comes from a seed that rank 0 picks once
     and broadcasts, combined with the step counter, so all ranks train the
     same path without communicating per step; seed and counter are buffers,

@@ -1,0 +1,162 @@
+"""EvolutionSearchLoop on a tiny SPOS supernet and the digits data (CPU)."""
+import argparse
+import os.path as osp
+import sys
+import uuid
+
+import pytest
+import torch
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, osp.join(REPO, 'tools'))
+DEMO_CONFIG = osp.join(REPO, 'configs', 'demo',
+                       'spos_supernet_shufflenetv2_digits.py')
+IMAGE = 16
+
+
+def tiny_config(work_dir, search=None, load_from=None, resume=False):
+    """The digits SPOS config, shrunk; ``search``: the search loop args."""
+    from train import build_config
+    args = argparse.Namespace(
+        config=DEMO_CONFIG, work_dir=str(work_dir), cfg_options=None,
+        launcher='none', resume=None, amp=False, auto_scale_lr=False)
+    cfg = build_config(args)
+    cfg.experiment_name = f'search_test_{uuid.uuid4().hex[:8]}'
+    cfg.model.architecture.backbone.widen_factor = 0.25
+    cfg.model.architecture.backbone.stage_blocks = (1, 1, 1, 1)
+    cfg.model.architecture.backbone.last_channels = 64
+    cfg.model.architecture.head.in_channels = 64
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        cfg[loader].dataset.image_size = IMAGE
+        cfg[loader].batch_size = 64
+    cfg.default_hooks.logger.interval = 1
+    cfg.randomness = dict(seed=0)
+    cfg.load_from = load_from
+    cfg.resume = resume
+    if search is None:  # a few supernet training steps
+        cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=5,
+                             val_interval=1000)
+        cfg.param_scheduler[0].end = 5
+        cfg.default_hooks.checkpoint.interval = 5
+        return cfg
+    loop = dict(
+        type='EvolutionSearchLoop',
+        # 128 images of the val split are enough to rank paths here
+        dataloader=dict(cfg.val_dataloader,
+                        dataset=dict(cfg.val_dataloader.dataset,
+                                     indices=128)),
+        evaluator=dict(type='Accuracy', topk=(1, 5)),
+        calibrate_dataloader=cfg.train_dataloader,
+        calibrate_samples=64,
+        max_epochs=2, num_candidates=6, top_k=2, num_mutation=2,
+        num_crossover=2, mutate_prob=0.5, input_shape=(1, 3, IMAGE, IMAGE),
+        score_key='accuracy/top1', seed=0)
+    loop.update(search)
+    cfg.train_cfg = loop
+    return cfg
+
+
+def run(cfg):
+    from train import build_runner
+    runner = build_runner(cfg)
+    runner.train()
+    return runner
+
+
+@pytest.fixture(scope='module')
+def supernet_ckpt(tmp_path_factory):
+    work_dir = tmp_path_factory.mktemp('supernet')
+    run(tiny_config(work_dir))
+    ckpt = osp.join(work_dir, 'iter_5.pth')
+    assert osp.isfile(ckpt)
+    return ckpt
+
+
+@pytest.fixture(scope='module')
+def full_search(tmp_path_factory, supernet_ckpt):
+    work_dir = tmp_path_factory.mktemp('search_full')
+    runner = run(tiny_config(work_dir, search={}, load_from=supernet_ckpt))
+    return str(work_dir), runner.train_loop
+
+
+def test_search_outputs(full_search):
+    from mmrazor_lite.subnet.subnet_file import load_subnet_file
+    work_dir, loop = full_search
+    subnet = load_subnet_file(osp.join(work_dir, 'best_fix_subnet.yaml'))
+    assert len(subnet) == 4
+    assert all(k.startswith('backbone.layers.') for k in subnet)
+
+    ckpt = torch.load(osp.join(work_dir, 'best_subnet_weights.pth'),
+                      weights_only=True)
+    assert dict(ckpt['meta']['fix_subnet']) == dict(subnet)
+    keys = list(ckpt['state_dict'])
+    for path, chosen in subnet.items():
+        ours = [k for k in keys if f'{path}._candidates.' in k]
+        assert ours, f'no weights kept for {path}'
+        assert all(f'{path}._candidates.{chosen}.' in k for k in ours)
+    # the shared parts are all there, with the supernet's values
+    assert any('head' in k for k in keys)
+    sd = loop.model.state_dict()
+    for key in keys:
+        assert torch.equal(ckpt['state_dict'][key], sd[key].cpu())
+
+    for n in (1, 2):
+        state = torch.load(osp.join(work_dir, f'search_epoch_{n}.pth'),
+                           weights_only=True)
+        assert state['generation'] == n
+        assert len(state['top_k']) == 2
+    state = torch.load(osp.join(work_dir, 'search_epoch_2.pth'),
+                       weights_only=True)
+    best = state['top_k'][0]
+    assert dict(zip(state['decisions'], best)) == dict(subnet)
+    scores = {tuple(c): s for c, s in state['scores']}
+    assert scores[tuple(best)] >= scores[tuple(state['top_k'][1])]
+    assert scores[tuple(best)] == max(scores.values())
+
+    table = open(osp.join(work_dir, 'search_top_k.txt')).read().splitlines()
+    rows = [line for line in table if line.strip()[:1].isdigit()]
+    assert len(rows) == 2
+    assert rows[0].split()[0] == '1'
+    assert ' '.join(best) in rows[0]
+
+
+def test_no_candidate_scored_twice(full_search):
+    _, loop = full_search
+    assert len(loop.evaluated) == len(set(loop.evaluated))
+    assert len(loop.evaluated) == len(loop.scores)
+    # generation 1: 6 random paths; generation 2: 2 mutations + 2
+    # crossovers, topped up to 6 with new random paths
+    assert len(loop.evaluated) == 12
+
+
+def test_resume_gives_same_answer(tmp_path, full_search, supernet_ckpt):
+    full_dir, full_loop = full_search
+    run(tiny_config(tmp_path, search=dict(max_epochs=1),
+                    load_from=supernet_ckpt))
+    assert osp.isfile(tmp_path / 'search_epoch_1.pth')
+    assert not osp.exists(tmp_path / 'search_epoch_2.pth')
+
+    # as ``tools/train.py --resume``: load_from emptied, resume=True
+    runner = run(tiny_config(tmp_path, search={}, load_from=None,
+                             resume=True))
+    loop = runner.train_loop
+    assert loop.supernet_checkpoint == supernet_ckpt
+    with open(osp.join(full_dir, 'best_fix_subnet.yaml')) as f:
+        expected = f.read()
+    with open(tmp_path / 'best_fix_subnet.yaml') as f:
+        assert f.read() == expected
+    # the resumed run scored only generation 2's new candidates
+    assert len(loop.evaluated) == len(set(loop.evaluated))
+    assert loop.evaluated == full_loop.evaluated[-len(loop.evaluated):]
+    assert loop.scores == full_loop.scores
+    assert loop.top_k_candidates == full_loop.top_k_candidates
+
+
+def test_unsatisfiable_budget_fails_clearly(tmp_path, supernet_ckpt):
+    from mmrazor_lite.engine.evolution_search_loop import \
+        SearchConstraintError
+    cfg = tiny_config(tmp_path, search=dict(flops_range=(0, 1)),
+                      load_from=supernet_ckpt)
+    with pytest.raises(SearchConstraintError, match='cannot be met'):
+        run(cfg)
+    assert not osp.exists(tmp_path / 'search_epoch_1.pth')
