@@ -1,48 +1,145 @@
 """Re-estimate BatchNorm statistics for the active path of a supernet.
 
 Shared layers of a supernet (stem, last conv) accumulate running statistics
-over many paths, so a path scored with them is scored unfairly. SPOS resets
-the statistics and recomputes them on training images for each candidate:
-here as an exact cumulative average (``momentum=None``) over the given
-batches, all-reduced across ranks when distributed.
-"""
-from typing import Iterable
+over many paths, so a path scored with them is scored unfairly. SPOS
+recomputes them on training images for each candidate. Here the estimate is
+exact: every BN's input is summed per channel (sum and sum of squares, in
+float64) over all calibration images of all ranks, and mean and unbiased
+variance are computed from the totals. Batches are forwarded in train mode
+(BN normalises with batch statistics, as when the supernet was trained).
 
+Because each batch is forwarded whole by one rank and the totals are
+all-reduced, the result does not depend on how the batches are spread over
+ranks: with :func:`calibration_batches` 1 and N processes give the same
+statistics (up to float64 rounding).
+"""
+import math
+import random
+from typing import Callable, Iterable, List, Sequence
+
+import numpy as np
 import torch
 import torch.nn as nn
-from mmengine.dist import all_reduce, get_world_size
+from mmengine.dist import all_reduce, get_rank, get_world_size
 from torch.nn.modules.batchnorm import _BatchNorm
+from torch.utils.data import DataLoader, Dataset
 
 
 @torch.no_grad()
-def recalibrate_bn(model: nn.Module, batches: Iterable, forward) -> int:
-    """Reset every BN of ``model`` and re-estimate it on ``batches``.
+def recalibrate_bn(model: nn.Module, batches: Iterable,
+                   forward: Callable) -> int:
+    """Re-estimate the statistics of every BN that ``forward`` reaches.
 
     Args:
-        model: the network whose BN layers are reset (train mode meanwhile).
-        batches: an iterable of inputs ``forward`` accepts.
+        model: the network (its BN layers run in train mode meanwhile).
+        batches: this rank's batches, anything ``forward`` accepts.
         forward: ``forward(batch)`` runs ``model`` on one batch.
 
     Returns:
-        int: the number of batches seen on this rank.
+        int: the number of batches seen on this rank. BNs no rank reached
+        (candidates off the path) keep their statistics.
     """
-    bns = [m for m in model.modules() if isinstance(m, _BatchNorm)]
-    saved = [(bn.momentum, bn.training) for bn in bns]
+    bns = [m for m in model.modules()
+           if isinstance(m, _BatchNorm) and m.track_running_stats]
+    sums = {bn: None for bn in bns}
+
+    def accumulate(bn, inputs):
+        x = inputs[0].detach().double().transpose(0, 1).flatten(1)
+        stats = torch.stack([x.sum(1), (x * x).sum(1),
+                             torch.full_like(x[:, 0], x.shape[1])])
+        sums[bn] = stats if sums[bn] is None else sums[bn] + stats
+
+    saved = [bn.training for bn in bns]
+    handles = [bn.register_forward_pre_hook(accumulate) for bn in bns]
     for bn in bns:
-        bn.reset_running_stats()
-        bn.momentum = None  # cumulative moving average: exact mean
         bn.train()
     seen = 0
-    for batch in batches:
-        forward(batch)
-        seen += 1
-    if get_world_size() > 1:
-        # every rank saw different images: average their estimates
-        for bn in bns:
-            if bn.running_mean is not None:
-                all_reduce(bn.running_mean, op='mean')
-                all_reduce(bn.running_var, op='mean')
-    for bn, (momentum, training) in zip(bns, saved):
-        bn.momentum = momentum
-        bn.train(training)
+    try:
+        for batch in batches:
+            forward(batch)
+            seen += 1
+    finally:
+        for handle in handles:
+            handle.remove()
+        for bn, training in zip(bns, saved):
+            bn.train(training)
+
+    distributed = get_world_size() > 1
+    for bn in bns:
+        stats = sums[bn]
+        if stats is None:
+            stats = torch.zeros(3, bn.num_features, dtype=torch.float64,
+                                device=bn.running_mean.device)
+        if distributed:  # every rank calls this for every BN, same order
+            all_reduce(stats, op='sum')
+        count = float(stats[2, 0])
+        if count == 0:
+            continue
+        mean = stats[0] / count
+        var = (stats[1] / count - mean * mean).clamp_(min=0)
+        if count > 1:
+            var *= count / (count - 1)  # running_var is unbiased in torch
+        bn.running_mean.copy_(mean.to(bn.running_mean.dtype))
+        bn.running_var.copy_(var.to(bn.running_var.dtype))
+        if bn.num_batches_tracked is not None:
+            bn.num_batches_tracked.fill_(seen)
     return seen
+
+
+class _SeededSamples(Dataset):
+    """``dataset[indices[i]]`` with every random transform seeded by index.
+
+    The same image then gets the same augmentation whichever rank or worker
+    loads it; the global RNG states are restored afterwards.
+    """
+
+    def __init__(self, dataset, indices: Sequence[int], seed: int):
+        self.dataset = dataset
+        self.indices = list(indices)
+        self.seed = seed
+
+    def __len__(self):
+        return len(self.indices)
+
+    def __getitem__(self, i):
+        index = self.indices[i]
+        states = (random.getstate(), np.random.get_state(),
+                  torch.get_rng_state())
+        sample_seed = (self.seed * 1_000_003 + index) % (2**32)
+        random.seed(sample_seed)
+        np.random.seed(sample_seed)
+        torch.manual_seed(sample_seed)
+        try:
+            return self.dataset[index]
+        finally:
+            random.setstate(states[0])
+            np.random.set_state(states[1])
+            torch.set_rng_state(states[2])
+
+
+def calibration_batches(loader: DataLoader, num_samples: int,
+                        seed: int) -> List:
+    """This rank's share of a fixed set of calibration batches, loaded.
+
+    ``num_samples`` images are drawn from ``loader.dataset`` with ``seed``
+    (the same on every rank), cut into batches of ``loader.batch_size`` and
+    dealt out to ranks batch by batch (rank r takes batches r, r + W, ...).
+    Each image's augmentation is seeded by its index. So the batches, and
+    the statistics :func:`recalibrate_bn` computes from them, are the same
+    for any number of processes.
+    """
+    dataset = loader.dataset
+    num_samples = min(int(num_samples), len(dataset))
+    order = random.Random(seed).sample(range(len(dataset)), num_samples)
+    batch_size = loader.batch_size or 1
+    num_batches = math.ceil(num_samples / batch_size)
+    mine = [list(range(b * batch_size, min((b + 1) * batch_size,
+                                           num_samples)))
+            for b in range(get_rank(), num_batches, get_world_size())]
+    if not mine:
+        return []
+    reader = DataLoader(
+        _SeededSamples(dataset, order, seed), batch_sampler=mine,
+        collate_fn=loader.collate_fn,
+        num_workers=min(getattr(loader, 'num_workers', 0), len(mine)))
+    return list(reader)

@@ -20,10 +20,11 @@ One generation:
    many tries as wanted children are made.
 
 Score: the candidate is set on the mutator, its BatchNorm statistics are
-re-estimated (exact average) on the same ``calibrate_samples`` training
-images for every candidate (the images are drawn once and kept), then the
-model is validated on ``dataloader`` under ``torch.inference_mode`` and
-``score_key`` of the evaluator's metrics is the score.
+re-estimated exactly (see :mod:`.bn_recalibration`) on the same
+``calibrate_samples`` training images for every candidate (drawn once with
+the search seed, each image's augmentation seeded by its index, and kept),
+then the model is validated on ``dataloader`` under ``torch.inference_mode``
+and ``score_key`` of the evaluator's metrics is the score.
 
 Files in ``work_dir``, rewritten atomically after every generation:
 ``search_epoch_{N}.pth`` (the whole search state as plain lists / numbers /
@@ -51,12 +52,12 @@ every rank (``seed``, or one seed drawn on rank 0 and broadcast); every rank
 evaluates every candidate on its shard of the search split (the dataloader's
 ``DefaultSampler`` shards it) and mmengine's evaluator gathers the
 predictions of all ranks and broadcasts the metrics, so every rank gets the
-same score; BN recalibration averages the statistics over ranks (each rank
-uses ``ceil(calibrate_samples / world_size)`` images of its shard). Only rank
-0 writes files.
+same score. BN recalibration deals the fixed calibration batches out to the
+ranks and sums the statistics over ranks, so it too is independent of the
+number of processes: the search reaches the same answer on 1 or N
+processes. Only rank 0 writes files.
 """
 import glob
-import math
 import os.path as osp
 import random
 import re
@@ -64,14 +65,14 @@ from collections import OrderedDict
 from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
-from mmengine.dist import get_world_size, is_main_process, sync_random_seed
+from mmengine.dist import is_main_process, sync_random_seed
 from mmengine.evaluator import Evaluator
 from mmengine.runner.base_loop import BaseLoop
 from torch.utils.data import DataLoader
 
 from mmrazor_lite.registry import LOOPS
 
-from .bn_recalibration import recalibrate_bn
+from .bn_recalibration import calibration_batches, recalibrate_bn
 from .checkpoint_io import (atomic_torch_save, atomic_write_text,
                             load_checkpoint_file)
 
@@ -87,8 +88,11 @@ class SearchConstraintError(ValueError):
 def _check_range(name, value):
     if value is None:
         return None
+    if isinstance(value, (int, float)):
+        return (None, value)  # a bare number is an upper bound
     if not isinstance(value, (list, tuple)) or len(value) != 2:
-        raise ValueError(f'{name} must be None or (min, max), got {value!r}')
+        raise ValueError(f'{name} must be None, an upper bound or (min, max) '
+                         f'(either may be None), got {value!r}')
     low, high = value
     if low is not None and high is not None and low > high:
         raise ValueError(f'{name} {value!r}: min is larger than max')
@@ -216,6 +220,7 @@ class EvolutionSearchLoop(BaseLoop):
         #: candidates scored by this process, in order (for bookkeeping)
         self.evaluated: List[Candidate] = []
         self.supernet_checkpoint = runner._load_from
+        self._calibration_batches: Optional[list] = None
 
         self._resume_state = self._take_over_resume(runner, resume_from)
 
@@ -341,7 +346,7 @@ class EvolutionSearchLoop(BaseLoop):
         self.table = ResourceTable(self.model.architecture, self.mutator,
                                    self.input_shape, self.flops_convention)
         self._check_feasible()
-        self._calibration_batches = self._collect_calibration_batches()
+        self._calibration_batches = None  # loaded when first needed
         logger = self.runner.logger
         logger.info(
             f'evolution search: {self._max_epochs} generations, population '
@@ -485,36 +490,31 @@ class EvolutionSearchLoop(BaseLoop):
         return mutations + crossovers
 
     # ----------------------------------------------------------- scoring
-    def _collect_calibration_batches(self) -> List[dict]:
-        """The first images of the calibration loader, kept for every path."""
+    def _recalibrate(self) -> None:
+        """Re-estimate BN on the calibration images (the same every time)."""
         if self.calibrate_dataloader is None or self.calibrate_samples <= 0:
-            self.runner.logger.warning(
-                'evolution search: no calibrate_dataloader, BN statistics '
-                'are not re-estimated per candidate')
-            return []
-        per_rank = math.ceil(self.calibrate_samples / get_world_size())
-        batches, seen = [], 0
-        for batch in self.calibrate_dataloader:
-            size = len(batch['inputs'])
-            keep = min(size, per_rank - seen)
-            if keep < size:
-                batch = {k: v[:keep] for k, v in batch.items()}
-            batches.append(batch)
-            seen += keep
-            if seen >= per_rank:
-                break
-        return batches
+            if self._calibration_batches is None:
+                self._calibration_batches = []
+                self.runner.logger.warning(
+                    'evolution search: no calibrate_dataloader, BN '
+                    'statistics are not re-estimated per candidate')
+            return
+        if self._calibration_batches is None:
+            self._calibration_batches = calibration_batches(
+                self.calibrate_dataloader, self.calibrate_samples, self.seed)
+        # called on every rank, even one with no batch: it all-reduces
+        model = self.model
+        recalibrate_bn(
+            model, self._calibration_batches,
+            lambda batch: model(**model.data_preprocessor(batch, False),
+                                mode='tensor'))
 
     def score_candidate(self, candidate: Candidate) -> float:
         """Recalibrate BN for ``candidate`` and return its ``score_key``."""
         model = self.model
         self.mutator.set_choices(self._as_dict(candidate))
         model.eval()
-        if self._calibration_batches:
-            recalibrate_bn(
-                model, self._calibration_batches,
-                lambda batch: model(**model.data_preprocessor(batch, False),
-                                    mode='tensor'))
+        self._recalibrate()
         with torch.inference_mode():
             for data_batch in self.dataloader:
                 outputs = model.val_step(data_batch)
@@ -561,6 +561,9 @@ class EvolutionSearchLoop(BaseLoop):
             raise SearchConstraintError(self._no_candidate_message())
         best = self.top_k_candidates[0]
         self.mutator.set_choices(self._as_dict(best))
+        # the exported weights carry BN statistics of the best path itself
+        self.model.eval()
+        self._recalibrate()
         fix_subnet = OrderedDict(
             (path, value['chosen'])
             for path, value in self.mutator.export_subnet().items())

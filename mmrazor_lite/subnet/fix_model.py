@@ -1,0 +1,119 @@
+"""Fix a one-shot supernet to one subnet: each choice becomes its chosen op.
+
+After :func:`fix_model` no :class:`OneShotChoice` is left: the chosen op sits
+at the mutable's module path as a plain module (``backbone.layers.0.0`` *is*
+a ``ShuffleBlock``), so the model's weights read
+``backbone.layers.0.0.branch2.0.conv.weight``, with no ``_candidates.NAME``.
+"""
+import re
+from collections import OrderedDict
+from typing import Mapping, Union
+
+import torch.nn as nn
+
+from .mmrazor_legacy import convert_mmrazor_legacy_subnet
+from .subnet_file import SubnetFileError, _chosen_name, load_subnet_file
+
+_LEGACY_KEY = re.compile(r'stage_\d+_block_\d+')
+
+
+def _prepared_mutator(model: nn.Module):
+    from mmrazor_lite.mutators.one_shot_mutator import OneShotMutator
+    mutator = OneShotMutator()
+    mutator.prepare_from_supernet(model)
+    return mutator
+
+
+def read_subnet_spec(spec: Union[str, Mapping], valid_keys,
+                     source: str = 'subnet') -> 'OrderedDict[str, str]':
+    """A subnet (file path or mapping) as ``module path -> choice name``.
+
+    Accepts our form (``path: {chosen: NAME}`` or ``path: NAME``) and the
+    MMRazor 0.x form (``stage_I_block_J: {chosen: [NAME]}``), told apart by
+    the keys. Keys are not checked against the model here (see
+    :func:`fix_model`), except that MMRazor 0.x keys are mapped onto
+    ``valid_keys``.
+    """
+    if isinstance(spec, str):
+        source = spec
+        if _looks_legacy_file(spec):
+            import yaml
+            with open(spec) as f:
+                return convert_mmrazor_legacy_subnet(
+                    yaml.safe_load(f), valid_keys, source=spec)
+        return load_subnet_file(spec)
+    if not isinstance(spec, Mapping) or not spec:
+        raise SubnetFileError(
+            f'{source}: a subnet must be a yaml/json path or a non-empty '
+            f'mapping "module.path: {{chosen: NAME}}", got {spec!r}')
+    if all(_LEGACY_KEY.fullmatch(str(k)) for k in spec):
+        return convert_mmrazor_legacy_subnet(spec, valid_keys, source=source)
+    return OrderedDict(
+        (str(key), value if isinstance(value, str) else _chosen_name(
+            source, key, value)) for key, value in spec.items())
+
+
+def _looks_legacy_file(path: str) -> bool:
+    import os.path as osp
+
+    import yaml
+    if not osp.isfile(path) or path.endswith('.json'):
+        return False
+    with open(path) as f:
+        try:
+            data = yaml.safe_load(f)
+        except yaml.YAMLError:
+            return False  # load_subnet_file reports it
+    return isinstance(data, dict) and bool(data) and all(
+        _LEGACY_KEY.fullmatch(str(k)) for k in data)
+
+
+def check_subnet(model: nn.Module, spec: Union[str, Mapping],
+                 source: str = 'subnet') -> 'OrderedDict[str, str]':
+    """Validate ``spec`` against the choices of supernet ``model``.
+
+    Returns ``module path -> name`` for every mutable of ``model`` (shared
+    decisions expanded to each of their modules).
+
+    Raises:
+        SubnetFileError: unknown keys, missing keys or unknown choice names,
+            with ``source`` and what would be valid.
+    """
+    mutator = _prepared_mutator(model)
+    choices = read_subnet_spec(spec, list(mutator.choices), source)
+    if isinstance(spec, str):
+        source = spec
+    try:
+        decided = mutator._normalise(choices)
+    except (KeyError, ValueError) as err:
+        detail = err.args[0] if err.args else str(err)
+        raise SubnetFileError(
+            f'{source}: {detail}. Valid choices: '
+            f'{dict(mutator.choices)}') from err
+    return OrderedDict(
+        (path, decided[key])
+        for key, members in mutator.search_groups.items()
+        for path, _ in members)
+
+
+def fix_model(model: nn.Module, spec: Union[str, Mapping],
+              source: str = 'subnet') -> 'OrderedDict[str, str]':
+    """Replace every one-shot choice of ``model`` by its chosen op, in place.
+
+    Args:
+        model: a supernet (e.g. an ``ImageClassifier`` whose backbone is a
+            searchable space).
+        spec: subnet yaml/json path or mapping (see :func:`read_subnet_spec`).
+        source: names ``spec`` in error messages when it is a mapping.
+
+    Returns:
+        ``module path -> chosen name`` as applied (the subnet's identity).
+    """
+    fixed = check_subnet(model, spec, source)
+    for path, name in fixed.items():
+        parent_path, _, child = path.rpartition('.')
+        parent = model.get_submodule(parent_path) if parent_path else model
+        mutable = getattr(parent, child)
+        # the op keeps its weights; the other candidates are dropped
+        setattr(parent, child, mutable._candidates[name])
+    return fixed

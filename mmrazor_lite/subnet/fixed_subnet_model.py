@@ -1,0 +1,120 @@
+"""``FixedSubnet``: build a supernet config fixed to one subnet, weights loaded.
+
+The model of every SPOS subnet config (retrain, test, FLOPs)::
+
+    model = dict(
+        type='FixedSubnet',
+        architecture=supernet,            # the supernet classifier config
+        fix_subnet=None,                  # explicit subnet: wins when set
+        default_subnet='{{fileDirname}}/SUBNET.yaml',
+        init_cfg=dict(type='Pretrained', checkpoint=None))
+
+Which subnet is built, first that applies:
+
+1. ``fix_subnet`` (yaml/json path or mapping), when set;
+2. the subnet ``init_cfg.checkpoint`` carries: ``meta['fix_subnet']`` (the
+   search's sliced weights and every checkpoint a subnet config saves have
+   it), else the one candidate per block its weights hold (a sliced
+   checkpoint from elsewhere, e.g. MMRazor's, converted);
+3. ``default_subnet``.
+
+So ``--cfg-options model.init_cfg.checkpoint=SEARCH_WEIGHTS`` alone retrains
+the subnet the search found, not whatever yaml the config ships. The model
+is the supernet classifier with each choice replaced by its chosen op (see
+:func:`fix_model`); it is returned as is (an ``ImageClassifier``), so its
+checkpoints have unprefixed keys. Weights of ``init_cfg.checkpoint`` are
+loaded here, strictly (:func:`load_subnet_state_dict`), and the model marked
+initialised, so ``tools/test.py CONFIG none`` tests them and training starts
+from them.
+"""
+from collections import OrderedDict
+from typing import Mapping, Optional, Union
+
+from mmrazor_lite.engine.checkpoint_io import (CheckpointError,
+                                               load_checkpoint_file)
+from mmrazor_lite.registry import MODELS, build_model
+from .fix_model import fix_model
+from .subnet_file import SubnetFileError
+from .subnet_weights import load_subnet_state_dict, subnet_of_state_dict
+
+
+def _read_checkpoint(path: str):
+    checkpoint = load_checkpoint_file(path, map_location='cpu')
+    if isinstance(checkpoint, Mapping) and 'state_dict' in checkpoint:
+        return checkpoint['state_dict'], dict(checkpoint.get('meta') or {})
+    if isinstance(checkpoint, Mapping) and checkpoint and all(
+            isinstance(k, str) for k in checkpoint):
+        return checkpoint, {}  # a bare state dict
+    raise CheckpointError(
+        f'checkpoint {path!r}: expected a dict with "state_dict" (and '
+        f'"meta") or a bare state dict, got {type(checkpoint).__name__}')
+
+
+def _checkpoint_of(init_cfg: Optional[dict]) -> Optional[str]:
+    if not init_cfg:
+        return None
+    init_cfg = dict(init_cfg)
+    kind = init_cfg.pop('type', 'Pretrained')
+    checkpoint = init_cfg.pop('checkpoint', None)
+    init_cfg.pop('map_location', None)
+    if kind != 'Pretrained' or init_cfg:
+        raise ValueError(
+            f'FixedSubnet: model.init_cfg must be dict(type="Pretrained", '
+            f'checkpoint=PATH or None); got type {kind!r} with extra keys '
+            f'{sorted(init_cfg)}')
+    return checkpoint or None
+
+
+@MODELS.register_module()
+def FixedSubnet(architecture: dict,
+                fix_subnet: Union[str, Mapping, None] = None,
+                default_subnet: Optional[str] = None,
+                init_cfg: Optional[dict] = None,
+                data_preprocessor: Optional[dict] = None):
+    """Build ``architecture`` fixed to a subnet (see the module docstring).
+
+    Returns:
+        the fixed classifier, with ``fix_subnet`` (module path -> name) and
+        ``subnet_source`` attributes.
+    """
+    checkpoint = _checkpoint_of(init_cfg)
+    state_dict, meta = (None, {}) if checkpoint is None else \
+        _read_checkpoint(checkpoint)
+
+    if fix_subnet is not None:
+        spec, source = fix_subnet, 'model.fix_subnet'
+    elif meta.get('fix_subnet'):
+        spec, source = meta['fix_subnet'], f'{checkpoint} (meta.fix_subnet)'
+    elif state_dict is not None and subnet_of_state_dict(state_dict):
+        spec = subnet_of_state_dict(state_dict)
+        source = f'{checkpoint} (the candidates its weights hold)'
+    elif default_subnet is not None:
+        spec, source = default_subnet, 'model.default_subnet'
+    else:
+        raise SubnetFileError(
+            'FixedSubnet: no subnet to build. Set model.fix_subnet=YAML, or '
+            'model.init_cfg.checkpoint to a search result '
+            '(best_subnet_weights.pth) or a subnet checkpoint')
+
+    cfg = dict(architecture)
+    if data_preprocessor is not None:
+        cfg.setdefault('data_preprocessor', dict(data_preprocessor))
+    model = build_model(cfg)
+    fixed = fix_model(model, spec, source=source)
+    if isinstance(spec, str):
+        source = spec
+    model.fix_subnet = OrderedDict(fixed)
+    model.subnet_source = source
+    if state_dict is not None:
+        if meta.get('fix_subnet') and fix_subnet is not None and \
+                dict(meta['fix_subnet']) != dict(fixed):
+            differ = [k for k in fixed
+                      if meta['fix_subnet'].get(k) != fixed[k]]
+            where = f'{checkpoint} (its meta.fix_subnet differs from ' \
+                f'model.fix_subnet at {differ})'
+        else:
+            where = checkpoint
+        load_subnet_state_dict(model, state_dict, fixed, source=where)
+        # the weights are in: init_weights() must not overwrite them
+        model._is_init = True
+    return model
