@@ -1,16 +1,40 @@
-"""The demo's wiring (a few iterations; the full run is `python tools/demo.py`)."""
+"""The demo's four SPOS stages (a few iterations; the full run is
+`python tools/demo.py`)."""
 import re
+
+import torch
+import yaml
 
 from conftest import run_tool
 
 
-def test_demo_runs_end_to_end(tmp_path):
+def test_demo_runs_all_four_stages(tmp_path):
     proc = run_tool(['python', 'tools/demo.py', '--work-dir', str(tmp_path),
-                     '--iters', '10', '--paths', '2'], timeout=600)
+                     '--iters', '10', '--generations', '1',
+                     '--retrain-iters', '5'], timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    lines = re.findall(r'\[demo\] path \d: test top-1 ([\d.]+) %',
-                       proc.stdout)
-    assert len(lines) == 2
-    assert all(0.0 <= float(v) <= 100.0 for v in lines)
-    assert 'mean test top-1 over 2 random paths' in proc.stdout
-    assert (tmp_path / 'iter_10.pth').is_file()
+    out = proc.stdout
+    stage2 = re.search(r'\[demo\] stage 2: searched (\d+) candidates; best '
+                       r'subnet \[([a-z0-9 ]+)\], ([\d,]+) FLOPs \(budget '
+                       r'([\d,]+),', out)
+    assert stage2, out[-2000:]
+    assert int(stage2.group(1)) == 16  # one generation: the population
+    flops = int(stage2.group(3).replace(',', ''))
+    assert flops <= int(stage2.group(4).replace(',', ''))
+    top1 = re.search(r'\[demo\] stage 4: retrained subnet \[([a-z0-9 ]+)\] '
+                     r'test top-1 ([\d.]+) %', out)
+    assert top1 and top1.group(1) == stage2.group(2)
+    assert 0.0 <= float(top1.group(2)) <= 100.0
+
+    # the files of each stage, and their links: stage 3 starts from the
+    # search's weights, stage 4 tests the retrained subnet
+    found = yaml.safe_load((tmp_path / 'search' /
+                            'best_fix_subnet.yaml').read_text())
+    assert [v['chosen'].replace('shuffle_', '') for v in found.values()] \
+        == top1.group(1).split()
+    retrained = torch.load(tmp_path / 'retrain' / 'iter_5.pth',
+                           weights_only=True)
+    assert retrained['meta']['fix_subnet'] == {
+        k: v['chosen'] for k, v in found.items()}
+    assert not any('_candidates' in k for k in retrained['state_dict'])
+    assert (tmp_path / 'supernet' / 'iter_10.pth').is_file()

@@ -39,3 +39,34 @@ def test_subnet_yaml_gives_the_paper_numbers(tmp_path):
                      '--convention', 'conv_linear'], timeout=300)
     assert 'params:      3,558,952' in proc.stdout
     assert 'conv and linear layers only' in proc.stdout
+
+
+SUBNET_CONFIG = SUPERNET_CONFIG.replace('spos_supernet_', 'spos_subnet_')
+PAPER_YAML = SUPERNET_CONFIG.replace(
+    'spos_supernet_shufflenetv2_8xb128_in1k.py',
+    'SPOS_SHUFFLENETV2_330M_IN1k_PAPER.yaml')
+
+
+def test_subnet_config_reports_mmrazor_searched_subnet():
+    """Spec: 3,353,592 params; MMRazor's estimator says 327,544,320 FLOPs."""
+    result = _json(run_tool(['python', 'tools/analysis_tools/get_flops.py',
+                             SUBNET_CONFIG, '--json'], timeout=300))
+    assert result['params'] == 3_353_592
+    assert abs(result['flops'] - 327_544_320) / 327_544_320 < 0.015
+    # fvcore's split: conv + batch_norm + linear + pool (spec)
+    assert result['flops'] == 314_995_520 + 8_529_920 + 1_024_000 + 50_176
+    assert 'SPOS_SHUFFLENETV2_330M_IN1k_MMRAZOR.yaml' in result['model']
+    # the official convention drops BN and pooling: conv + linear only
+    conv_linear = _json(run_tool(
+        ['python', 'tools/analysis_tools/get_flops.py', SUBNET_CONFIG,
+         '--json', '--convention', 'conv_linear'], timeout=300))
+    assert conv_linear['flops'] == 314_995_520 + 1_024_000
+
+
+def test_subnet_config_with_paper_yaml():
+    result = _json(run_tool(['python', 'tools/analysis_tools/get_flops.py',
+                             SUBNET_CONFIG, '--subnet', PAPER_YAML, '--json'],
+                            timeout=300))
+    assert result['params'] == 3_558_952
+    assert abs(result['flops'] - 333_668_928) / 333_668_928 < 0.015
+    assert 'PAPER' in result['model']

@@ -12,7 +12,7 @@ import os.path as osp
 
 from mmengine.config import DictAction
 
-from train import build_config, build_runner
+from train import build_config, build_runner, shutdown_distributed
 
 
 def parse_args(argv=None):
@@ -48,6 +48,7 @@ def main(argv=None):
         cfg.load_from = args.checkpoint
     runner = build_runner(cfg)
     metrics = runner.test()
+    shutdown_distributed()
     return metrics
 
 

@@ -83,11 +83,24 @@ def build_runner(cfg: Config):
     return Runner.from_cfg(cfg)
 
 
+def shutdown_distributed() -> None:
+    """Wait for every rank, then close the process group.
+
+    Without it a rank that finishes first exits while the others still
+    talk to it, and gloo may abort the process at exit.
+    """
+    import torch.distributed as torch_dist
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.barrier()
+        torch_dist.destroy_process_group()
+
+
 def main(argv=None):
     args = parse_args(argv)
     cfg = build_config(args)
     runner = build_runner(cfg)
     runner.train()
+    shutdown_distributed()
 
 
 if __name__ == '__main__':

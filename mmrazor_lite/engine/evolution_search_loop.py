@@ -65,7 +65,7 @@ from collections import OrderedDict
 from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
-from mmengine.dist import is_main_process, sync_random_seed
+from mmengine.dist import barrier, is_main_process, sync_random_seed
 from mmengine.evaluator import Evaluator
 from mmengine.runner.base_loop import BaseLoop
 from torch.utils.data import DataLoader
@@ -556,7 +556,6 @@ class EvolutionSearchLoop(BaseLoop):
 
     def _finish(self) -> None:
         """Export the best candidate: subnet yaml and its sliced weights."""
-        from mmrazor_lite.subnet.subnet_file import dump_subnet_file
         if not self.top_k_candidates:
             raise SearchConstraintError(self._no_candidate_message())
         best = self.top_k_candidates[0]
@@ -570,8 +569,12 @@ class EvolutionSearchLoop(BaseLoop):
         self.runner.logger.info(
             f'search done: best {self.score_key} {self.scores[best]:.4f}, '
             f'subnet {dict(fix_subnet)}')
-        if not is_main_process():
-            return
+        if is_main_process():
+            self._write_result(best, fix_subnet)
+        barrier()  # the files exist on every rank's return
+
+    def _write_result(self, best: Candidate, fix_subnet) -> None:
+        from mmrazor_lite.subnet.subnet_file import dump_subnet_file
         work_dir = self.runner.work_dir
         dump_subnet_file(fix_subnet, osp.join(work_dir,
                                               'best_fix_subnet.yaml'))

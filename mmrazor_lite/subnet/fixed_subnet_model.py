@@ -27,8 +27,11 @@ loaded here, strictly (:func:`load_subnet_state_dict`), and the model marked
 initialised, so ``tools/test.py CONFIG none`` tests them and training starts
 from them.
 """
+import logging
 from collections import OrderedDict
 from typing import Mapping, Optional, Union
+
+from mmengine.logging import print_log
 
 from mmrazor_lite.engine.checkpoint_io import (CheckpointError,
                                                load_checkpoint_file)
@@ -48,6 +51,10 @@ def _read_checkpoint(path: str):
     raise CheckpointError(
         f'checkpoint {path!r}: expected a dict with "state_dict" (and '
         f'"meta") or a bare state dict, got {type(checkpoint).__name__}')
+
+
+def _label(key: str, spec) -> str:
+    return f'{key} ({spec})' if isinstance(spec, str) else key
 
 
 def _checkpoint_of(init_cfg: Optional[dict]) -> Optional[str]:
@@ -81,15 +88,24 @@ def FixedSubnet(architecture: dict,
     state_dict, meta = (None, {}) if checkpoint is None else \
         _read_checkpoint(checkpoint)
 
+    implied = None if state_dict is None else subnet_of_state_dict(state_dict)
     if fix_subnet is not None:
-        spec, source = fix_subnet, 'model.fix_subnet'
+        spec, source = fix_subnet, _label('model.fix_subnet', fix_subnet)
     elif meta.get('fix_subnet'):
         spec, source = meta['fix_subnet'], f'{checkpoint} (meta.fix_subnet)'
-    elif state_dict is not None and subnet_of_state_dict(state_dict):
-        spec = subnet_of_state_dict(state_dict)
+    elif implied:
+        spec = implied
         source = f'{checkpoint} (the candidates its weights hold)'
     elif default_subnet is not None:
-        spec, source = default_subnet, 'model.default_subnet'
+        spec = default_subnet
+        source = _label('model.default_subnet', default_subnet)
+        if checkpoint is not None:
+            print_log(
+                f'FixedSubnet: {checkpoint} names no subnet (no '
+                f'meta.fix_subnet; it holds several candidates per block), '
+                f'so the default subnet is built and its candidates\' '
+                f'weights taken from it: {default_subnet}',
+                logger='current', level=logging.WARNING)
     else:
         raise SubnetFileError(
             'FixedSubnet: no subnet to build. Set model.fix_subnet=YAML, or '
@@ -101,8 +117,7 @@ def FixedSubnet(architecture: dict,
         cfg.setdefault('data_preprocessor', dict(data_preprocessor))
     model = build_model(cfg)
     fixed = fix_model(model, spec, source=source)
-    if isinstance(spec, str):
-        source = spec
+    print_log(f'FixedSubnet: subnet from {source}', logger='current')
     model.fix_subnet = OrderedDict(fixed)
     model.subnet_source = source
     if state_dict is not None:

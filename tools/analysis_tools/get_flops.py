@@ -4,7 +4,9 @@
         [--subnet YAML] [--convention fvcore|conv_linear] [--json]
 
 A supernet config without ``--subnet`` reports its largest path (the one
-with the most FLOPs), and says so. One FLOP is one multiply-add.
+with the most FLOPs), and says so; a subnet config (``FixedSubnet``) reports
+the subnet it builds, or the ``--subnet`` given. One FLOP is one
+multiply-add.
 """
 import argparse
 import json
@@ -39,7 +41,13 @@ def measure(cfg, shape, subnet=None, convention='fvcore') -> dict:
     from mmrazor_lite.subnet import load_subnet_file
 
     init_default_scope(cfg.get('default_scope', 'mmrazor_lite'))
-    model = MODELS.build(cfg.model)
+    model_cfg = cfg.model
+    if subnet and model_cfg.get('type') in ('FixedSubnet',
+                                            'mmrazor_lite.FixedSubnet'):
+        # a subnet config: --subnet replaces the subnet it would build
+        model_cfg = dict(model_cfg, fix_subnet=subnet)
+        subnet = None
+    model = MODELS.build(model_cfg)
     net = getattr(model, 'architecture', model)
     input_shape = (1, 3, shape[0], shape[1])
     mutator = getattr(model, 'mutator', None)
@@ -65,6 +73,8 @@ def measure(cfg, shape, subnet=None, convention='fvcore') -> dict:
     elif subnet:
         raise ValueError(f'--subnet {subnet} given, but the model of the '
                          f'config has no free choice to fix')
+    elif getattr(net, 'fix_subnet', None):
+        what = f'fixed subnet from {net.subnet_source}'
     else:
         what = 'the model as configured'
     flops, params = count_flops_params(net, input_shape, convention)

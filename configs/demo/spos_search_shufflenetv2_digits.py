@@ -1,0 +1,39 @@
+# SPOS stage 2 on scikit-learn's digits: evolution search of the demo
+# supernet (tools/demo.py runs it with load_from=<stage-1 checkpoint>).
+# The ImageNet search config, shrunk: small population, few generations.
+_base_ = ['./spos_supernet_shufflenetv2_digits.py']
+
+_digits = dict(type='SklearnDigits', image_size=32,
+               pipeline=[dict(type='PackInputs')])
+train_cfg = dict(
+    _delete_=True,
+    type='EvolutionSearchLoop',
+    # scored on the val split; the test split stays unseen until stage 4
+    dataloader=dict(batch_size=128, num_workers=0, persistent_workers=False,
+                    dataset=dict(_digits, split='val'),
+                    sampler=dict(type='DefaultSampler', shuffle=False)),
+    evaluator=dict(type='Accuracy', topk=(1, 5)),
+    calibrate_dataloader=dict(
+        batch_size=64, num_workers=0, persistent_workers=False,
+        dataset=dict(_digits, split='train'),
+        sampler=dict(type='DefaultSampler', shuffle=False)),
+    calibrate_samples=256,
+    max_epochs=4,
+    num_candidates=16,
+    top_k=4,
+    num_mutation=8,
+    num_crossover=8,
+    mutate_prob=0.2,
+    # paths cost 0.99-1.32 MFLOPs here (fvcore, 32x32): a budget that
+    # rules out the costliest ones, as 330 M does on ImageNet
+    flops_range=(None, 1.2e6),
+    flops_convention='fvcore',
+    input_shape=(1, 3, 32, 32),
+    score_key='accuracy/top1',
+    seed=0,
+)
+param_scheduler = []
+val_cfg = None
+val_dataloader = None
+val_evaluator = None
+default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=-1))

@@ -1,0 +1,203 @@
+"""tools/model_converters/export_subnet.py: search weights -> clean subnet."""
+import os.path as osp
+import re
+import sys
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from torch.nn.modules.batchnorm import _BatchNorm
+
+import mmrazor_lite  # noqa: F401  (registers everything)
+from conftest import REPO, SUPERNET_CONFIG, run_tool
+from mmrazor_lite.registry import MODELS
+from mmrazor_lite.subnet import load_subnet_file
+
+sys.path.insert(0, osp.join(REPO, 'tools', 'model_converters'))
+from export_subnet import ExportError, export_subnet, main  # noqa: E402
+
+SCRIPT = osp.join('tools', 'model_converters', 'export_subnet.py')
+SPOS_DIR = osp.join(REPO, 'configs', 'nas', 'spos')
+SUBNET_CONFIG = osp.join(SPOS_DIR, 'spos_subnet_shufflenetv2_8xb128_in1k.py')
+PAPER = osp.join(SPOS_DIR, 'SPOS_SHUFFLENETV2_330M_IN1k_PAPER.yaml')
+MMRAZOR = osp.join(SPOS_DIR, 'SPOS_SHUFFLENETV2_330M_IN1k_MMRAZOR.yaml')
+OPTIONS = {'model.architecture.backbone.widen_factor': 0.25,
+           'model.architecture.head.num_classes': 10}
+SHAPE = (32, 32)
+CANDIDATE = re.compile(r'^architecture\.(.+)\._candidates\.([^.]+)\.')
+
+
+@pytest.fixture(scope='module', autouse=True)
+def one_thread():
+    # intra-op threads oversubscribe the small CI machine: these tiny convs
+    # ran ~100x slower with 2 threads than with 1
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _config():
+    cfg = Config.fromfile(SUBNET_CONFIG)
+    cfg.merge_from_dict(OPTIONS)
+    init_default_scope('mmrazor_lite')
+    return cfg
+
+
+def _fixed_subnet(**kwargs):
+    model = dict(_config().model, **kwargs)
+    return MODELS.build(model).eval()
+
+
+def _logits(model, x):
+    with torch.no_grad():
+        return model(x, mode='tensor')
+
+
+@pytest.fixture(scope='module')
+def search(tmp_path_factory):
+    """A SPOS supernet set to the paper subnet, and its sliced weights."""
+    torch.manual_seed(0)
+    init_default_scope('mmrazor_lite')
+    spos = MODELS.build(dict(type='SPOS',
+                             architecture=_config().model.architecture))
+    # non-trivial BN state, so swapped or default buffers would show
+    for m in spos.modules():
+        if isinstance(m, _BatchNorm):
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.normal_(0, 0.1)
+            m.running_mean.normal_(0, 0.1)
+            m.running_var.uniform_(0.5, 1.5)
+    paper = load_subnet_file(PAPER)
+    spos.mutator.set_choices(paper)
+    sliced = {}
+    for key, value in spos.state_dict().items():
+        match = CANDIDATE.match(key)
+        if match and paper[match.group(1)] != match.group(2):
+            continue  # an unchosen candidate: the search drops it
+        sliced[key] = value
+    ckpt = str(tmp_path_factory.mktemp('search') / 'best_subnet_weights.pth')
+    torch.save({'state_dict': sliced, 'meta': {'fix_subnet': paper}}, ckpt)
+    return spos, paper, ckpt
+
+
+@pytest.fixture(scope='module')
+def exported(search, tmp_path_factory):
+    out_dir = tmp_path_factory.mktemp('export')
+    out, pt = str(out_dir / 'subnet.pth'), str(out_dir / 'subnet.pt')
+    returned = export_subnet(SUBNET_CONFIG, search[2], out, torchscript=pt,
+                             shape=SHAPE, cfg_options=OPTIONS)
+    return out, pt, returned
+
+
+@pytest.fixture(scope='module')
+def from_search(search):
+    """What FixedSubnet builds from the sliced checkpoint."""
+    return _fixed_subnet(
+        init_cfg=dict(type='Pretrained', checkpoint=search[2]))
+
+
+def test_clean_keys_and_subnet_from_checkpoint(search, exported):
+    out, _, returned = exported
+    saved = torch.load(out, weights_only=True)
+    assert set(saved) == {'state_dict', 'meta'}
+    keys = list(saved['state_dict'])
+    assert keys == list(returned['state_dict'])
+    assert keys and all(k.startswith(('backbone.', 'neck.', 'head.'))
+                        for k in keys)
+    assert not [k for k in keys if 'architecture.' in k or 'module.' in k
+                or '_candidates' in k]
+    meta = saved['meta']
+    paper = dict(search[1])
+    # the config's default subnet differs: the subnet came from the ckpt
+    assert paper != dict(load_subnet_file(MMRAZOR))
+    assert meta['fix_subnet'] == paper
+    assert meta['config'] == SUBNET_CONFIG
+    assert meta['source_checkpoint'] == search[2]
+
+
+def test_loads_strictly_into_plain_subnet(search, exported, from_search):
+    spos, _, _ = search
+    state_dict = torch.load(exported[0], weights_only=True)['state_dict']
+    plain = _fixed_subnet(fix_subnet=PAPER)
+    x = torch.randn(2, 3, *SHAPE)
+    assert not torch.allclose(_logits(plain, x), _logits(from_search, x))
+    plain.load_state_dict(state_dict, strict=True)
+    assert torch.equal(_logits(plain, x), _logits(from_search, x))
+
+    # every tensor is the supernet's chosen-candidate (or shared) tensor
+    supernet = spos.state_dict()
+    fixed = from_search.fix_subnet
+    for key, value in state_dict.items():
+        block = next((p for p in fixed if key.startswith(p + '.')), None)
+        src = f'architecture.{key}' if block is None else \
+            f'architecture.{block}._candidates.{fixed[block]}' \
+            f'{key[len(block):]}'
+        assert torch.equal(value, supernet[src]), key
+    first = next(iter(fixed))
+    assert f'{first}.branch2.0.conv.weight' in state_dict
+
+
+def test_torchscript_reproduces_logits(exported, from_search):
+    scripted = torch.jit.load(exported[1])
+    x = torch.randn(1, 3, *SHAPE)
+    expected = _logits(from_search, x)
+    assert expected.shape == (1, 10)
+    with torch.no_grad():
+        got = scripted(x)
+    assert torch.allclose(got, expected, atol=1e-5)
+
+
+def test_torchscript_mismatch_fails_loudly(search, tmp_path, monkeypatch):
+    load = torch.jit.load
+
+    class OffByOne(torch.nn.Module):
+        def __init__(self, *args, **kwargs):
+            super().__init__()
+            self.inner = load(*args, **kwargs)
+
+        def forward(self, x):
+            return self.inner(x) + 1
+
+    monkeypatch.setattr(torch.jit, 'load', OffByOne)
+    out, pt = tmp_path / 'a.pth', tmp_path / 'a.pt'
+    with pytest.raises(ExportError, match='does not reproduce'):
+        export_subnet(SUBNET_CONFIG, search[2], str(out), torchscript=str(pt),
+                      shape=SHAPE, cfg_options=OPTIONS)
+    assert not out.exists() and not pt.exists()
+
+
+def test_cli(search, exported, tmp_path):
+    out = str(tmp_path / 'cli.pth')
+    options = [f'{k}={v}' for k, v in OPTIONS.items()]
+    proc = run_tool([sys.executable, SCRIPT, SUBNET_CONFIG, search[2],
+                     '--out', out, '--shape', *map(str, SHAPE),
+                     '--cfg-options', *options])
+    assert proc.returncode == 0, proc.stderr
+    n = len(exported[2]['state_dict'])
+    assert f'wrote {n} tensors to {out}' in proc.stdout
+    assert f'{search[2]} (meta.fix_subnet)' in proc.stdout
+    cli = torch.load(out, weights_only=True)
+    ref = torch.load(exported[0], weights_only=True)
+    assert cli['meta'] == ref['meta']
+    assert all(torch.equal(v, ref['state_dict'][k])
+               for k, v in cli['state_dict'].items())
+
+    missing = str(tmp_path / 'no_such.pth')
+    proc = run_tool([sys.executable, SCRIPT, SUBNET_CONFIG, missing,
+                     '--out', str(tmp_path / 'x.pth')])
+    assert proc.returncode != 0
+    assert missing in proc.stderr and 'Traceback' not in proc.stderr
+    assert not (tmp_path / 'x.pth').exists()
+
+
+def test_supernet_config_refused(search, tmp_path, capsys):
+    out = tmp_path / 'x.pth'
+    with pytest.raises(ExportError) as err:
+        export_subnet(SUPERNET_CONFIG, search[2], str(out))
+    assert SUPERNET_CONFIG in str(err.value)
+    assert "'SPOS'" in str(err.value) and 'FixedSubnet' in str(err.value)
+    assert main([SUPERNET_CONFIG, search[2], '--out', str(out)]) == 1
+    assert "'SPOS'" in capsys.readouterr().err
+    assert not out.exists()

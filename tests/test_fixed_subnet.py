@@ -1,0 +1,237 @@
+"""FixedSubnet: which subnet is built, and strict loading of its weights."""
+import copy
+import random
+from collections import OrderedDict
+
+import pytest
+import torch
+import yaml
+
+import mmrazor_lite  # noqa: F401  (registers everything)
+from mmrazor_lite.engine.checkpoint_io import CheckpointError
+from mmrazor_lite.mutables.one_shot_choice import OneShotChoice
+from mmrazor_lite.registry import MODELS
+from mmrazor_lite.subnet import (SubnetFileError, fix_model,
+                                 subnet_of_state_dict)
+
+ARCH = dict(
+    type='ImageClassifier',
+    backbone=dict(type='SearchableShuffleNetV2', widen_factor=0.25,
+                  stage_blocks=(1, 2, 1, 1), last_channels=64),
+    neck=dict(type='GlobalAveragePooling'),
+    head=dict(type='LinearClsHead', num_classes=10, in_channels=64))
+NAMES = ['shuffle_3x3', 'shuffle_5x5', 'shuffle_7x7', 'shuffle_xception']
+BLOCKS = ['backbone.layers.0.0', 'backbone.layers.1.0', 'backbone.layers.1.1',
+          'backbone.layers.2.0', 'backbone.layers.3.0']
+
+
+def _subnet(seed):
+    rng = random.Random(seed)
+    return OrderedDict((b, rng.choice(NAMES)) for b in BLOCKS)
+
+
+def _build(**kwargs):
+    return MODELS.build(dict(type='FixedSubnet', architecture=ARCH,
+                             _scope_='mmrazor_lite', **kwargs))
+
+
+def _randomise_bn(model):
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.5, 0.5)
+            m.running_var.uniform_(0.5, 1.5)
+
+
+@pytest.fixture(scope='module')
+def spos():
+    torch.manual_seed(0)
+    model = MODELS.build(dict(type='mmrazor_lite.SPOS', architecture=ARCH))
+    model.init_weights()
+    with torch.no_grad():
+        _randomise_bn(model)
+    return model
+
+
+def _sliced(spos, choices):
+    """The search's best_subnet_weights.pth layout."""
+    keep = OrderedDict()
+    for key, value in spos.state_dict().items():
+        if '._candidates.' in key:
+            path, rest = key[len('architecture.'):].split('._candidates.')
+            if choices[path] != rest.split('.')[0]:
+                continue
+        keep[key] = value.clone()
+    return keep
+
+
+def _yaml(tmp_path, choices, name='subnet.yaml'):
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump({k: {'chosen': v}
+                                    for k, v in choices.items()}))
+    return str(path)
+
+
+def _logits(model, seed=1):
+    torch.manual_seed(seed)
+    x = torch.randn(2, 3, 32, 32)
+    model.eval()
+    with torch.no_grad():
+        return model(x, mode='tensor')
+
+
+def test_fix_model_leaves_plain_ops_only(tmp_path):
+    choices = _subnet(0)
+    model = MODELS.build(dict(ARCH, _scope_='mmrazor_lite'))
+    reference = copy.deepcopy(model)
+    fixed = fix_model(model, _yaml(tmp_path, choices))
+    assert dict(fixed) == dict(choices)
+    assert not any(isinstance(m, OneShotChoice) for m in model.modules())
+    assert not any('_candidates' in k for k in model.state_dict())
+    for path, name in choices.items():
+        op = model.get_submodule(path)
+        assert op is reference.get_submodule(path)._candidates[name] or \
+            type(op) is type(reference.get_submodule(path)._candidates[name])
+    expected = sum(
+        p.numel() for n, p in reference.named_parameters()
+        if '._candidates.' not in n or any(
+            f'{b}._candidates.{c}.' in n for b, c in choices.items()))
+    assert sum(p.numel() for p in model.parameters()) == expected
+
+
+def test_sliced_search_weights_decide_the_subnet_and_load(tmp_path, spos):
+    choices = _subnet(1)
+    ckpt = tmp_path / 'best_subnet_weights.pth'
+    torch.save(dict(state_dict=_sliced(spos, choices),
+                    meta=dict(fix_subnet=dict(choices))), ckpt)
+    default = _yaml(tmp_path, _subnet(2), 'default.yaml')
+    model = _build(default_subnet=default,
+                   init_cfg=dict(type='Pretrained', checkpoint=str(ckpt)))
+    assert dict(model.fix_subnet) == dict(choices)
+    assert 'meta.fix_subnet' in model.subnet_source
+    # the chosen candidates' weights, moved to plain-op keys
+    sd = model.state_dict()
+    for path, name in choices.items():
+        key = next(k for k in sd if k.startswith(path + '.'))
+        rest = key[len(path) + 1:]
+        assert torch.equal(
+            sd[key],
+            spos.state_dict()[f'architecture.{path}._candidates.{name}.{rest}'])
+    # init_weights (the runner calls it before training) keeps them
+    model.init_weights()
+    assert all(torch.equal(v, sd[k]) for k, v in model.state_dict().items())
+    # same function as the supernet on that path
+    spos.mutator.set_choices(choices)
+    assert torch.allclose(_logits(model), _logits(spos.architecture),
+                          atol=1e-6)
+
+
+def test_weights_without_meta_still_name_their_subnet(tmp_path, spos):
+    """A converted MMRazor sliced checkpoint has no meta: keys tell."""
+    choices = _subnet(3)
+    ckpt = tmp_path / 'sliced_no_meta.pth'
+    sliced = _sliced(spos, choices)
+    assert dict(subnet_of_state_dict(sliced)) == dict(choices)
+    torch.save({'state_dict': sliced}, ckpt)
+    model = _build(default_subnet=_yaml(tmp_path, _subnet(4)),
+                   init_cfg=dict(type='Pretrained', checkpoint=str(ckpt)))
+    assert dict(model.fix_subnet) == dict(choices)
+
+
+def test_whole_supernet_checkpoint_with_explicit_subnet(tmp_path, spos):
+    ckpt = tmp_path / 'supernet.pth'
+    torch.save({'state_dict': spos.state_dict()}, ckpt)
+    assert subnet_of_state_dict(spos.state_dict()) is None
+    choices = _subnet(5)
+    model = _build(fix_subnet=_yaml(tmp_path, choices),
+                   init_cfg=dict(type='Pretrained', checkpoint=str(ckpt)))
+    spos.mutator.set_choices(choices)
+    assert torch.allclose(_logits(model), _logits(spos.architecture),
+                          atol=1e-6)
+    # no subnet anywhere: a clear error, not a guess
+    with pytest.raises(SubnetFileError, match='model.fix_subnet'):
+        _build(init_cfg=dict(type='Pretrained', checkpoint=str(ckpt)))
+
+
+def test_retrained_checkpoint_roundtrip(tmp_path, spos):
+    """A subnet config's own checkpoint: unprefixed, meta from the hook."""
+    from mmrazor_lite.engine.subnet_meta_hook import SubnetMetaHook
+    choices = _subnet(6)
+    model = _build(fix_subnet=dict(choices))
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.01)
+        _randomise_bn(model)
+    checkpoint = {'state_dict': model.state_dict(), 'meta': {}}
+    runner = type('R', (), {'model': model})()
+    SubnetMetaHook().before_save_checkpoint(runner, checkpoint)
+    assert checkpoint['meta']['fix_subnet'] == dict(choices)
+    ckpt = tmp_path / 'iter_10.pth'
+    torch.save(checkpoint, ckpt)
+    again = _build(default_subnet=_yaml(tmp_path, _subnet(7)),
+                   init_cfg=dict(type='Pretrained', checkpoint=str(ckpt)))
+    assert dict(again.fix_subnet) == dict(choices)
+    assert torch.equal(_logits(again), _logits(model))
+    # DDP-prefixed keys load too
+    torch.save({'state_dict': {f'module.{k}': v
+                               for k, v in model.state_dict().items()}},
+               ckpt)
+    again = _build(fix_subnet=dict(choices),
+                   init_cfg=dict(type='Pretrained', checkpoint=str(ckpt)))
+    assert torch.equal(_logits(again), _logits(model))
+
+
+def test_explicit_subnet_disagreeing_with_weights_is_an_error(tmp_path, spos):
+    choices = OrderedDict((b, 'shuffle_3x3') for b in BLOCKS)
+    ckpt = tmp_path / 'best_subnet_weights.pth'
+    torch.save(dict(state_dict=_sliced(spos, choices),
+                    meta=dict(fix_subnet=dict(choices))), ckpt)
+    other = dict(choices)
+    other['backbone.layers.1.1'] = 'shuffle_7x7'
+    with pytest.raises(CheckpointError) as err:
+        _build(fix_subnet=_yaml(tmp_path, other),
+               init_cfg=dict(type='Pretrained', checkpoint=str(ckpt)))
+    msg = str(err.value)
+    assert str(ckpt) in msg
+    assert "backbone.layers.1.1: the subnet chooses 'shuffle_7x7'" in msg
+    assert "['shuffle_3x3']" in msg
+    assert 'backbone.layers.0.0:' not in msg  # only the differing block
+
+
+def test_bad_subnet_files_name_what_is_valid(tmp_path):
+    good = _subnet(8)
+    unknown_key = dict(good, **{'backbone.layers.9.0': 'shuffle_3x3'})
+    with pytest.raises(SubnetFileError) as err:
+        _build(fix_subnet=_yaml(tmp_path, unknown_key, 'extra.yaml'))
+    assert 'extra.yaml' in str(err.value)
+    assert 'backbone.layers.9.0' in str(err.value)
+    assert 'backbone.layers.3.0' in str(err.value)  # a valid key listed
+
+    missing = dict(good)
+    del missing['backbone.layers.2.0']
+    with pytest.raises(SubnetFileError,
+                       match=r"missing\.yaml.*backbone\.layers\.2\.0"):
+        _build(fix_subnet=_yaml(tmp_path, missing, 'missing.yaml'))
+
+    wrong_name = dict(good, **{'backbone.layers.0.0': 'shuffle_9x9'})
+    with pytest.raises(SubnetFileError) as err:
+        _build(fix_subnet=_yaml(tmp_path, wrong_name, 'name.yaml'))
+    assert 'shuffle_9x9' in str(err.value) and 'shuffle_xception' in \
+        str(err.value) and 'name.yaml' in str(err.value)
+
+    with pytest.raises(ValueError, match='Pretrained'):
+        _build(fix_subnet=good, init_cfg=dict(type='Kaiming'))
+    with pytest.raises(FileNotFoundError, match='nothere.pth'):
+        _build(fix_subnet=good, init_cfg=dict(
+            type='Pretrained', checkpoint=str(tmp_path / 'nothere.pth')))
+
+
+def test_mmrazor_0x_subnet_file(tmp_path):
+    choices = _subnet(9)
+    legacy = {}
+    for path, name in choices.items():
+        stage, block = path.split('.')[2:4]
+        legacy[f'stage_{stage}_block_{block}'] = {'chosen': [name]}
+    path = tmp_path / 'legacy.yaml'
+    path.write_text(yaml.safe_dump(legacy))
+    model = _build(fix_subnet=str(path))
+    assert dict(model.fix_subnet) == dict(choices)
