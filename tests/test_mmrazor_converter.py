@@ -216,3 +216,26 @@ def test_cli_rejects_non_checkpoints(tmp_path):
 
     proc = _run_cli(str(tmp_path / 'missing.pth'), str(dst))
     assert proc.returncode == 1 and 'does not exist' in proc.stderr
+
+
+@pytest.mark.parametrize('space', ['shufflenet', 'mobilenet'])
+@pytest.mark.parametrize('form', ['retrained_subnet', 'search_sliced'])
+def test_converted_checkpoint_builds_its_subnet(space, form, tmp_path):
+    """MMRazor's subnet checkpoints (retrained: unprefixed; search-sliced:
+    under ``architecture.``) converted, then given to a subnet config as
+    ``model.init_cfg.checkpoint``: the subnet comes from the weights."""
+    oracle = _oracle(space)
+    state = oracle['state_dict'] if form == 'retrained_subnet' else \
+        _as_algorithm_checkpoint(oracle['state_dict'])
+    src, dst = tmp_path / 'mmrazor.pth', tmp_path / 'ours.pth'
+    torch.save({'state_dict': state, 'meta': {}}, src)
+    conv.convert_file(str(src), str(dst))
+    meta = oracle['meta']
+    model = MODELS.build(dict(
+        type='mmrazor_lite.FixedSubnet',
+        architecture=_classifier_cfg(space, meta['widen_factor'],
+                                     meta['num_classes']),
+        init_cfg=dict(type='Pretrained', checkpoint=str(dst))))
+    assert dict(model.fix_subnet) == dict(oracle['choices'])
+    torch.testing.assert_close(_eval_logits(model, oracle['input']),
+                               oracle['logits_eval'], atol=1e-5, rtol=0)

@@ -68,6 +68,39 @@ def _looks_legacy_file(path: str) -> bool:
         _LEGACY_KEY.fullmatch(str(k)) for k in data)
 
 
+def describe_choices(choices: Mapping[str, list]) -> str:
+    """``key -> names`` briefly: keys offering the same names are grouped."""
+    groups: 'OrderedDict[tuple, list]' = OrderedDict()
+    for key, names in choices.items():
+        groups.setdefault(tuple(names), []).append(key)
+    parts = []
+    for names, keys in groups.items():
+        where = keys[0] if len(keys) == 1 else \
+            f'{len(keys)} keys {keys[0]} .. {keys[-1]}'
+        parts.append(f'{where}: {list(names)}')
+    return '; '.join(parts) + f' (all keys: {list(choices)})'
+
+
+def complete_with_weightless(model: nn.Module, choices: Mapping[str, str]
+                             ) -> 'OrderedDict[str, str]':
+    """Fill blocks that ``choices`` (read off weights) lacks.
+
+    A block whose chosen op has no weights (a true identity) leaves no key
+    in a state dict; when exactly one of its candidates is weightless, that
+    is the choice.
+    """
+    out = OrderedDict(choices)
+    for path, module in model.named_modules():
+        if path in out or not hasattr(module, '_candidates') or \
+                not hasattr(module, 'current_choice'):
+            continue
+        empty = [name for name, op in module._candidates.items()
+                 if not op.state_dict()]
+        if len(empty) == 1:
+            out[path] = empty[0]
+    return out
+
+
 def check_subnet(model: nn.Module, spec: Union[str, Mapping],
                  source: str = 'subnet') -> 'OrderedDict[str, str]':
     """Validate ``spec`` against the choices of supernet ``model``.
@@ -88,8 +121,8 @@ def check_subnet(model: nn.Module, spec: Union[str, Mapping],
     except (KeyError, ValueError) as err:
         detail = err.args[0] if err.args else str(err)
         raise SubnetFileError(
-            f'{source}: {detail}. Valid choices: '
-            f'{dict(mutator.choices)}') from err
+            f'{source}: {detail}. Valid: {describe_choices(mutator.choices)}'
+        ) from err
     return OrderedDict(
         (path, decided[key])
         for key, members in mutator.search_groups.items()

@@ -36,7 +36,7 @@ from mmengine.logging import print_log
 from mmrazor_lite.engine.checkpoint_io import (CheckpointError,
                                                load_checkpoint_file)
 from mmrazor_lite.registry import MODELS, build_model
-from .fix_model import fix_model
+from .fix_model import complete_with_weightless, fix_model
 from .subnet_file import SubnetFileError
 from .subnet_weights import load_subnet_state_dict, subnet_of_state_dict
 
@@ -88,7 +88,14 @@ def FixedSubnet(architecture: dict,
     state_dict, meta = (None, {}) if checkpoint is None else \
         _read_checkpoint(checkpoint)
 
+    cfg = dict(architecture)
+    if data_preprocessor is not None:
+        cfg.setdefault('data_preprocessor', dict(data_preprocessor))
+    model = build_model(cfg)
+
     implied = None if state_dict is None else subnet_of_state_dict(state_dict)
+    if implied:
+        implied = complete_with_weightless(model, implied)
     if fix_subnet is not None:
         spec, source = fix_subnet, _label('model.fix_subnet', fix_subnet)
     elif meta.get('fix_subnet'):
@@ -112,10 +119,6 @@ def FixedSubnet(architecture: dict,
             'model.init_cfg.checkpoint to a search result '
             '(best_subnet_weights.pth) or a subnet checkpoint')
 
-    cfg = dict(architecture)
-    if data_preprocessor is not None:
-        cfg.setdefault('data_preprocessor', dict(data_preprocessor))
-    model = build_model(cfg)
     fixed = fix_model(model, spec, source=source)
     print_log(f'FixedSubnet: subnet from {source}', logger='current')
     model.fix_subnet = OrderedDict(fixed)
