@@ -3,8 +3,9 @@
 Shared layers of a supernet (stem, last conv) accumulate running statistics
 over many paths, so a path scored with them is scored unfairly. SPOS
 recomputes them on training images for each candidate. Here the estimate is
-exact: every BN's input is summed per channel (sum and sum of squares, in
-float64) over all calibration images of all ranks, and mean and unbiased
+exact: each BN's per-batch mean and variance (which BN computes in train
+mode anyway) are turned into per-channel sums of x and x^2, accumulated in
+float64 over all calibration images of all ranks, and mean and unbiased
 variance are computed from the totals. Batches are forwarded in train mode
 (BN normalises with batch statistics, as when the supernet was trained).
 
@@ -43,16 +44,22 @@ def recalibrate_bn(model: nn.Module, batches: Iterable,
            if isinstance(m, _BatchNorm) and m.track_running_stats]
     sums = {bn: None for bn in bns}
 
-    def accumulate(bn, inputs):
-        x = inputs[0].detach().double().transpose(0, 1).flatten(1)
-        stats = torch.stack([x.sum(1), (x * x).sum(1),
-                             torch.full_like(x[:, 0], x.shape[1])])
+    def accumulate(bn, inputs, output):
+        # momentum 1: the running stats now hold this call's batch mean and
+        # unbiased variance, which BN computed anyway; no extra pass
+        count = inputs[0].numel() // bn.num_features
+        mean = bn.running_mean.double()
+        biased_var = bn.running_var.double() * ((count - 1) / count) \
+            if count > 1 else torch.zeros_like(mean)
+        stats = torch.stack([mean * count, (biased_var + mean * mean) * count,
+                             torch.full_like(mean, count)])
         sums[bn] = stats if sums[bn] is None else sums[bn] + stats
 
-    saved = [bn.training for bn in bns]
-    handles = [bn.register_forward_pre_hook(accumulate) for bn in bns]
+    saved = [(bn.training, bn.momentum) for bn in bns]
+    handles = [bn.register_forward_hook(accumulate) for bn in bns]
     for bn in bns:
         bn.train()
+        bn.momentum = 1.0
     seen = 0
     try:
         for batch in batches:
@@ -61,8 +68,9 @@ def recalibrate_bn(model: nn.Module, batches: Iterable,
     finally:
         for handle in handles:
             handle.remove()
-        for bn, training in zip(bns, saved):
+        for bn, (training, momentum) in zip(bns, saved):
             bn.train(training)
+            bn.momentum = momentum
 
     distributed = get_world_size() > 1
     for bn in bns:

@@ -1,0 +1,188 @@
+"""Cost of one evolution-search candidate: constraint check and scoring.
+
+    python tools/benchmarks/search_candidate_cost.py [--device cpu|cuda]
+        [--val-images 256] [--calib-images 256] [--batch 64] [--candidates 3]
+        [--json]
+
+On the full-size SPOS ShuffleNetV2 supernet (224x224, 1000 classes), with
+synthetic in-memory images (nothing is read from disk, so data loading is
+not what is measured):
+
+- **constraint check**: FLOPs + params of a random candidate from the
+  :class:`ResourceTable` and the budget test, as the search does it (median
+  over 2,000 candidates); the table's one-off build time is reported too;
+- **scoring**: :meth:`EvolutionSearchLoop.score_candidate` through a real
+  mmengine Runner (set path, BN re-estimation on ``--calib-images``,
+  validation on ``--val-images`` under inference_mode, Accuracy metric);
+- **pure cost**: the same BN re-estimation forwards and validation forwards
+  on the plain fixed subnet of that path (no supernet, no runner, no
+  metric), the floor scoring cannot go under.
+
+Results are medians over ``--candidates`` random candidates (after one
+warm-up candidate).
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import random
+import statistics
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, osp.join(REPO, 'tools'))
+SEARCH_CONFIG = osp.join(REPO, 'configs', 'nas', 'spos',
+                         'spos_evolution_search_shufflenetv2_8xb2048_in1k.py')
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
+    parser.add_argument('--val-images', type=int, default=256)
+    parser.add_argument('--calib-images', type=int, default=256)
+    parser.add_argument('--batch', type=int, default=64)
+    parser.add_argument('--candidates', type=int, default=3)
+    parser.add_argument('--json', action='store_true')
+    return parser.parse_args(argv)
+
+
+def register_synthetic_dataset():
+    from mmpretrain.datasets import BaseDataset
+
+    from mmrazor_lite.registry import DATASETS
+
+    @DATASETS.register_module(force=True)
+    class SyntheticImages(BaseDataset):
+        """Random 224x224 uint8 images held in memory, 1000 classes."""
+        METAINFO = {'classes': tuple(str(i) for i in range(1000))}
+
+        def __init__(self, num=256, size=224, seed=0, **kwargs):
+            self.num, self.size, self.seed = num, size, seed
+            super().__init__(ann_file='', **kwargs)
+
+        def load_data_list(self):
+            rng = np.random.RandomState(self.seed)
+            return [dict(img=rng.randint(0, 256, (self.size, self.size, 3),
+                                         dtype=np.uint8),
+                         gt_label=int(rng.randint(1000)))
+                    for _ in range(self.num)]
+
+
+def build_loop(args, work_dir):
+    from mmengine.config import Config
+
+    from train import build_runner
+    cfg = Config.fromfile(SEARCH_CONFIG)
+    pipeline = [dict(type='PackInputs')]
+    for key, num, seed in (('dataloader', args.val_images, 1),
+                           ('calibrate_dataloader', args.calib_images, 2)):
+        cfg.train_cfg[key] = dict(
+            batch_size=args.batch, num_workers=0, persistent_workers=False,
+            dataset=dict(type='SyntheticImages', num=num, seed=seed,
+                         pipeline=pipeline),
+            sampler=dict(type='DefaultSampler', shuffle=False))
+    cfg.train_cfg.calibrate_samples = args.calib_images
+    cfg.train_cfg.seed = 0
+    cfg.work_dir = work_dir
+    cfg.launcher = 'none'
+    cfg.log_level = 'WARNING'
+    cfg.env_cfg.dist_cfg = dict(backend='gloo')
+    if args.device == 'cpu':
+        os.environ['CUDA_VISIBLE_DEVICES'] = ''
+    runner = build_runner(cfg)
+    # what Runner.train() does before loop.run(), without running the loop
+    loop = runner.build_train_loop(runner._train_loop)
+    runner._train_loop = loop
+    return runner, loop
+
+
+def time_constraint_check(loop, num=2000):
+    from mmrazor_lite.estimators import ResourceTable
+    start = time.perf_counter()
+    loop.table = ResourceTable(loop.model.architecture, loop.mutator,
+                               loop.input_shape, loop.flops_convention)
+    build_s = time.perf_counter() - start
+    rng = random.Random(0)
+    candidates = [loop._as_candidate(loop.mutator.sample_choices(rng))
+                  for _ in range(num)]
+    times = []
+    for candidate in candidates:
+        start = time.perf_counter()
+        loop._resources_ok(candidate)
+        times.append(time.perf_counter() - start)
+    return build_s, statistics.median(times)
+
+
+def time_pure(loop, candidate, device):
+    """BN re-estimation + validation forwards of the plain fixed subnet."""
+    import copy
+
+    import torch
+
+    from mmrazor_lite.engine.bn_recalibration import recalibrate_bn
+    from mmrazor_lite.subnet import fix_model
+    model = copy.deepcopy(loop.model.architecture)
+    fix_model(model, loop._as_dict(candidate))
+    model.to(device).eval()
+    preprocess = loop.model.data_preprocessor
+    calib = [preprocess(b, False)['inputs'] for b in loop._calibration_batches]
+    val = [preprocess(b, False)['inputs'] for b in loop.dataloader]
+    sync = torch.cuda.synchronize if device == 'cuda' else (lambda: None)
+    sync()
+    start = time.perf_counter()
+    recalibrate_bn(model, calib, lambda x: model(x, mode='tensor'))
+    with torch.inference_mode():
+        for x in val:
+            model(x, mode='tensor')
+    sync()
+    return time.perf_counter() - start
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    import torch
+
+    import mmrazor_lite  # noqa: F401
+    register_synthetic_dataset()
+    with tempfile.TemporaryDirectory() as work_dir:
+        runner, loop = build_loop(args, work_dir)
+        loop.choices = loop.mutator.choices
+        build_s, check_s = time_constraint_check(loop)
+        sync = torch.cuda.synchronize if args.device == 'cuda' else \
+            (lambda: None)
+        rng = random.Random(1)
+        scores, pures = [], []
+        for i in range(args.candidates + 1):
+            candidate = loop._as_candidate(loop.mutator.sample_choices(rng))
+            sync()
+            start = time.perf_counter()
+            loop.score_candidate(candidate)
+            sync()
+            score_s = time.perf_counter() - start
+            pure_s = time_pure(loop, candidate, args.device)
+            if i > 0:  # the first also loads the calibration images
+                scores.append(score_s)
+                pures.append(pure_s)
+    score, pure = statistics.median(scores), statistics.median(pures)
+    result = dict(
+        device=args.device, torch=torch.__version__,
+        threads=torch.get_num_threads(), val_images=args.val_images,
+        calib_images=args.calib_images, batch=args.batch,
+        table_build_s=round(build_s, 2),
+        constraint_check_ms=round(check_s * 1e3, 4),
+        scoring_s=round(score, 3), pure_s=round(pure, 3),
+        scoring_over_pure=round(score / pure, 3))
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for key, value in result.items():
+            print(f'{key:>20}: {value}')
+    return result
+
+
+if __name__ == '__main__':
+    main()
