@@ -201,3 +201,41 @@ def test_supernet_config_refused(search, tmp_path, capsys):
     assert main([SUPERNET_CONFIG, search[2], '--out', str(out)]) == 1
     assert "'SPOS'" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_mobilenet_space_samples_fixes_and_exports(tmp_path):
+    """The MobileNet space through the same machinery: a sampled path of
+    the SPOS supernet, sliced as the search writes it, exported clean."""
+    import random
+    from collections import OrderedDict
+    config = osp.join(SPOS_DIR,
+                      'spos_subnet_mobilenet_proxyless_gpu_8xb128_in1k.py')
+    options = {'model.architecture.backbone.widen_factor': 0.5,
+               'model.architecture.head.num_classes': 10}
+    cfg = Config.fromfile(config)
+    cfg.merge_from_dict(options)
+    init_default_scope('mmrazor_lite')
+    torch.manual_seed(0)
+    spos = MODELS.build(dict(type='SPOS', architecture=cfg.model.architecture))
+    spos.eval()
+    choices = spos.mutator.sample_choices(random.Random(5))
+    choices['backbone.layer3.1'] = 'identity'  # a weightless choice too
+    spos.mutator.set_choices(choices)
+    sliced = OrderedDict(
+        (k, v) for k, v in spos.state_dict().items()
+        if not (CANDIDATE.match(k) and choices[CANDIDATE.match(k).group(1)]
+                != CANDIDATE.match(k).group(2)))
+    ckpt = tmp_path / 'best_subnet_weights.pth'
+    torch.save({'state_dict': sliced, 'meta': {'fix_subnet': dict(choices)}},
+               ckpt)
+    out = tmp_path / 'mobilenet_subnet.pth'
+    export_subnet(config, str(ckpt), str(out), shape=SHAPE,
+                  cfg_options=options)
+    exported = torch.load(out, weights_only=True)
+    assert exported['meta']['fix_subnet'] == dict(choices)
+    plain = MODELS.build(dict(cfg.model, fix_subnet=dict(choices))).eval()
+    plain.load_state_dict(exported['state_dict'], strict=True)
+    x = torch.randn(2, 3, *SHAPE)
+    torch.testing.assert_close(_logits(plain, x),
+                               _logits(spos.architecture, x),
+                               atol=1e-5, rtol=0)

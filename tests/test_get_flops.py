@@ -70,3 +70,16 @@ def test_subnet_config_with_paper_yaml():
     assert result['params'] == 3_558_952
     assert abs(result['flops'] - 333_668_928) / 333_668_928 < 0.015
     assert 'PAPER' in result['model']
+
+
+def test_anglenas_mobilenet_subnet_config():
+    """Spec: 5,936,776 params; MMRazor's estimator says 490,136,480 FLOPs."""
+    config = SUPERNET_CONFIG.replace(
+        'spos_supernet_shufflenetv2_8xb128_in1k.py',
+        'spos_subnet_mobilenet_proxyless_gpu_8xb128_in1k.py')
+    result = _json(run_tool(['python', 'tools/analysis_tools/get_flops.py',
+                             config, '--json'], timeout=300))
+    assert result['params'] == 5_936_776
+    assert abs(result['flops'] - 490_136_480) / 490_136_480 < 0.015
+    assert result['flops'] == 484_334_880  # fvcore's total (spec)
+    assert 'SPOS_MOBILENET_490M_FROM_ANGELNAS.yaml' in result['model']

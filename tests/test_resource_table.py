@@ -6,18 +6,25 @@ import pytest
 from mmrazor_lite.estimators import ResourceTable, count_flops_params
 from mmrazor_lite.mutators import OneShotMutator
 from mmrazor_lite.registry import MODELS
+from mmrazor_lite.subnet import fix_model
 
 NAMES = ['shuffle_3x3', 'shuffle_5x5', 'shuffle_7x7', 'shuffle_xception']
 
 
-def _classifier(widen=1.0, num_classes=1000):
+SPACES = {
+    'shufflenet': ('mmrazor_lite.SearchableShuffleNetV2', 1024),
+    'mobilenet': ('mmrazor_lite.SearchableMobileNetProxyless', 1728),
+}
+
+
+def _classifier(widen=1.0, num_classes=1000, space='shufflenet'):
+    backbone, in_channels = SPACES[space]
     return MODELS.build(dict(
         type='mmpretrain.ImageClassifier',
-        backbone=dict(type='mmrazor_lite.SearchableShuffleNetV2',
-                      widen_factor=widen),
+        backbone=dict(type=backbone, widen_factor=widen),
         neck=dict(type='mmpretrain.GlobalAveragePooling'),
         head=dict(type='mmpretrain.LinearClsHead', num_classes=num_classes,
-                  in_channels=1024)))
+                  in_channels=in_channels)))
 
 
 def _prepared(model):
@@ -26,9 +33,11 @@ def _prepared(model):
     return mutator
 
 
+@pytest.mark.parametrize('space', list(SPACES))
 @pytest.mark.parametrize('convention', ['fvcore', 'conv_linear'])
-def test_table_equals_traced_count_of_the_fixed_subnet(convention):
-    model = _classifier(widen=0.5, num_classes=10)
+def test_table_equals_traced_count_of_the_exported_subnet(convention, space):
+    """The table's sums equal fvcore's count of the plain fixed subnet."""
+    model = _classifier(widen=0.5, num_classes=10, space=space)
     mutator = _prepared(model)
     shape = (1, 3, 64, 64)
     table = ResourceTable(model, mutator, shape, convention)
@@ -36,11 +45,14 @@ def test_table_equals_traced_count_of_the_fixed_subnet(convention):
     for _ in range(3):
         choices = mutator.sample_choices(rng)
         subnet = copy.deepcopy(model)
-        sub_mutator = _prepared(subnet)
-        sub_mutator.fix_subnet(choices)
+        fix_model(subnet, choices)  # only the chosen ops, plain modules
         flops, params = count_flops_params(subnet, shape, convention)
         assert table.flops_of(choices) == flops
         assert table.params_of(choices) == params
+    # conv_linear really leaves BN out: fewer FLOPs than fvcore's count
+    if convention == 'conv_linear':
+        fv = ResourceTable(model, mutator, shape, 'fvcore')
+        assert table.flops_of(choices) < fv.flops_of(choices)
 
 
 def test_paper_subnet_full_size_counts():

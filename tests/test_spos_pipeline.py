@@ -53,14 +53,41 @@ def imagenet_supernet_ckpt(tmp_path_factory):
     return path
 
 
-def test_imagenet_configs_stages_2_to_4(tmp_path, fake_imagenet,
-                                        imagenet_supernet_ckpt):
+def test_shufflenet_configs_stages_2_to_4(tmp_path, fake_imagenet,
+                                          imagenet_supernet_ckpt):
+    """Stage 1 with 2 processes: tests/test_dist_train.py."""
+    _stages_2_to_4(tmp_path, fake_imagenet, imagenet_supernet_ckpt,
+                   SEARCH_CONFIG, SUBNET_CONFIG, num_blocks=20, budget=330e6)
+
+
+def test_mobilenet_configs_stages_1_to_4(tmp_path, fake_imagenet):
+    """The three MobileNet configs, 2 processes each, widen 0.5."""
+    widen = ['model.architecture.backbone.widen_factor=0.5']
+    stage1 = tmp_path / 'supernet'
+    out = _ok(run_tool(
+        ['bash', 'tools/dist_train.sh',
+         osp.join(SPOS, 'spos_supernet_mobilenet_proxyless_gpu_8xb128_in1k.py'),
+         '2', '--work-dir', str(stage1), '--cfg-options'] + widen +
+        shrink_options(fake_imagenet, iters=2, ckpt_interval=2),
+        env_extra=dict(PORT=free_port()), timeout=900))
+    assert 'Iter(train) [2/2]' in out
+    _stages_2_to_4(
+        tmp_path, fake_imagenet, str(stage1 / 'iter_2.pth'),
+        osp.join(SPOS, 'spos_evolution_search_mobilenet_proxyless_gpu_'
+                 'flops465_8xb512_in1k.py'),
+        osp.join(SPOS, 'spos_subnet_mobilenet_proxyless_gpu_8xb128_in1k.py'),
+        num_blocks=22, budget=465e6, extra=widen)
+
+
+def _stages_2_to_4(tmp_path, fake_imagenet, supernet_ckpt, search_config,
+                   subnet_config, num_blocks, budget, extra=()):
+    extra = list(extra)
     # 2. search, 2 processes
     search_dir = tmp_path / 'search'
     out = _ok(run_tool(
-        ['bash', 'tools/dist_train.sh', SEARCH_CONFIG, '2', '--work-dir',
+        ['bash', 'tools/dist_train.sh', search_config, '2', '--work-dir',
          str(search_dir), '--cfg-options',
-         f'load_from={imagenet_supernet_ckpt}'] + _search_options(
+         f'load_from={supernet_ckpt}'] + extra + _search_options(
              fake_imagenet, calibrate_samples=8, max_epochs=2,
              num_candidates=4, top_k=2, num_mutation=2, num_crossover=2,
              seed=0), env_extra=dict(PORT=free_port()), timeout=900))
@@ -71,24 +98,24 @@ def test_imagenet_configs_stages_2_to_4(tmp_path, fake_imagenet,
         assert (search_dir / name).is_file(), name
     found = {k: v['chosen'] for k, v in yaml.safe_load(
         (search_dir / 'best_fix_subnet.yaml').read_text()).items()}
-    assert len(found) == 20
+    assert len(found) == num_blocks
     weights = torch.load(search_dir / 'best_subnet_weights.pth',
                          weights_only=True)
     assert weights['meta']['fix_subnet'] == found
-    # within the 330 M budget (official convention), as the table says
+    # within the budget, as the table says
     table = (search_dir / 'search_top_k.txt').read_text()
     flops = [int(r.split()[2].replace(',', ''))
              for r in table.splitlines() if r.strip()[:1].isdigit()]
-    assert flops and all(f <= 330e6 for f in flops)
+    assert flops and all(f <= budget for f in flops)
 
     # 3. retrain: only model.init_cfg.checkpoint names the search result.
     # lr 0: the weights stay exactly where training started
     retrain_dir = tmp_path / 'retrain'
     out = _ok(run_tool(
-        ['bash', 'tools/dist_train.sh', SUBNET_CONFIG, '2', '--work-dir',
+        ['bash', 'tools/dist_train.sh', subnet_config, '2', '--work-dir',
          str(retrain_dir), '--cfg-options',
          f'model.init_cfg.checkpoint={search_dir}/best_subnet_weights.pth',
-         'optim_wrapper.optimizer.lr=0.0'] +
+         'optim_wrapper.optimizer.lr=0.0'] + extra +
         shrink_options(fake_imagenet, iters=2, ckpt_interval=2),
         env_extra=dict(PORT=free_port()), timeout=900))
     assert 'Iter(train) [2/2]' in out
@@ -109,9 +136,9 @@ def test_imagenet_configs_stages_2_to_4(tmp_path, fake_imagenet,
 
     # 4. test, weights from model.init_cfg
     out = _ok(run_tool(
-        ['bash', 'tools/dist_test.sh', SUBNET_CONFIG, 'none', '1',
+        ['bash', 'tools/dist_test.sh', subnet_config, 'none', '1',
          '--work-dir', str(tmp_path / 'test'), '--cfg-options',
-         f'model.init_cfg.checkpoint={retrain_dir}/iter_2.pth'] +
+         f'model.init_cfg.checkpoint={retrain_dir}/iter_2.pth'] + extra +
         shrink_options(fake_imagenet), env_extra=dict(PORT=free_port()),
         timeout=600))
     assert re.search(r'accuracy/top1: [\d.]+\s+accuracy/top5: [\d.]+', out)

@@ -9,6 +9,7 @@ the subnet it builds, or the ``--subnet`` given. One FLOP is one
 multiply-add.
 """
 import argparse
+import contextlib
 import json
 import os.path as osp
 import sys
@@ -90,7 +91,12 @@ def main(argv=None):
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
-    result = measure(cfg, args.shape, args.subnet, args.convention)
+    if args.json:
+        # logs (e.g. which subnet was built) go to stderr: stdout is JSON
+        with contextlib.redirect_stdout(sys.stderr):
+            result = measure(cfg, args.shape, args.subnet, args.convention)
+    else:
+        result = measure(cfg, args.shape, args.subnet, args.convention)
     if args.json:
         print(json.dumps(result))
         return result

@@ -9,7 +9,7 @@
 _base_ = [
     '../../_base_/search_spaces/spos_shufflenetv2_supernet.py',
     '../../_base_/datasets/imagenet_bs128_spos.py',
-    '../../_base_/schedules/imagenet_bs1024_spos.py',
+    '../../_base_/schedules/imagenet_bs1024_spos_subnet.py',
     '../../_base_/default_runtime.py',
 ]
 
@@ -21,15 +21,6 @@ model = dict(
     default_subnet='{{fileDirname}}/SPOS_SHUFFLENETV2_330M_IN1k_MMRAZOR.yaml',
     init_cfg=dict(type='Pretrained', checkpoint=None),
 )
-
-# 300k iterations at 8 x 128 (~240 epochs), linear decay to 0
-max_iters = 300000
-param_scheduler = [
-    dict(type='PolyLR', power=1.0, eta_min=0.0, by_epoch=False,
-         begin=0, end=max_iters),
-]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters,
-                 val_interval=10000)
 
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=100),

@@ -1,0 +1,64 @@
+# SPOS stage 2 on ImageNet: the evolution search loop and its data, shared
+# by the search configs of every space (they add the model and the budget).
+_base_ = ['../datasets/imagenet_bs128_spos.py']
+
+# The search split, scored per candidate: ImageNet val, as MMRazor searches
+# (the official code holds out 50k train images instead: point
+# dataset.ann_file at such a list).
+search_dataloader = dict(
+    batch_size=2048,
+    num_workers=16,
+    persistent_workers=True,
+    dataset=dict(
+        type={{_base_.dataset_type}},
+        data_root={{_base_.data_root}},
+        split='val',
+        pipeline={{_base_.test_pipeline}}),
+    sampler=dict(type='DefaultSampler', shuffle=False),
+)
+
+# BN statistics are re-estimated per candidate on the same 4096 training
+# images (train augmentation, seeded per image), 128 per batch.
+calibrate_dataloader = dict(
+    batch_size=128,
+    num_workers=16,
+    persistent_workers=False,
+    dataset=dict(
+        type={{_base_.dataset_type}},
+        data_root={{_base_.data_root}},
+        split='train',
+        pipeline={{_base_.train_pipeline}}),
+    sampler=dict(type='DefaultSampler', shuffle=False),
+)
+
+train_cfg = dict(
+    type='EvolutionSearchLoop',
+    dataloader=search_dataloader,
+    evaluator=dict(type='Accuracy', topk=(1, 5)),
+    calibrate_dataloader=calibrate_dataloader,
+    calibrate_samples=4096,
+    max_epochs=20,          # generations
+    num_candidates=50,      # population
+    top_k=10,
+    num_mutation=25,
+    num_crossover=25,
+    mutate_prob=0.1,
+    max_tries_factor=10,
+    flops_range=None,       # set by each search config: (min, max) or max
+    flops_convention='fvcore',
+    params_range=None,
+    input_shape=(1, 3, 224, 224),
+    score_key='accuracy/top1',
+    seed=None,              # drawn on rank 0 and broadcast; set to repeat
+    cache_data=True,        # keep the search batches on the GPU
+)
+
+# A search takes no optimizer step; mmengine still wants an optimizer.
+optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.0))
+param_scheduler = []
+val_cfg = None
+val_dataloader = None
+val_evaluator = None
+test_cfg = None
+test_dataloader = None
+test_evaluator = None
