@@ -12,6 +12,18 @@ wrapping differs:
   ``mutator.*``, ``data_preprocessor.*``) have no home here and are dropped,
   with a printed list.
 
+Both SPOS spaces are handled (ShuffleNetV2: ``backbone.layers.S.B``;
+MobileNet ProxylessNAS-GPU: ``backbone.layerN.B``). Build the receiving
+model with the widths MMRazor used; note how MMRazor applies
+``widen_factor`` outside the searched stages, which our spaces reproduce:
+
+* ShuffleNetV2: the stem (16) and the last conv (1024) are never scaled;
+  only the stage widths are.
+* MobileNet: the stem is scaled and rounded to a multiple of 8 (40 -> 24 at
+  0.5), the stages likewise; the last conv (1728) is scaled only when
+  widening (``widen_factor > 1``), never when thinning, so the head keeps
+  ``in_channels=1728`` at ``widen_factor <= 1``.
+
 Anything else (MMRazor 0.x ``architecture.model.*`` keys, keys outside
 ``backbone`` / ``neck`` / ``head``, non-tensor values) is refused, never
 guessed at.
