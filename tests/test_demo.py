@@ -2,26 +2,31 @@
 `python tools/demo.py`)."""
 import re
 
+import pytest
 import torch
 import yaml
+
+import mmrazor_lite  # noqa: F401  (allow-lists what checkpoints hold)
 
 from conftest import run_tool
 
 
-def test_demo_runs_all_four_stages(tmp_path):
-    proc = run_tool(['python', 'tools/demo.py', '--work-dir', str(tmp_path),
+@pytest.mark.parametrize('space', ['shufflenet', 'mobilenet'])
+def test_demo_runs_all_four_stages(tmp_path, space):
+    proc = run_tool(['python', 'tools/demo.py', '--space', space,
+                     '--work-dir', str(tmp_path),
                      '--iters', '10', '--generations', '1',
                      '--retrain-iters', '5'], timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = proc.stdout
     stage2 = re.search(r'\[demo\] stage 2: searched (\d+) candidates; best '
-                       r'subnet \[([a-z0-9 ]+)\], ([\d,]+) FLOPs \(budget '
+                       r'subnet \[([a-z0-9_ ]+)\], ([\d,]+) FLOPs \(budget '
                        r'([\d,]+),', out)
     assert stage2, out[-2000:]
     assert int(stage2.group(1)) == 16  # one generation: the population
     flops = int(stage2.group(3).replace(',', ''))
     assert flops <= int(stage2.group(4).replace(',', ''))
-    top1 = re.search(r'\[demo\] stage 4: retrained subnet \[([a-z0-9 ]+)\] '
+    top1 = re.search(r'\[demo\] stage 4: retrained subnet \[([a-z0-9_ ]+)\] '
                      r'test top-1 ([\d.]+) %', out)
     assert top1 and top1.group(1) == stage2.group(2)
     assert 0.0 <= float(top1.group(2)) <= 100.0

@@ -166,7 +166,7 @@ def digits_supernet_ckpt(tmp_path_factory):
 
 
 def _digits_search(work_dir, ckpt, nproc, generations, resume=False):
-    config = osp.join(DEMO, 'spos_search_shufflenetv2_digits.py')
+    config = osp.join(DEMO, 'spos_search_digits.py')
     head = ['python', 'tools/train.py', config] if nproc == 1 else \
         ['bash', 'tools/dist_train.sh', config, str(nproc)]
     args = head + ['--work-dir', str(work_dir)]

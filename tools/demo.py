@@ -1,13 +1,15 @@
 """The four SPOS stages on real data, on CPU, in minutes.
 
-    python tools/demo.py [--work-dir DIR] [--iters N] [--generations G]
-        [--retrain-iters R]
+    python tools/demo.py [--space shufflenet|mobilenet] [--work-dir DIR]
+        [--iters N] [--generations G] [--retrain-iters R]
 
 On scikit-learn's digits (1,797 real 8x8 images shipped with the package,
 upsampled to 32x32), through the same config machinery and tools as the
 ImageNet pipeline (``configs/demo/``):
 
-1. train the SPOS ShuffleNetV2 supernet (widen 0.5, 5 choice blocks);
+1. train the SPOS supernet: ShuffleNetV2 (widen 0.5, 5 choice blocks), or
+   with ``--space mobilenet`` the MobileNet ProxylessNAS-GPU space (widen
+   0.5, one block per stage);
 2. evolution search on it under a FLOPs budget, each candidate scored on
    the val split after BN re-estimation on training images;
 3. retrain the found subnet alone, starting from its search weights;
@@ -24,11 +26,19 @@ import time
 HERE = osp.dirname(osp.abspath(__file__))
 sys.path.insert(0, HERE)
 CONFIGS = osp.join(HERE, '..', 'configs', 'demo')
+#: space -> (its stage-1 demo config, the search's FLOPs budget at 32x32)
+SPACES = {
+    'shufflenet': ('spos_supernet_shufflenetv2_digits.py', 1.2e6),
+    'mobilenet': ('spos_supernet_mobilenet_proxyless_gpu_digits.py', 1.5e6),
+}
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--work-dir', default='work_dirs/demo_spos_digits')
+    parser.add_argument('--space', default='shufflenet', choices=list(SPACES),
+                        help='the search space (default shufflenet)')
+    parser.add_argument('--work-dir', default=None,
+                        help='default work_dirs/demo_spos_<space>_digits')
     parser.add_argument('--iters', type=int, default=None,
                         help='supernet training iterations (config: 1000)')
     parser.add_argument('--generations', type=int, default=None,
@@ -61,13 +71,16 @@ def _iteration_options(iters):
 def main(argv=None):
     args = parse_args(argv)
     from train import build_runner
-    work = args.work_dir
+    work = args.work_dir or f'work_dirs/demo_spos_{args.space}_digits'
+    supernet_config, budget = SPACES[args.space]
     start = time.time()
 
     # 1. supernet
-    cfg = _config('spos_supernet_shufflenetv2_digits.py',
-                  osp.join(work, 'supernet'), 'supernet',
+    cfg = _config(supernet_config, osp.join(work, 'supernet'), 'supernet',
                   _iteration_options(args.iters))
+    # stages 2-4 build the same architecture
+    space = {'model.architecture': dict(cfg.model.architecture,
+                                        _delete_=True)}
     runner = build_runner(cfg)
     runner.train()
     supernet_ckpt = osp.join(cfg.work_dir,
@@ -76,10 +89,11 @@ def main(argv=None):
           f's -> {supernet_ckpt}')
 
     # 2. evolution search
-    options = {'load_from': supernet_ckpt}
+    options = dict(space, load_from=supernet_ckpt)
+    options['train_cfg.flops_range'] = (None, budget)
     if args.generations:
         options['train_cfg.max_epochs'] = args.generations
-    cfg = _config('spos_search_shufflenetv2_digits.py',
+    cfg = _config('spos_search_digits.py',
                   osp.join(work, 'search'), 'search', options)
     runner = build_runner(cfg)
     runner.train()
@@ -89,15 +103,15 @@ def main(argv=None):
     short = ' '.join(c.replace('shuffle_', '') for c in best)
     print(f'[demo] stage 2: searched {len(loop.scores)} candidates; best '
           f'subnet [{short}], {loop.table.flops_of(choices):,} FLOPs '
-          f'(budget {loop.flops_range[1]:,.0f}, fvcore, 32x32), '
+          f'(budget {budget:,.0f}, fvcore, 32x32), '
           f'{loop.table.params_of(choices):,} params, val top-1 with '
           f'supernet weights {loop.scores[best]:.1f} %')
     search_weights = osp.join(cfg.work_dir, 'best_subnet_weights.pth')
 
     # 3. retrain the subnet from its search weights
-    options = {'model.init_cfg.checkpoint': search_weights}
+    options = dict(space, **{'model.init_cfg.checkpoint': search_weights})
     options.update(_iteration_options(args.retrain_iters))
-    cfg = _config('spos_subnet_shufflenetv2_digits.py',
+    cfg = _config('spos_subnet_digits.py',
                   osp.join(work, 'retrain'), 'retrain', options)
     runner = build_runner(cfg)
     runner.train()
@@ -105,10 +119,10 @@ def main(argv=None):
     print(f'[demo] stage 3: subnet retrained -> {retrained}')
 
     # 4. test it: weights from model.init_cfg (tools/test.py CONFIG none)
-    cfg = _config('spos_subnet_shufflenetv2_digits.py',
+    cfg = _config('spos_subnet_digits.py',
                   osp.join(work, 'test'), 'test',
-                  {'model.init_cfg.checkpoint': retrained,
-                   'load_from': None})
+                  dict(space, **{'model.init_cfg.checkpoint': retrained,
+                                 'load_from': None}))
     runner = build_runner(cfg)
     top1 = runner.test()['accuracy/top1']
     print(f'[demo] stage 4: retrained subnet [{short}] test top-1 '

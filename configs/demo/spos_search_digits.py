@@ -1,6 +1,8 @@
 # SPOS stage 2 on scikit-learn's digits: evolution search of the demo
 # supernet (tools/demo.py runs it with load_from=<stage-1 checkpoint>).
-# The ImageNet search config, shrunk: small population, few generations.
+# The ImageNet search, shrunk: small population, few generations. The
+# architecture is the ShuffleNetV2 demo supernet's; tools/demo.py --space
+# mobilenet swaps in spos_supernet_mobilenet_proxyless_gpu_digits.py's.
 _base_ = ['./spos_supernet_shufflenetv2_digits.py']
 
 _digits = dict(type='SklearnDigits', image_size=32,
@@ -24,8 +26,8 @@ train_cfg = dict(
     num_mutation=8,
     num_crossover=8,
     mutate_prob=0.2,
-    # paths cost 0.99-1.32 MFLOPs here (fvcore, 32x32): a budget that
-    # rules out the costliest ones, as 330 M does on ImageNet
+    # ShuffleNetV2 paths cost 0.99-1.32 MFLOPs here (fvcore, 32x32): a
+    # budget that rules out the costliest ones, as 330 M does on ImageNet
     flops_range=(None, 1.2e6),
     flops_convention='fvcore',
     input_shape=(1, 3, 32, 32),
