@@ -1,4 +1,5 @@
 """NAS algorithms, each an mmengine ``BaseModel``."""
+from .darts import DARTS
 from .spos import SPOS
 
-__all__ = ['SPOS']
+__all__ = ['DARTS', 'SPOS']

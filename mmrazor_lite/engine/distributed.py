@@ -78,6 +78,7 @@ class NASDistributedDataParallel(MMDistributedDataParallel):
     - ``find_unused_parameters`` defaults to the model's own
       ``ddp_find_unused_parameters`` attribute: a supernet that trains one
       path per step declares it, so users never set the flag.
+    - A model that runs its own step (``owns_train_step``) gets it.
     """
 
     def __init__(self, module, detect_anomalous_params: bool = False,
@@ -96,6 +97,18 @@ class NASDistributedDataParallel(MMDistributedDataParallel):
             device_ids=device_ids,
             find_unused_parameters=find_unused_parameters,
             **kwargs)
+
+    def train_step(self, data, optim_wrapper):
+        """mmengine's DDP step, or the model's own when it declares one.
+
+        A model with ``owns_train_step = True`` (DARTS: an architecture
+        step and a weight step per iteration, two optimizers) gets the
+        whole step, with this wrapper to run the forwards DDP must see.
+        """
+        if getattr(self.module, 'owns_train_step', False):
+            return self.module.train_step(data, optim_wrapper,
+                                          ddp_model=self)
+        return super().train_step(data, optim_wrapper)
 
 
 # mmengine's Runner looks wrappers up with a bare ``get`` on its root

@@ -18,6 +18,8 @@ from typing import Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 import torch
 import yaml
 
+from mmrazor_lite.engine.checkpoint_io import atomic_write_text
+
 from mmrazor_lite.mutables.edge_normalised_node import (edge_softmax,
                                                         node_edge_slices)
 from mmrazor_lite.ops.darts_ops import DARTS_PRIMITIVES
@@ -156,14 +158,15 @@ def dump_genotype(genotype: Genotype, path: str) -> None:
     """Write ``genotype`` to ``path`` (``.yaml``, ``.yml`` or ``.json``)."""
     data = genotype.to_dict()
     ext = osp.splitext(path)[1].lower()
-    with open(path, 'w') as f:
-        if ext in ('.yaml', '.yml'):
-            yaml.safe_dump(data, f, default_flow_style=None, sort_keys=False)
-        elif ext == '.json':
-            json.dump(data, f, indent=2)
-        else:
-            raise ValueError(f'{path}: a genotype file ends in .yaml, .yml '
-                             f'or .json, got {ext!r}')
+    if ext in ('.yaml', '.yml'):
+        text = yaml.safe_dump(data, default_flow_style=None, sort_keys=False)
+    elif ext == '.json':
+        text = json.dumps(data, indent=2)
+    else:
+        raise ValueError(f'{path}: a genotype file ends in .yaml, .yml '
+                         f'or .json, got {ext!r}')
+    # written whole or not at all: a search may be killed mid-write
+    atomic_write_text(text, path)
 
 
 def load_genotype(path: str,

@@ -1,0 +1,135 @@
+"""DARTS: differentiable architecture search (PC-DARTS is a config of it)."""
+from typing import Dict, Optional, Union
+
+import torch
+import torch.nn as nn
+from mmengine.dist import all_reduce, get_world_size
+from mmengine.model import BaseModel
+from mmengine.optim import OptimWrapperDict
+
+from mmrazor_lite.registry import MODELS, build_model
+from .darts_unrolled import unrolled_arch_grads
+
+
+@MODELS.register_module()
+class DARTS(BaseModel):
+    """Bi-level search of a DARTS / PC-DARTS search network.
+
+    Each training step takes ``dict(weights=BATCH, arch=BATCH or None)``
+    (the :class:`DartsTrainLoop` packs them) and an ``OptimWrapperDict``
+    with ``architecture`` (the network's weights: SGD, grad clip 5) and
+    ``mutator`` (the architecture parameters: Adam, optional clip):
+
+    1. if ``arch`` is given, an architecture step on it: first order, the
+       gradient of the loss on that batch; with ``unroll=True`` the DARTS
+       second-order gradient through one virtual weight step (see
+       :mod:`.darts_unrolled`). Under DDP the architecture gradients are
+       averaged over ranks before the step, so every rank keeps identical
+       parameters and derives the same genotype;
+    2. a weight step on ``weights`` (through DDP when distributed).
+
+    PC-DARTS is this algorithm over a search network with ``k > 1`` and
+    edge normalisation; DARTS is ``k=1`` without it.
+
+    Args:
+        architecture (dict | nn.Module): an mmpretrain ``ImageClassifier``
+            whose backbone is a :class:`DartsSearchNetwork`.
+        mutator (dict | nn.Module): default :class:`DartsMutator`.
+        unroll (bool): second-order architecture gradient.
+        unroll_eps (float): finite-difference ``eps = unroll_eps / ||u||``.
+    """
+
+    #: NASDistributedDataParallel hands train_step to this model: a step
+    #: runs two forwards with two optimizers.
+    owns_train_step = True
+    ddp_find_unused_parameters = False
+
+    def __init__(self,
+                 architecture: Union[dict, nn.Module],
+                 mutator: Union[dict, nn.Module] = dict(type='DartsMutator'),
+                 unroll: bool = False,
+                 unroll_eps: float = 0.01,
+                 data_preprocessor: Optional[Union[dict, nn.Module]] = None,
+                 init_cfg: Optional[dict] = None):
+        if isinstance(architecture, dict):
+            architecture = build_model(architecture)
+        if data_preprocessor is None:
+            data_preprocessor = getattr(architecture, 'data_preprocessor',
+                                        None)
+        elif isinstance(data_preprocessor, dict):
+            data_preprocessor = dict(data_preprocessor)
+            data_preprocessor.setdefault('type', 'ClsDataPreprocessor')
+        super().__init__(data_preprocessor=data_preprocessor,
+                         init_cfg=init_cfg)
+        self.architecture = architecture
+        self.mutator = build_model(mutator) if isinstance(mutator,
+                                                           dict) else mutator
+        self.mutator.prepare_from_supernet(self.architecture)
+        self.unroll = unroll
+        self.unroll_eps = unroll_eps
+
+    def forward(self, inputs: torch.Tensor, data_samples=None,
+                mode: str = 'tensor'):
+        return self.architecture(inputs, data_samples, mode=mode)
+
+    # ----------------------------------------------------------- training
+    def train_step(self, data: dict, optim_wrapper: OptimWrapperDict,
+                   ddp_model: Optional[nn.Module] = None
+                   ) -> Dict[str, torch.Tensor]:
+        """One architecture step (when ``data['arch']``) and one weight step.
+
+        ``ddp_model``: the DDP wrapper around this model, when distributed;
+        the weight step runs through it so DDP averages weight gradients.
+        """
+        if not isinstance(optim_wrapper, OptimWrapperDict) or set(
+                optim_wrapper.keys()) != {'architecture', 'mutator'}:
+            keys = list(optim_wrapper.keys()) if isinstance(
+                optim_wrapper, OptimWrapperDict) else type(optim_wrapper)
+            raise TypeError(
+                f'DARTS needs optim_wrapper with exactly two parts, '
+                f'"architecture" (weights) and "mutator" (architecture '
+                f'parameters), built by constructor='
+                f'"SeparateOptimWrapperConstructor"; got {keys}')
+        log_vars = {}
+        if data.get('arch') is not None:
+            log_vars.update(self._arch_step(data, optim_wrapper))
+        weight_wrapper = optim_wrapper['architecture']
+        model = ddp_model if ddp_model is not None else self
+        with weight_wrapper.optim_context(model):
+            batch = self.data_preprocessor(data['weights'], True)
+            losses = model(**batch, mode='loss')
+        loss, weight_vars = self.parse_losses(losses)
+        weight_wrapper.update_params(loss)
+        # that backward reached the architecture parameters too: not theirs
+        for param in self.mutator.parameters():
+            param.grad = None
+        log_vars.update(weight_vars)
+        return log_vars
+
+    def _arch_step(self, data: dict, optim_wrapper: OptimWrapperDict
+                   ) -> Dict[str, torch.Tensor]:
+        arch = list(self.mutator.parameters())
+        arch_wrapper = optim_wrapper['mutator']
+        with arch_wrapper.optim_context(self):
+            arch_batch = self.data_preprocessor(data['arch'], True)
+            if self.unroll:
+                train_batch = self.data_preprocessor(data['weights'], True)
+                grads, arch_loss = unrolled_arch_grads(
+                    self.architecture, lambda out: self.parse_losses(out)[0],
+                    train_batch, arch_batch, arch,
+                    optim_wrapper['architecture'].optimizer, self.unroll_eps)
+            else:
+                arch_loss, _ = self.parse_losses(
+                    self(**arch_batch, mode='loss'))
+                # only the architecture gradient: weights keep no grad here
+                grads = torch.autograd.grad(arch_loss, arch)
+                arch_loss = arch_loss.detach()
+        if get_world_size() > 1:
+            for grad in grads:
+                all_reduce(grad, op='mean')
+        arch_wrapper.zero_grad()
+        for param, grad in zip(arch, grads):
+            param.grad = grad
+        arch_wrapper.step()
+        arch_wrapper.zero_grad()
+        return {'arch_loss': arch_loss}
