@@ -84,3 +84,17 @@ def test_non_checkpoint_file_is_called_corrupt(tmp_path):
     path.write_text('these are not weights')
     with pytest.raises(CheckpointError, match='notes.pth.*truncated or corrupt'):
         load_checkpoint_file(str(path))
+
+
+def test_atomic_writes_get_ordinary_permissions(tmp_path):
+    import os
+    import stat
+
+    from mmrazor_lite.engine.checkpoint_io import atomic_write_text
+    umask = os.umask(0o022)
+    try:
+        path = tmp_path / 'result.txt'
+        atomic_write_text('x', str(path))
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o644
+    finally:
+        os.umask(umask)

@@ -117,6 +117,11 @@ def atomic_write_bytes(data: bytes, filepath: Union[str, os.PathLike]) -> None:
     fd, tmp_path = tempfile.mkstemp(
         dir=directory, prefix=f'.{osp.basename(filepath)}.', suffix='.tmp')
     try:
+        # mkstemp makes the file private (0600); give it the permissions a
+        # plain open() would, so checkpoints stay readable on shared disks
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)
         with os.fdopen(fd, 'wb') as f:
             f.write(data)
             f.flush()
