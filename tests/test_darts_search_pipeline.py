@@ -144,3 +144,35 @@ def test_killed_and_resumed_search_continues_exactly(tmp_path, fake_cifar,
     assert saved['state_dict']['mutator.alpha_normal'].shape == (14, 8)
     assert (tmp_path / 'genotype_epoch_2.yaml').read_text() == \
         open(osp.join(full_dir, 'genotype_epoch_2.yaml')).read()
+
+
+def test_imagenet_search_config_on_sampled_subsets(tmp_path):
+    """pcdarts_search_8xb128_in1k.py on ann files written by the subset
+    tool: one epoch with architecture steps, a genotype written."""
+    from fake_data import make_fake_imagenet
+    root = make_fake_imagenet(str(tmp_path / 'imagenet'), num_classes=3,
+                              per_class=8, layout='folders')
+    proc = run_tool(['python', 'tools/dataset_converters/'
+                     'sample_imagenet_subset.py', root, '--fractions', '0.5',
+                     '0.25', '--names', 'weights', 'arch'], timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    opts = ['model.architecture.backbone.channels=4',
+            'model.architecture.head.in_channels=64',
+            'train_cfg.max_epochs=1', 'train_cfg.arch_begin_epoch=0',
+            'default_hooks.logger.interval=1']
+    for loader, name in (('train_dataloader', 'weights'),
+                         ('train_cfg.arch_dataloader', 'arch')):
+        opts += [f'{loader}.dataset.data_root={root}',
+                 f'{loader}.dataset.ann_file=meta/{name}.txt',
+                 f'{loader}.batch_size=2', f'{loader}.num_workers=0',
+                 f'{loader}.persistent_workers=False']
+    work_dir = tmp_path / 'search'
+    proc = run_tool(['python', 'tools/train.py', osp.join(
+        REPO, 'configs', 'nas', 'pcdarts', 'pcdarts_search_8xb128_in1k.py'),
+        '--work-dir', str(work_dir), '--cfg-options'] + opts, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
+    log = proc.stdout + proc.stderr
+    # 12 weight images (half of 3 x 8) at batch 2: 6 steps, each with an
+    # architecture step
+    assert 'Epoch(train) [1][6/6]' in log and 'arch_loss' in log
+    load_genotype(str(work_dir / 'genotype_epoch_1.yaml'))

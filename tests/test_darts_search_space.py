@@ -412,3 +412,42 @@ def test_converter_rejects_unknown_keys():
         converter.convert_key('cells.0.weird.weight')
     with pytest.raises(KeyError, match="primitive 'sep_conv_3x3'"):
         converter.convert_mixed_op_key('_ops.4.op.4.weight')
+
+
+def test_reference_search_into_our_darts_algorithm(tmp_path, net_oracle):
+    """Reference weights + alphas/betas -> our DARTS algorithm: the same
+    logits (eval and train-mode BN) and exactly the same genotype."""
+    from mmengine.registry import init_default_scope
+
+    from mmrazor_lite.registry import MODELS
+    src, dst = str(tmp_path / 'ref.pt'), str(tmp_path / 'ours.pth')
+    torch.save(dict(net_oracle['state_dict'], **net_oracle['arch_init']),
+               src)
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep +
+               os.environ.get('PYTHONPATH', ''))
+    subprocess.run([sys.executable, CONVERTER, src, dst, '--algorithm'],
+                   check=True, env=env, capture_output=True)
+    cfg = net_oracle['config']
+    init_default_scope('mmrazor_lite')
+    algo = MODELS.build(dict(
+        type='DARTS',
+        architecture=dict(
+            type='ImageClassifier',
+            backbone=dict(type='DartsSearchNetwork', channels=cfg['C'],
+                          num_layers=cfg['layers'], num_classes=None,
+                          k=cfg['k'], edge_normalisation=True),
+            neck=dict(type='GlobalAveragePooling'),
+            head=dict(type='LinearClsHead', num_classes=10,
+                      in_channels=_network(net_oracle).classifier
+                      .in_features))))
+    state = torch.load(dst, weights_only=True)['state_dict']
+    algo.load_state_dict(state, strict=True)
+    assert algo.mutator.genotype().to_dict() == {
+        k: v for k, v in net_oracle['genotype_init'].items() if k != 'repr'}
+    algo.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(algo(net_oracle['input']),
+                                   net_oracle['logits_eval'], **TOL)
+    algo.train()
+    torch.testing.assert_close(algo(net_oracle['input']),
+                               net_oracle['logits_train'], **TOL)

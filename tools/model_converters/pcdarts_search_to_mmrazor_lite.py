@@ -13,7 +13,13 @@ to ``arch`` as ``alpha_normal``, ``beta_reduce``... (raw, pre-softmax).
 Usage::
 
     python tools/model_converters/pcdarts_search_to_mmrazor_lite.py IN OUT \
-        [--prefix backbone.] [--classifier-prefix head.fc.]
+        [--prefix backbone.] [--classifier-prefix head.fc.] [--algorithm]
+
+``--algorithm`` writes a checkpoint of our ``DARTS`` algorithm (the search
+configs' model): weights under ``architecture.backbone.`` /
+``architecture.head.fc.`` and the alphas / betas as the mutator's
+parameters (``mutator.alpha_normal`` ...), so ``load_from=OUT`` (or
+``--resume``-free fine-tuning) continues the reference search in ours.
 """
 import argparse
 import re
@@ -158,7 +164,14 @@ def main(argv=None):
                         help="where classifier.* goes, e.g. 'head.fc.'")
     parser.add_argument('--steps', type=int, default=None,
                         help='nodes per cell (default: inferred)')
+    parser.add_argument('--algorithm', action='store_true',
+                        help='write a DARTS algorithm checkpoint (weights '
+                        'and arch parameters in one state dict)')
     args = parser.parse_args(argv)
+    if args.algorithm:
+        args.prefix = 'architecture.backbone.'
+        args.classifier_prefix = 'architecture.head.fc.'
+
 
     ckpt = torch.load(args.src, map_location='cpu', weights_only=True)
     if isinstance(ckpt, dict) and isinstance(ckpt.get('state_dict'), dict):
@@ -173,9 +186,17 @@ def main(argv=None):
     out = {'state_dict': state_dict,
            'meta': {'converted_from': args.src,
                     'converter': 'pcdarts_search_to_mmrazor_lite'}}
-    if arch:
+    if args.algorithm:
+        if not arch:
+            raise SystemExit(f'{args.src}: --algorithm needs the alphas '
+                             f'(alphas_normal, alphas_reduce, ...) in the '
+                             f'input; the reference keeps them outside its '
+                             f'state dict: add them to the file')
+        state_dict.update(('mutator.' + k, v) for k, v in arch.items())
+    elif arch:
         out['arch'] = arch
-    torch.save(out, args.dst)
+    from mmrazor_lite.engine.checkpoint_io import atomic_torch_save
+    atomic_torch_save(out, args.dst)
     print(f'{args.dst}: {len(state_dict)} tensors'
           + (f', arch {sorted(arch)}' if arch else ''))
 
