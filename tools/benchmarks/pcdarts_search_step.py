@@ -1,0 +1,238 @@
+"""Peak memory and time of one PC-DARTS / DARTS search step.
+
+    python tools/benchmarks/pcdarts_search_step.py [--k 4] [--batch 64]
+        [--size 32] [--device cpu|cuda] [--steps 3] [--warmup 1]
+        [--order first|second] [--json]
+    python tools/benchmarks/pcdarts_search_step.py --compare [options]
+
+The model is our ``DARTS`` algorithm as
+``configs/nas/pcdarts/pcdarts_search_1xb256_cifar10.py`` builds it (8 cells,
+16 channels, 10 classes), with ``k`` = ``--k`` (edge normalisation for
+``k > 1``, i.e. PC-DARTS; none for ``k = 1``, i.e. DARTS) and the optim
+wrappers of that config. Batches are random uint8 images in memory.
+
+Timed separately, each the median over ``--steps`` after ``--warmup``:
+
+- **weight step**: ``train_step(dict(weights=B, arch=None))``;
+- **arch step**: ``_arch_step(dict(weights=B, arch=B2))`` alone (first or,
+  with ``--order second``, second order);
+- **full step**: ``train_step(dict(weights=B, arch=B2))``.
+
+Memory: on CPU the process's peak RSS (``ru_maxrss``, a process-wide
+high-water mark) and *step memory* = peak - the RSS once the model and
+optimizers are built, i.e. what the steps add (activations, gradients,
+optimizer state). Per phase, the high-water mark after it is reported too
+(phases run weight -> arch -> full, so each includes those before). On
+CUDA, ``max_memory_allocated`` per phase against the allocated memory
+before the steps. ``--compare`` runs K=4 and K=1 each in its own process,
+since a high-water mark cannot be reset.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIG = osp.join(REPO, 'configs', 'nas', 'pcdarts',
+                  'pcdarts_search_1xb256_cifar10.py')
+GIB = 1024 ** 3
+PHASES = ('weight', 'arch', 'full')
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--k', type=int, default=4)
+    parser.add_argument('--batch', type=int, default=64)
+    parser.add_argument('--size', type=int, default=32)
+    parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
+    parser.add_argument('--steps', type=int, default=3)
+    parser.add_argument('--warmup', type=int, default=1)
+    parser.add_argument('--order', default='first',
+                        choices=['first', 'second'])
+    parser.add_argument('--json', action='store_true')
+    parser.add_argument('--compare', action='store_true',
+                        help='run --k 4 and --k 1 in subprocesses, print a '
+                        'markdown table')
+    args = parser.parse_args(argv)
+    if args.steps < 1 or args.warmup < 0:
+        parser.error('--steps must be >= 1 and --warmup >= 0')
+    return args
+
+
+def current_rss():
+    """Resident set size now, in bytes (VmRSS; ru_maxrss is only a peak)."""
+    with open('/proc/self/status') as f:
+        for line in f:
+            if line.startswith('VmRSS:'):
+                return int(line.split()[1]) * 1024
+    return peak_rss()
+
+
+def peak_rss():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def device_name(device):
+    import torch
+    if device == 'cuda':
+        return torch.cuda.get_device_name()
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('model name'):
+                    return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def build(args):
+    from mmengine.config import Config
+    from mmengine.optim import build_optim_wrapper
+    from mmengine.registry import init_default_scope
+
+    from mmrazor_lite.registry import MODELS
+    cfg = Config.fromfile(CONFIG)
+    backbone = cfg.model.architecture.backbone
+    backbone.k = args.k
+    backbone.edge_normalisation = args.k > 1
+    cfg.model.unroll = args.order == 'second'
+    # what the Runner does: the dataset's normalisation goes to the model
+    cfg.model.setdefault('data_preprocessor', cfg.get('data_preprocessor'))
+    init_default_scope('mmrazor_lite')
+    model = MODELS.build(cfg.model).to(args.device)
+    model.train()
+    return model, build_optim_wrapper(model, cfg.optim_wrapper)
+
+
+def make_batch(args, generator):
+    import torch
+    from mmpretrain.structures import DataSample
+    images = torch.randint(0, 256, (args.batch, 3, args.size, args.size),
+                           dtype=torch.uint8, generator=generator)
+    labels = torch.randint(0, 10, (args.batch, ), generator=generator)
+    return dict(inputs=list(images),
+                data_samples=[DataSample().set_gt_label(int(label))
+                              for label in labels])
+
+
+def run(args):
+    import torch
+    if args.device == 'cuda' and not torch.cuda.is_available():
+        raise SystemExit('--device cuda: CUDA is not available')
+    cuda = args.device == 'cuda'
+    sync = torch.cuda.synchronize if cuda else (lambda: None)
+    torch.manual_seed(0)
+    model, wrappers = build(args)
+    generator = torch.Generator().manual_seed(0)
+    batch, batch2 = make_batch(args, generator), make_batch(args, generator)
+    steps = dict(
+        weight=lambda: model.train_step(dict(weights=batch, arch=None),
+                                        wrappers),
+        arch=lambda: model._arch_step(dict(weights=batch, arch=batch2),
+                                      wrappers),
+        full=lambda: model.train_step(dict(weights=batch, arch=batch2),
+                                      wrappers))
+
+    sync()
+    if cuda:
+        baseline = torch.cuda.memory_allocated()
+    else:
+        baseline = current_rss()
+        build_peak = peak_rss()
+    times, peaks = {}, {}
+    for phase in PHASES:
+        if cuda:
+            torch.cuda.reset_peak_memory_stats()
+        durations = []
+        for i in range(args.warmup + args.steps):
+            sync()
+            start = time.perf_counter()
+            steps[phase]()
+            sync()
+            durations.append(time.perf_counter() - start)
+        times[phase] = statistics.median(durations[args.warmup:])
+        peaks[phase] = torch.cuda.max_memory_allocated() if cuda \
+            else peak_rss()
+    peak = max(peaks.values())
+
+    result = dict(
+        k=args.k, order=args.order, batch=args.batch, size=args.size,
+        device=args.device, device_name=device_name(args.device),
+        torch=torch.__version__, threads=torch.get_num_threads(),
+        steps=args.steps, warmup=args.warmup,
+        params=sum(p.numel() for p in model.architecture.parameters()),
+        mem_kind='cuda_allocated' if cuda else 'rss')
+    for phase in PHASES:
+        result[f'{phase}_step_s'] = round(times[phase], 4)
+    result.update(
+        peak_mem_gib=round(peak / GIB, 3),
+        baseline_mem_gib=round(baseline / GIB, 3),
+        step_mem_gib=round((peak - baseline) / GIB, 3))
+    for phase in PHASES:
+        result[f'{phase}_step_mem_gib'] = round(
+            (peaks[phase] - baseline) / GIB, 3)
+    if not cuda:
+        # a build peak above the steps' would hide the steps' memory
+        result['build_peak_rss_gib'] = round(build_peak / GIB, 3)
+    return result
+
+
+def compare(args):
+    """Each K in its own process: ru_maxrss is a process-wide peak."""
+    passed = []
+    for name in ('batch', 'size', 'device', 'steps', 'warmup', 'order'):
+        passed += [f'--{name}', str(getattr(args, name))]
+    results = []
+    for k in (4, 1):
+        proc = subprocess.run(
+            [sys.executable, osp.abspath(__file__), '--k', str(k), '--json',
+             *passed], capture_output=True, text=True)
+        if proc.returncode:
+            sys.stderr.write(proc.stderr)
+            raise SystemExit(f'--k {k} failed with exit code '
+                             f'{proc.returncode}')
+        results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    first = results[0]
+    mem = 'peak CUDA mem' if first['mem_kind'] == 'cuda_allocated' \
+        else 'peak RSS'
+    print(f"{first['device_name']}, torch {first['torch']}, "
+          f"{first['threads']} threads, batch {first['batch']}, "
+          f"{first['size']}x{first['size']}, {first['order']} order")
+    print()
+    print(f'| K | weight step s | arch step s | full step s | {mem} GiB '
+          f'| step memory GiB |')
+    print('|---|---|---|---|---|---|')
+    for r in results:
+        print(f"| {r['k']} | {r['weight_step_s']:.3f} | "
+              f"{r['arch_step_s']:.3f} | {r['full_step_s']:.3f} | "
+              f"{r['peak_mem_gib']:.2f} | {r['step_mem_gib']:.2f} |")
+    k4, k1 = results
+    print()
+    print(f"K=4 / K=1 step memory: "
+          f"{k4['step_mem_gib'] / k1['step_mem_gib']:.2f} "
+          f"(peak: {k4['peak_mem_gib'] / k1['peak_mem_gib']:.2f})")
+    return results
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.compare:
+        return compare(args)
+    result = run(args)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for key, value in result.items():
+            print(f'{key:>20}: {value}')
+    return result
+
+
+if __name__ == '__main__':
+    main()
