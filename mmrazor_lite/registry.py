@@ -14,7 +14,8 @@ __all__ = [
     'OPTIMIZERS', 'OPTIM_WRAPPERS', 'OPTIM_WRAPPER_CONSTRUCTORS',
     'PARAM_SCHEDULERS', 'DATASETS', 'DATA_SAMPLERS', 'TRANSFORMS', 'MODELS',
     'MODEL_WRAPPERS', 'WEIGHT_INITIALIZERS', 'TASK_UTILS', 'METRICS',
-    'EVALUATORS', 'VISUALIZERS', 'VISBACKENDS', 'register_all_modules'
+    'EVALUATORS', 'VISUALIZERS', 'VISBACKENDS', 'BATCH_AUGMENTS',
+    'register_all_modules'
 ]
 
 SCOPE = 'mmrazor_lite'
@@ -48,6 +49,9 @@ METRICS = _child(mmpretrain_registry.METRICS, 'evaluation')
 EVALUATORS = _child(mmpretrain_registry.EVALUATORS, 'evaluation')
 VISUALIZERS = _child(mmpretrain_registry.VISUALIZERS, 'engine')
 VISBACKENDS = _child(mmpretrain_registry.VISBACKENDS, 'engine')
+# augmentations of a whole batch, run by mmpretrain's data preprocessor
+# after normalisation (e.g. Cutout as the DARTS evaluation applies it)
+BATCH_AUGMENTS = _child(mmpretrain_registry.BATCH_AUGMENTS, 'models')
 
 
 def register_all_modules(init_default_scope: bool = True) -> None:

@@ -43,3 +43,19 @@ def test_demo_runs_all_four_stages(tmp_path, space):
         k: v['chosen'] for k, v in found.items()}
     assert not any('_candidates' in k for k in retrained['state_dict'])
     assert (tmp_path / 'supernet' / 'iter_10.pth').is_file()
+
+
+def test_demo_pcdarts_search_prints_the_genotype(tmp_path):
+    from mmrazor_lite.subnet.genotype import load_genotype
+    proc = run_tool(['python', 'tools/demo.py', '--pipeline', 'pcdarts',
+                     '--work-dir', str(tmp_path), '--epochs', '2'],
+                    timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert '[demo] PC-DARTS search: 2 epochs' in proc.stdout
+    printed = re.findall(r'\[demo\]   (normal|reduce): (.+)', proc.stdout)
+    assert [cell for cell, _ in printed] == ['normal', 'reduce']
+    written = load_genotype(str(tmp_path / 'search' / 'genotype.yaml'))
+    # what is printed is what was written: node 0's two (op, input) pairs
+    first = written.normal[0]
+    assert f"node 0: ('{first[0]}', {first[1]})" in printed[0][1]
+    assert (tmp_path / 'search' / 'genotype_epoch_2.yaml').is_file()

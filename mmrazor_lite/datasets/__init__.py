@@ -1,9 +1,10 @@
 """Datasets: thin, checked wrappers over mmpretrain's, the demo data, and
 a transform mmcv gets wrong on numpy 2."""
+from .batch_cutout import BatchCutout
 from .checked_cifar10 import CheckedCIFAR10
 from .checked_imagenet import CheckedImageNet
 from .sklearn_digits import SklearnDigits
 from .torchvision_color_jitter import TorchvisionColorJitter
 
-__all__ = ['CheckedCIFAR10', 'CheckedImageNet', 'SklearnDigits',
+__all__ = ['BatchCutout', 'CheckedCIFAR10', 'CheckedImageNet', 'SklearnDigits',
            'TorchvisionColorJitter']

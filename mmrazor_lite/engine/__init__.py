@@ -5,5 +5,6 @@ from .evolution_search_loop import EvolutionSearchLoop  # noqa: F401
 from .subnet_meta_hook import SubnetMetaHook  # noqa: F401
 from .separate_optim_constructor import SeparateOptimWrapperConstructor  # noqa: F401,E501
 from .darts_train_loop import DartsTrainLoop  # noqa: F401
+from .drop_path_schedule_hook import DropPathScheduleHook  # noqa: F401
 
 __all__ = ['checkpoint_io', 'NASDistributedDataParallel', 'init_distributed']

@@ -1,0 +1,43 @@
+"""Raise the drop-path probability of a DARTS evaluation network linearly."""
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+
+from mmrazor_lite.registry import HOOKS
+
+
+@HOOKS.register_module()
+class DropPathScheduleHook(Hook):
+    """Set ``backbone.drop_path_prob = max_prob * epoch / max_epochs``.
+
+    At the start of every epoch (0-based ``epoch``), as the DARTS / PC-DARTS
+    evaluation recipe does: 0 in the first epoch, rising linearly towards
+    ``max_prob`` (0.3 on CIFAR-10). The value is logged.
+
+    Args:
+        max_prob (float): the probability the ramp heads for.
+        attribute (str): dotted path of the attribute on the model.
+    """
+
+    priority = 'NORMAL'
+
+    def __init__(self, max_prob: float = 0.3,
+                 attribute: str = 'backbone.drop_path_prob'):
+        if not 0.0 <= max_prob < 1.0:
+            raise ValueError(f'max_prob must be in [0, 1), got {max_prob}')
+        self.max_prob = float(max_prob)
+        self.owner_path, _, self.name = attribute.rpartition('.')
+
+    def before_train_epoch(self, runner) -> None:
+        model = runner.model.module if is_model_wrapper(runner.model) \
+            else runner.model
+        owner = model.get_submodule(self.owner_path) if self.owner_path \
+            else model
+        if not hasattr(owner, self.name):
+            raise AttributeError(
+                f'DropPathScheduleHook: {type(owner).__name__} has no '
+                f'attribute {self.name!r} to schedule')
+        prob = self.max_prob * runner.epoch / runner.max_epochs
+        setattr(owner, self.name, prob)
+        runner.message_hub.update_scalar('train/drop_path_prob', prob)
+        runner.logger.info(f'epoch {runner.epoch + 1}: drop path '
+                           f'probability {prob:.4f}')
