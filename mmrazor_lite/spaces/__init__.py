@@ -1,4 +1,6 @@
 """Search spaces built from ops and mutables."""
+from .darts_eval_head import DartsEvalHead
+from .darts_eval_network import DartsEvalCell, DartsEvalNetwork
 from .darts_search_network import (DartsSearchCell, DartsSearchNetwork,
                                    darts_arch_weights)
 from .searchable_mobilenet_proxyless import SearchableMobileNetProxyless
@@ -6,5 +8,6 @@ from .searchable_shufflenet_v2 import SearchableShuffleNetV2
 
 __all__ = [
     'SearchableShuffleNetV2', 'SearchableMobileNetProxyless',
-    'DartsSearchCell', 'DartsSearchNetwork', 'darts_arch_weights'
+    'DartsSearchCell', 'DartsSearchNetwork', 'darts_arch_weights',
+    'DartsEvalCell', 'DartsEvalNetwork', 'DartsEvalHead'
 ]

@@ -1,8 +1,15 @@
-"""Export a fixed SPOS subnet: clean weights (+ optional TorchScript).
+"""Export a found network: clean weights (+ optional TorchScript).
 
-Builds the model of a subnet config (``type='FixedSubnet'``) from CKPT (a
-search's sliced weights or a retrained subnet checkpoint; the subnet is the
-one CKPT carries unless the config sets ``model.fix_subnet``) and writes::
+Two kinds of config:
+
+* SPOS subnet configs (``type='FixedSubnet'``): the model is built from CKPT
+  (a search's sliced weights or a retrained subnet checkpoint; the subnet is
+  the one CKPT carries unless the config sets ``model.fix_subnet``);
+* DARTS / PC-DARTS evaluation configs (a classifier whose backbone is a
+  ``DartsEvalNetwork``): CKPT (a checkpoint of that config) is loaded
+  strictly; ``meta.genotype`` records the cell.
+
+It writes::
 
     {'state_dict': backbone.* / neck.* / head.* (plain ops, no prefixes),
      'meta': {'fix_subnet': {module path: choice}, 'config': CONFIG,
@@ -46,8 +53,24 @@ class _Logits(nn.Module):
         return self.model(x, mode='tensor')
 
 
+def _load_plain(model: nn.Module, checkpoint: str) -> None:
+    """A trained checkpoint of ``model``'s own config, loaded strictly."""
+    from mmrazor_lite.engine.checkpoint_io import load_checkpoint_file
+    ckpt = load_checkpoint_file(checkpoint, map_location='cpu')
+    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
+    if not isinstance(state, dict):
+        raise ExportError(f'{checkpoint}: no state dict in it')
+    state = {k[len('module.'):] if k.startswith('module.') else k: v
+             for k, v in state.items()}
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        raise ExportError(
+            f'{checkpoint} does not fit the config\'s model: missing '
+            f'{missing[:10]}, unexpected {unexpected[:10]}')
+
+
 def build_fixed_subnet(config: str, checkpoint: str, cfg_options=None):
-    """The config's FixedSubnet model with ``checkpoint``'s weights, in eval."""
+    """The config's found network with ``checkpoint``'s weights, in eval."""
     import mmrazor_lite  # noqa: F401  (registers modules, safe loading)
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
@@ -59,15 +82,29 @@ def build_fixed_subnet(config: str, checkpoint: str, cfg_options=None):
     cfg = Config.fromfile(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
-    model_type = str(cfg.model.get('type'))
-    if model_type.split('.')[-1] != 'FixedSubnet':
-        raise ExportError(
-            f'{config}: model type is {model_type!r}; only subnet configs '
-            f'(model type "FixedSubnet", e.g. configs/nas/spos/'
-            f'spos_subnet_*.py) can be exported')
+    model_type = str(cfg.model.get('type')).split('.')[-1]
+    backbone_type = str(cfg.model.get('backbone', {}).get('type')).split(
+        '.')[-1]
     init_default_scope(cfg.get('default_scope', 'mmrazor_lite'))
+    if backbone_type == 'DartsEvalNetwork':
+        model = MODELS.build(cfg.model)
+        _load_plain(model, checkpoint)
+        genotype = model.backbone.genotype
+        model.export_meta = {'genotype': genotype.to_dict()}
+        model.export_source = f'genotype {genotype}'
+        return model.eval()
+    if model_type != 'FixedSubnet':
+        raise ExportError(
+            f'{config}: model type is {model_type!r}; only SPOS subnet '
+            f'configs (model type "FixedSubnet", e.g. configs/nas/spos/'
+            f'spos_subnet_*.py) and DARTS evaluation configs (backbone '
+            f'"DartsEvalNetwork") can be exported')
     cfg.model.init_cfg = dict(type='Pretrained', checkpoint=checkpoint)
-    return MODELS.build(cfg.model).eval()
+    model = MODELS.build(cfg.model).eval()
+    model.export_meta = {'fix_subnet': dict(model.fix_subnet)}
+    model.export_source = f'subnet from {model.subnet_source}, ' \
+        f'{len(model.fix_subnet)} choices'
+    return model
 
 
 def _trace(model: nn.Module, shape) -> bytes:
@@ -118,17 +155,14 @@ def export_subnet(config: str,
         raise ExportError(f'unclean keys in the fixed model: {bad[:10]}')
     result = {
         'state_dict': state_dict,
-        'meta': {
-            'fix_subnet': dict(model.fix_subnet),
-            'config': config,
-            'source_checkpoint': checkpoint,
-        },
+        'meta': dict(model.export_meta, config=config,
+                     source_checkpoint=checkpoint),
     }
     # trace before writing anything, so a failed check leaves no output
     traced = _trace(model, tuple(shape)) if torchscript else None
     atomic_torch_save(result, out)
-    print(f'wrote {len(state_dict)} tensors to {out} (subnet from '
-          f'{model.subnet_source}, {len(model.fix_subnet)} choices)')
+    print(f'wrote {len(state_dict)} tensors to {out} '
+          f'({model.export_source})')
     if traced is not None:
         atomic_write_bytes(traced, torchscript)
         print(f'wrote TorchScript (input 1x3x{shape[0]}x{shape[1]} -> '
@@ -139,8 +173,9 @@ def export_subnet(config: str,
 def parse_args(argv=None):
     from mmengine.config import DictAction
     parser = argparse.ArgumentParser(
-        description='Export a fixed SPOS subnet (clean weights, TorchScript)')
-    parser.add_argument('config', help='subnet config (model FixedSubnet)')
+        description='Export a found network (clean weights, TorchScript)')
+    parser.add_argument('config', help='SPOS subnet config (FixedSubnet) or '
+                        'DARTS evaluation config')
     parser.add_argument(
         'checkpoint', help='search result (best_subnet_weights.pth) or '
         'subnet checkpoint')

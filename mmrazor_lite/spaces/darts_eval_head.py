@@ -1,0 +1,143 @@
+"""Classification head of the DARTS evaluation network, auxiliary head included.
+
+It takes the backbone tuple of :class:`DartsEvalNetwork` directly (no neck):
+``(aux_map, final_map)`` or ``(final_map,)``. The main path is a global
+average pool and the ``classifier`` Linear on ``final_map``; ``forward`` and
+``predict`` use it alone. The auxiliary head (DARTS: on the second reduction
+cell, weight 0.4) only adds a training loss, logged apart::
+
+    loss()  ->  {'loss': loss(main), 'loss_aux': aux_weight * loss(aux)}
+
+mmengine sums every key containing ``'loss'``, so the total optimised is
+``loss(main) + aux_weight * loss(aux)``, as in the reference.
+"""
+from collections import OrderedDict
+from typing import List, Optional, Tuple
+
+import torch
+import torch.nn as nn
+from mmpretrain.models.heads import ClsHead
+from mmpretrain.structures import DataSample
+
+from mmrazor_lite.registry import MODELS
+
+#: Average-pool stride of the auxiliary head: it brings an 8x8 (CIFAR) or
+#: 7x7 (ImageNet) map to 2x2, which the 2x2 conv turns into one vector.
+AUX_POOL_STRIDES = {'cifar': 3, 'imagenet': 2}
+
+
+class DartsAuxiliaryHead(nn.Module):
+    """ReLU, avgpool 5, conv1x1 -> 128, BN, ReLU, conv2x2 -> 768, [BN], ReLU,
+    Linear.
+
+    The ImageNet variant has no BN after the 2x2 conv: the DARTS reference
+    omitted it (a typo kept for consistency with the paper's runs), and its
+    parameter counts (5,342,464 / 6,603,240) include that omission.
+    """
+
+    def __init__(self, in_channels: int, num_classes: int,
+                 aux_type: str = 'cifar'):
+        super().__init__()
+        if aux_type not in AUX_POOL_STRIDES:
+            raise ValueError(f'aux_type must be one of '
+                             f'{sorted(AUX_POOL_STRIDES)}, got {aux_type!r}')
+        layers = [
+            # not in place: the map is also the next cells' input
+            ('relu1', nn.ReLU(inplace=False)),
+            ('pool', nn.AvgPool2d(5, stride=AUX_POOL_STRIDES[aux_type],
+                                  count_include_pad=False)),
+            ('conv1', nn.Conv2d(in_channels, 128, 1, bias=False)),
+            ('bn1', nn.BatchNorm2d(128)),
+            ('relu2', nn.ReLU(inplace=True)),
+            ('conv2', nn.Conv2d(128, 768, 2, bias=False)),
+        ]
+        if aux_type == 'cifar':
+            layers.append(('bn2', nn.BatchNorm2d(768)))
+        layers.append(('relu3', nn.ReLU(inplace=True)))
+        self.features = nn.Sequential(OrderedDict(layers))
+        self.classifier = nn.Linear(768, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.features(x)
+        if x.shape[-2:] != (1, 1):
+            raise ValueError(
+                f'the auxiliary head reduces its map to 1x1 only from 8x8 '
+                f'(cifar) / 7x7 (imagenet) maps; got an output of '
+                f'{tuple(x.shape[-2:])}: check aux_type and the input size')
+        return self.classifier(x.flatten(1))
+
+
+@MODELS.register_module()
+class DartsEvalHead(ClsHead):
+    """Global pool + linear classifier, plus an optional auxiliary head.
+
+    Args:
+        num_classes (int): number of classes.
+        in_channels (int): channels of the final map (the backbone's
+            ``out_channels``).
+        aux_channels (int, optional): channels of the auxiliary map (the
+            backbone's ``aux_channels``); ``None``: no auxiliary head.
+        aux_weight (float): weight of the auxiliary loss (0.4 in DARTS); 0
+            builds no auxiliary head.
+        aux_type (str): ``'cifar'`` (8x8 map) or ``'imagenet'`` (7x7 map).
+        loss, topk, cal_acc, init_cfg: as :class:`ClsHead`; the same loss
+            (label smoothing included) serves both heads.
+    """
+
+    def __init__(self,
+                 num_classes: int,
+                 in_channels: int,
+                 aux_channels: Optional[int] = None,
+                 aux_weight: float = 0.4,
+                 aux_type: str = 'cifar',
+                 loss: dict = dict(type='CrossEntropyLoss', loss_weight=1.0),
+                 topk=(1, ),
+                 cal_acc: bool = False,
+                 init_cfg: Optional[dict] = None):
+        super().__init__(loss=loss, topk=topk, cal_acc=cal_acc,
+                         init_cfg=init_cfg)
+        if aux_weight < 0:
+            raise ValueError(f'aux_weight must be >= 0, got {aux_weight}')
+        self.num_classes = num_classes
+        self.aux_weight = float(aux_weight)
+        self.classifier = nn.Linear(in_channels, num_classes)
+        self.auxiliary_head = None
+        if aux_weight > 0 and aux_channels:
+            self.auxiliary_head = DartsAuxiliaryHead(aux_channels,
+                                                     num_classes, aux_type)
+
+    def pre_logits(self, feats: Tuple[torch.Tensor, ...]) -> torch.Tensor:
+        # a mean rather than AdaptiveAvgPool2d: the same numbers, and fvcore
+        # counts no FLOPs for it, like the reference's AvgPool2d
+        return feats[-1].mean(dim=(2, 3))
+
+    def forward(self, feats: Tuple[torch.Tensor, ...]) -> torch.Tensor:
+        """Logits of the main classifier (the only ones used at test)."""
+        return self.classifier(self.pre_logits(feats))
+
+    def forward_aux(self, feats: Tuple[torch.Tensor, ...]) -> torch.Tensor:
+        """Logits of the auxiliary head, from ``feats[-2]``."""
+        if self.auxiliary_head is None:
+            raise RuntimeError('this head has no auxiliary head (needs '
+                               'aux_channels and aux_weight > 0)')
+        if len(feats) < 2:
+            raise ValueError('the auxiliary head needs (aux_map, final_map) '
+                             'from the backbone: build it with '
+                             'auxiliary=True')
+        return self.auxiliary_head(feats[-2])
+
+    def loss(self, feats: Tuple[torch.Tensor, ...],
+             data_samples: List[DataSample], **kwargs) -> dict:
+        losses = self._get_loss(self(feats), data_samples, **kwargs)
+        if self.auxiliary_head is not None:
+            aux_score = self.forward_aux(feats)
+            if 'gt_score' in data_samples[0]:
+                target = torch.stack([i.gt_score for i in data_samples])
+            else:
+                target = torch.cat([i.gt_label for i in data_samples])
+            aux_loss = self.loss_module(aux_score, target,
+                                        avg_factor=aux_score.size(0),
+                                        **kwargs)
+            # weighted here: the logged value is what enters the total
+            losses['loss_aux'] = self.aux_weight * aux_loss
+        return losses
