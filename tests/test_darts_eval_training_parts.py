@@ -16,9 +16,10 @@ def test_batch_cutout_zeroes_one_clipped_square_per_image():
     augment = RandomBatchAugment(dict(type='BatchCutout', length=16))
     torch.manual_seed(0)
     x = torch.randn(64, 3, 32, 32) + 5  # no zero anywhere before
-    score = torch.eye(10)[torch.arange(64) % 10]
+    score = torch.eye(10, dtype=torch.long)[torch.arange(64) % 10]
     out, out_score = augment(x.clone(), score.clone())
-    assert torch.equal(out_score, score)
+    assert out_score.dtype == torch.float32  # as the losses want them
+    assert torch.equal(out_score, score.float())
     holes = out == 0
     # the same square in every channel
     assert torch.equal(holes[:, 0], holes[:, 1])

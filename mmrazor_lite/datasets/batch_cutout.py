@@ -44,7 +44,9 @@ class BatchCutout:
         cols = torch.arange(w, device=inputs.device).view(1, 1, w)
         hole = ((rows >= cy - half) & (rows < cy - half + self.length) &
                 (cols >= cx - half) & (cols < cx - half + self.length))
-        return inputs.masked_fill(hole.unsqueeze(1), 0), batch_score
+        # scores as float, as mmpretrain's other batch augments return them
+        # (the one-hot labels arrive as integers; losses want float)
+        return inputs.masked_fill(hole.unsqueeze(1), 0), batch_score.float()
 
     def __repr__(self) -> str:
         return f'{type(self).__name__}(length={self.length})'

@@ -1,4 +1,4 @@
-"""Classification head of the DARTS evaluation network, auxiliary head included.
+"""Classification head of the DARTS evaluation network, with the aux head.
 
 It takes the backbone tuple of :class:`DartsEvalNetwork` directly (no neck):
 ``(aux_map, final_map)`` or ``(final_map,)``. The main path is a global

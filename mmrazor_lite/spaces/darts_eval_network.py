@@ -34,7 +34,7 @@ STEM_TYPES = ('cifar', 'imagenet')
 
 
 def resolve_genotype(genotype: Union[Genotype, Mapping, str]) -> Genotype:
-    """A Genotype from a Genotype, a dict, a shipped name or a yaml/json path."""
+    """A Genotype from a Genotype, dict, shipped name or yaml/json path."""
     if isinstance(genotype, Genotype):
         genotype.validate()
         return genotype
