@@ -45,11 +45,11 @@ def test_demo_runs_all_four_stages(tmp_path, space):
     assert (tmp_path / 'supernet' / 'iter_10.pth').is_file()
 
 
-def test_demo_pcdarts_search_prints_the_genotype(tmp_path):
+def test_demo_pcdarts_search_then_trains_the_cell(tmp_path):
     from mmrazor_lite.subnet.genotype import load_genotype
     proc = run_tool(['python', 'tools/demo.py', '--pipeline', 'pcdarts',
-                     '--work-dir', str(tmp_path), '--epochs', '2'],
-                    timeout=900)
+                     '--work-dir', str(tmp_path), '--epochs', '2',
+                     '--eval-epochs', '1'], timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert '[demo] PC-DARTS search: 2 epochs' in proc.stdout
     printed = re.findall(r'\[demo\]   (normal|reduce): (.+)', proc.stdout)
@@ -59,3 +59,10 @@ def test_demo_pcdarts_search_prints_the_genotype(tmp_path):
     first = written.normal[0]
     assert f"node 0: ('{first[0]}', {first[1]})" in printed[0][1]
     assert (tmp_path / 'search' / 'genotype_epoch_2.yaml').is_file()
+    # then that cell is trained and tested
+    top1 = re.search(r'\[demo\] the found cell trained for 1 epochs: test '
+                     r'top-1 ([\d.]+) %', proc.stdout)
+    assert top1 and 0.0 <= float(top1.group(1)) <= 100.0
+    trained = torch.load(tmp_path / 'train' / 'epoch_1.pth',
+                         weights_only=True)
+    assert any(k.startswith('backbone.cells.') for k in trained['state_dict'])

@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from conftest import SUPERNET_CONFIG, run_tool
 
 PAPER = (2, 1, 0, 1, 2, 0, 2, 0, 2, 0, 2, 3, 0, 0, 0, 0, 3, 2, 3, 3)
@@ -83,3 +85,26 @@ def test_anglenas_mobilenet_subnet_config():
     assert abs(result['flops'] - 490_136_480) / 490_136_480 < 0.015
     assert result['flops'] == 484_334_880  # fvcore's total (spec)
     assert 'SPOS_MOBILENET_490M_FROM_ANGELNAS.yaml' in result['model']
+
+
+def _darts_config(name):
+    import os.path as osp
+    repo = osp.dirname(osp.dirname(osp.abspath(__file__)))
+    return osp.join(repo, 'configs', 'nas', name)
+
+
+@pytest.mark.parametrize('config,shape,total,excl_aux', [
+    ('pcdarts/pcdarts_subnet_1xb96_cifar10.py', '32', 4_111_104, 3_634_678),
+    ('darts/darts_subnet_1xb96_cifar10.py', '32', None, 3_349_342),
+    ('pcdarts/pcdarts_subnet_8xb128_in1k.py', '224', 6_603_240, 5_342_464),
+])
+def test_darts_eval_configs_param_counts(config, shape, total, excl_aux):
+    """Spec: the papers count every parameter but the auxiliary head's."""
+    result = _json(run_tool(['python', 'tools/analysis_tools/get_flops.py',
+                             _darts_config(config), '--shape', shape, shape,
+                             '--json'], timeout=300))
+    assert result['params_excluding_aux'] == excl_aux
+    if total is not None:
+        assert result['params'] == total
+    if shape == '224':  # fvcore's total for PC_DARTS_image (oracle)
+        assert result['flops'] == 590_583_744

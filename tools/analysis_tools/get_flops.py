@@ -79,9 +79,17 @@ def measure(cfg, shape, subnet=None, convention='fvcore') -> dict:
     else:
         what = 'the model as configured'
     flops, params = count_flops_params(net, input_shape, convention)
-    return dict(params=params, flops=flops,
-                convention=CONVENTIONS[convention],
-                input_shape=list(input_shape[1:]), model=what)
+    result = dict(params=params, flops=flops,
+                  convention=CONVENTIONS[convention],
+                  input_shape=list(input_shape[1:]), model=what)
+    aux = getattr(getattr(net, 'head', None), 'auxiliary_head', None)
+    if aux is not None:
+        # the papers' convention: every parameter but the auxiliary head's
+        # (only trained with, never run at test, nor counted in FLOPs here)
+        result['params_excluding_aux'] = params - sum(
+            p.numel() for p in aux.parameters())
+        result['model'] += ' (FLOPs in eval mode: auxiliary head not run)'
+    return result
 
 
 def main(argv=None):
@@ -103,6 +111,9 @@ def main(argv=None):
     print(f'model:       {result["model"]}')
     print(f'input shape: {result["input_shape"]}')
     print(f'params:      {result["params"]:,}')
+    if 'params_excluding_aux' in result:
+        print(f'  excluding the auxiliary head: '
+              f'{result["params_excluding_aux"]:,}')
     print(f'FLOPs:       {result["flops"]:,}')
     print(f'convention:  {result["convention"]}')
     return result
