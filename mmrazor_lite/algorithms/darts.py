@@ -4,15 +4,15 @@ from typing import Dict, Optional, Union
 import torch
 import torch.nn as nn
 from mmengine.dist import all_reduce, get_world_size
-from mmengine.model import BaseModel
 from mmengine.optim import OptimWrapperDict
 
-from mmrazor_lite.registry import MODELS, build_model
+from mmrazor_lite.registry import MODELS
+from .base_algorithm import NASAlgorithm
 from .darts_unrolled import unrolled_arch_grads
 
 
 @MODELS.register_module()
-class DARTS(BaseModel):
+class DARTS(NASAlgorithm):
     """Bi-level search of a DARTS / PC-DARTS search network.
 
     Each training step takes ``dict(weights=BATCH, arch=BATCH or None)``
@@ -51,20 +51,7 @@ class DARTS(BaseModel):
                  unroll_eps: float = 0.01,
                  data_preprocessor: Optional[Union[dict, nn.Module]] = None,
                  init_cfg: Optional[dict] = None):
-        if isinstance(architecture, dict):
-            architecture = build_model(architecture)
-        if data_preprocessor is None:
-            data_preprocessor = getattr(architecture, 'data_preprocessor',
-                                        None)
-        elif isinstance(data_preprocessor, dict):
-            data_preprocessor = dict(data_preprocessor)
-            data_preprocessor.setdefault('type', 'ClsDataPreprocessor')
-        super().__init__(data_preprocessor=data_preprocessor,
-                         init_cfg=init_cfg)
-        self.architecture = architecture
-        self.mutator = build_model(mutator) if isinstance(mutator,
-                                                           dict) else mutator
-        self.mutator.prepare_from_supernet(self.architecture)
+        super().__init__(architecture, mutator, data_preprocessor, init_cfg)
         self.unroll = unroll
         self.unroll_eps = unroll_eps
 

@@ -5,13 +5,13 @@ from typing import Dict, List, Optional, Union
 import torch
 import torch.nn as nn
 from mmengine.dist import sync_random_seed
-from mmengine.model import BaseModel
 
-from mmrazor_lite.registry import MODELS, build_model
+from mmrazor_lite.registry import MODELS
+from .base_algorithm import NASAlgorithm
 
 
 @MODELS.register_module()
-class SPOS(BaseModel):
+class SPOS(NASAlgorithm):
     """Single Path One-Shot supernet training (an mmengine ``BaseModel``).
 
     Every training step draws a new path (one candidate per decision) and
@@ -40,21 +40,7 @@ class SPOS(BaseModel):
                  sampler: Optional[dict] = None,
                  data_preprocessor: Optional[Union[dict, nn.Module]] = None,
                  init_cfg: Optional[dict] = None):
-        if isinstance(architecture, dict):
-            architecture = build_model(architecture)
-        if data_preprocessor is None:
-            data_preprocessor = getattr(architecture, 'data_preprocessor',
-                                        None)
-        elif isinstance(data_preprocessor, dict):
-            # the top-level data_preprocessor of mmpretrain configs has no type
-            data_preprocessor = dict(data_preprocessor)
-            data_preprocessor.setdefault('type', 'ClsDataPreprocessor')
-        super().__init__(data_preprocessor=data_preprocessor,
-                         init_cfg=init_cfg)
-        self.architecture = architecture
-        self.mutator = build_model(mutator) if isinstance(mutator,
-                                                           dict) else mutator
-        self.mutator.prepare_from_supernet(self.architecture)
+        super().__init__(architecture, mutator, data_preprocessor, init_cfg)
         sampler = dict(sampler or dict(type='uniform'))
         sampler_type = sampler.pop('type')
         if sampler_type == 'uniform':

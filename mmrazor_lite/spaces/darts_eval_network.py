@@ -17,7 +17,6 @@ Module layout: ``stem`` (CIFAR) or ``stem0`` / ``stem1`` (ImageNet),
 reference NetworkCIFAR / NetworkImageNet state dict onto it.
 """
 import os.path as osp
-from collections import OrderedDict
 from collections.abc import Mapping
 from typing import List, Tuple, Union
 
@@ -27,6 +26,7 @@ from mmengine.model import BaseModule
 
 from mmrazor_lite.ops.darts_ops import (FactorizedReduce, ReLUConvBN,
                                         build_darts_op)
+from mmrazor_lite.ops.darts_stems import cifar_stem, imagenet_stems
 from mmrazor_lite.registry import MODELS
 from mmrazor_lite.subnet.genotype import GENOTYPES, Genotype, load_genotype
 
@@ -169,24 +169,11 @@ class DartsEvalNetwork(BaseModule):
 
         if stem_type == 'cifar':
             stem_channels = stem_multiplier * channels
-            self.stem = nn.Sequential(OrderedDict(
-                conv=nn.Conv2d(3, stem_channels, 3, padding=1, bias=False),
-                bn=nn.BatchNorm2d(stem_channels)))
+            self.stem = cifar_stem(stem_channels)
             reduction_prev = False
         else:
             stem_channels = channels
-            half = channels // 2
-            self.stem0 = nn.Sequential(OrderedDict(
-                conv1=nn.Conv2d(3, half, 3, 2, 1, bias=False),
-                bn1=nn.BatchNorm2d(half),
-                relu=nn.ReLU(inplace=True),
-                conv2=nn.Conv2d(half, channels, 3, 2, 1, bias=False),
-                bn2=nn.BatchNorm2d(channels)))
-            # not in place: stem0's output is also cell 0's s0
-            self.stem1 = nn.Sequential(OrderedDict(
-                relu=nn.ReLU(inplace=False),
-                conv=nn.Conv2d(channels, channels, 3, 2, 1, bias=False),
-                bn=nn.BatchNorm2d(channels)))
+            self.stem0, self.stem1 = imagenet_stems(channels)
             reduction_prev = True
 
         prev_prev, prev, cur = stem_channels, stem_channels, channels

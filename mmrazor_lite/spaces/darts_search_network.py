@@ -34,7 +34,6 @@ Module layout: ``stem`` (CIFAR) or ``stem0`` / ``stem1`` (ImageNet),
 ``classifier``. ``tools/model_converters/pcdarts_search_to_mmrazor_lite.py``
 maps the reference PC-DARTS state dict onto it.
 """
-from collections import OrderedDict
 from typing import Callable, Dict, Mapping, Optional, Sequence
 
 import torch
@@ -48,6 +47,7 @@ from mmrazor_lite.mutables.partial_channel_mixed_op import \
     PartialChannelMixedOp
 from mmrazor_lite.ops.darts_ops import (DARTS_PRIMITIVES, FactorizedReduce,
                                         ReLUConvBN)
+from mmrazor_lite.ops.darts_stems import cifar_stem, imagenet_stems
 from mmrazor_lite.registry import MODELS
 
 CELL_TYPES = ('normal', 'reduce')
@@ -211,24 +211,10 @@ class DartsSearchNetwork(BaseModule):
 
         stem_channels = stem_multiplier * channels
         if stem_type == 'cifar':
-            self.stem = nn.Sequential(OrderedDict(
-                conv=nn.Conv2d(3, stem_channels, 3, padding=1, bias=False),
-                bn=nn.BatchNorm2d(stem_channels)))
+            self.stem = cifar_stem(stem_channels)
             reduction_prev = False
         else:
-            half = stem_channels // 2
-            self.stem0 = nn.Sequential(OrderedDict(
-                conv1=nn.Conv2d(3, half, 3, 2, 1, bias=False),
-                bn1=nn.BatchNorm2d(half),
-                relu=nn.ReLU(inplace=False),
-                conv2=nn.Conv2d(half, stem_channels, 3, 2, 1, bias=False),
-                bn2=nn.BatchNorm2d(stem_channels)))
-            # Not in place: stem0's output is also cell 0's s0.
-            self.stem1 = nn.Sequential(OrderedDict(
-                relu=nn.ReLU(inplace=False),
-                conv=nn.Conv2d(stem_channels, stem_channels, 3, 2, 1,
-                               bias=False),
-                bn=nn.BatchNorm2d(stem_channels)))
+            self.stem0, self.stem1 = imagenet_stems(stem_channels)
             reduction_prev = True
 
         prev_prev, prev, cur = stem_channels, stem_channels, channels

@@ -29,7 +29,6 @@ since a high-water mark cannot be reset.
 """
 import argparse
 import json
-import os
 import os.path as osp
 import platform
 import resource

@@ -1,0 +1,42 @@
+"""What every NAS algorithm shares: a supernet classifier and its mutator."""
+from typing import Optional, Union
+
+import torch.nn as nn
+from mmengine.model import BaseModel
+
+from mmrazor_lite.registry import build_model
+
+
+class NASAlgorithm(BaseModel):
+    """An mmengine model holding ``architecture`` and its ``mutator``.
+
+    The architecture (usually an mmpretrain ``ImageClassifier`` over a
+    searchable backbone) keeps the names a plain classifier has under the
+    ``architecture.`` prefix, as in MMRazor; the mutator is prepared on it.
+
+    Args:
+        architecture (dict | nn.Module): the supernet classifier.
+        mutator (dict | nn.Module): its mutator.
+        data_preprocessor (dict, optional): defaults to the architecture's;
+            mmpretrain configs give a top-level one without ``type``.
+    """
+
+    def __init__(self,
+                 architecture: Union[dict, nn.Module],
+                 mutator: Union[dict, nn.Module],
+                 data_preprocessor: Optional[Union[dict, nn.Module]] = None,
+                 init_cfg: Optional[dict] = None):
+        if isinstance(architecture, dict):
+            architecture = build_model(architecture)
+        if data_preprocessor is None:
+            data_preprocessor = getattr(architecture, 'data_preprocessor',
+                                        None)
+        elif isinstance(data_preprocessor, dict):
+            data_preprocessor = dict(data_preprocessor)
+            data_preprocessor.setdefault('type', 'ClsDataPreprocessor')
+        super().__init__(data_preprocessor=data_preprocessor,
+                         init_cfg=init_cfg)
+        self.architecture = architecture
+        self.mutator = build_model(mutator) if isinstance(mutator,
+                                                           dict) else mutator
+        self.mutator.prepare_from_supernet(self.architecture)
