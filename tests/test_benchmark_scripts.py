@@ -27,3 +27,40 @@ def test_pcdarts_search_step_json():
     for key in ('step_mem_gib', 'weight_step_mem_gib', 'arch_step_mem_gib',
                 'full_step_mem_gib'):
         assert result[key] >= 0, key
+
+
+def _run(name, *args):
+    script = osp.join(REPO, 'tools', 'benchmarks', name)
+    proc = run_tool([sys.executable, script, '--json', *args],
+                    env_extra={'OMP_NUM_THREADS': '1'}, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_supernet_overhead_json():
+    result = _run('supernet_overhead.py', '--batch', '2', '--size', '32',
+                  '--steps', '2', '--warmup', '1')
+    assert (result['batch'], result['size']) == (2, 32)
+    for key in ('supernet_step_s', 'subnet_step_s', 'supernet_img_per_s'):
+        assert result[key] > 0, key
+    assert result['supernet_over_subnet'] == round(
+        result['supernet_step_s'] / result['subnet_step_s'], 3)
+
+
+def test_search_candidate_cost_json():
+    result = _run('search_candidate_cost.py', '--val-images', '4',
+                  '--calib-images', '4', '--batch', '2', '--candidates', '1')
+    assert result['constraint_check_ms'] > 0
+    assert result['table_build_s'] > 0
+    assert result['scoring_s'] > 0 and result['pure_s'] > 0
+
+
+def test_run_all_table_marks_targets():
+    sys.path.insert(0, osp.join(REPO, 'tools', 'benchmarks'))
+    from run_all import table
+    text = table([('a', '1.0', '<= 2', True), ('b', '3.0', '< 1', False),
+                  ('c', 'x', '', None)])
+    lines = text.splitlines()
+    assert lines[0].startswith('| measure |') and len(lines) == 5
+    assert lines[2].endswith('| yes |') and '**no**' in lines[3]
+    assert lines[4].endswith('|  |')

@@ -1,0 +1,130 @@
+"""SPOS supernet overhead: a supernet train step vs the plain subnet's.
+
+    python tools/benchmarks/supernet_overhead.py [--device cpu|cuda]
+        [--batch 16] [--size 224] [--steps 10] [--warmup 3] [--amp]
+        [--channels-last] [--json]
+
+The full-size SPOS ShuffleNetV2 supernet (1000 classes) takes training
+steps through the real code path (``SPOS.train_step`` with an mmengine
+``OptimWrapper``, SGD momentum 0.9, wd 4e-5), a new random path every step.
+For every path it took, the standalone subnet of that path (``FixedSubnet``:
+only the chosen ops, plain modules) takes the same step on the same batch.
+Reported: the median step time of each (after ``--warmup`` steps), their
+ratio (the limit is 1.00) and images per second.
+"""
+import argparse
+import json
+import os.path as osp
+import statistics
+import sys
+import time
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+SUPERNET_CONFIG = osp.join(REPO, 'configs', 'nas', 'spos',
+                           'spos_supernet_shufflenetv2_8xb128_in1k.py')
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
+    parser.add_argument('--batch', type=int, default=16)
+    parser.add_argument('--size', type=int, default=224)
+    parser.add_argument('--steps', type=int, default=10)
+    parser.add_argument('--warmup', type=int, default=3)
+    parser.add_argument('--amp', action='store_true',
+                        help='mixed precision (AmpOptimWrapper, CUDA)')
+    parser.add_argument('--channels-last', action='store_true')
+    parser.add_argument('--json', action='store_true')
+    return parser.parse_args(argv)
+
+
+def _batch(args, device):
+    import torch
+    from mmpretrain.structures import DataSample
+    g = torch.Generator().manual_seed(0)
+    inputs = [torch.randint(0, 256, (3, args.size, args.size),
+                            dtype=torch.uint8, generator=g)
+              for _ in range(args.batch)]
+    labels = torch.randint(0, 1000, (args.batch, ), generator=g).tolist()
+    return dict(inputs=inputs,
+                data_samples=[DataSample().set_gt_label(y) for y in labels])
+
+
+def _wrapper(model, args):
+    from mmengine.optim import build_optim_wrapper
+    return build_optim_wrapper(model, dict(
+        type='AmpOptimWrapper' if args.amp else 'OptimWrapper',
+        optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=4e-5)))
+
+
+def _prepare(model, args, device):
+    import torch
+    model.to(device)
+    if args.channels_last:
+        model.to(memory_format=torch.channels_last)
+    return model.train()
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    import torch
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    import mmrazor_lite  # noqa: F401
+    from mmrazor_lite.registry import MODELS
+    device = torch.device(args.device)
+    sync = torch.cuda.synchronize if args.device == 'cuda' else \
+        (lambda: None)
+    init_default_scope('mmrazor_lite')
+    cfg = Config.fromfile(SUPERNET_CONFIG)
+    torch.manual_seed(0)
+    supernet = _prepare(MODELS.build(cfg.model), args, device)
+    supernet.init_weights()
+    optim = _wrapper(supernet, args)
+    data = _batch(args, device)
+
+    super_times, paths = [], []
+    for _ in range(args.warmup + args.steps):
+        sync()
+        start = time.perf_counter()
+        supernet.train_step(data, optim)
+        sync()
+        super_times.append(time.perf_counter() - start)
+        paths.append(dict(supernet.mutator.current_choices()))
+
+    sub_times = []
+    for path in paths:
+        subnet = MODELS.build(dict(type='FixedSubnet',
+                                   architecture=cfg.model.architecture,
+                                   fix_subnet=path,
+                                   data_preprocessor=cfg.data_preprocessor))
+        subnet = _prepare(subnet, args, device)
+        sub_optim = _wrapper(subnet, args)
+        subnet.train_step(data, sub_optim)  # its own warm-up
+        sync()
+        start = time.perf_counter()
+        subnet.train_step(data, sub_optim)
+        sync()
+        sub_times.append(time.perf_counter() - start)
+
+    sup = statistics.median(super_times[args.warmup:])
+    sub = statistics.median(sub_times[args.warmup:])
+    result = dict(
+        device=args.device, torch=torch.__version__,
+        threads=torch.get_num_threads(), batch=args.batch, size=args.size,
+        amp=args.amp, channels_last=args.channels_last,
+        supernet_step_s=round(sup, 4), subnet_step_s=round(sub, 4),
+        supernet_over_subnet=round(sup / sub, 3),
+        supernet_img_per_s=round(args.batch / sup, 1),
+        subnet_img_per_s=round(args.batch / sub, 1))
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for key, value in result.items():
+            print(f'{key:>22}: {value}')
+    return result
+
+
+if __name__ == '__main__':
+    sys.exit(0 if main() else 1)
