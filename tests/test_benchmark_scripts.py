@@ -43,8 +43,9 @@ def test_supernet_overhead_json():
     assert (result['batch'], result['size']) == (2, 32)
     for key in ('supernet_step_s', 'subnet_step_s', 'supernet_img_per_s'):
         assert result[key] > 0, key
-    assert result['supernet_over_subnet'] == round(
-        result['supernet_step_s'] / result['subnet_step_s'], 3)
+    # the ratio of the unrounded medians
+    assert abs(result['supernet_over_subnet'] - result['supernet_step_s'] /
+               result['subnet_step_s']) < 0.01 * result['supernet_over_subnet']
 
 
 def test_search_candidate_cost_json():
