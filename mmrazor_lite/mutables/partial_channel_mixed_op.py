@@ -16,7 +16,8 @@ from typing import Optional, Sequence
 import torch
 import torch.nn as nn
 
-from mmrazor_lite.ops.darts_ops import DARTS_PRIMITIVES, build_darts_op
+from mmrazor_lite.ops.darts_ops import (DARTS_PRIMITIVES, Zero,
+                                        build_darts_op)
 from mmrazor_lite.ops.shufflenet_blocks import channel_shuffle
 from mmrazor_lite.registry import MODELS
 
@@ -98,9 +99,15 @@ class PartialChannelMixedOp(nn.Module):
                 f'candidates {self.choices}, got {tuple(weights.shape)}')
         part = self.channels // self.k
         processed = x[:, :part] if self.k > 1 else x
-        # Same summation order as the reference (0 + w0*op0 + w1*op1 ...).
-        out = sum(w * op(processed)
-                  for w, op in zip(weights, self._candidates.values()))
+        # The reference's order (0 + w0*op0 + w1*op1 ...), minus the terms
+        # of ``none``: w * 0 adds exactly nothing and its gradient w.r.t. w
+        # is exactly 0 either way, but autograd would keep a zero tensor of
+        # the edge's size alive for it (1/8 of the edge's activations).
+        terms = [w * op(processed)
+                 for w, op in zip(weights, self._candidates.values())
+                 if not isinstance(op, Zero)]
+        out = sum(terms) if terms else \
+            next(iter(self._candidates.values()))(processed)
         if self.k == 1:
             return out
         bypass = x[:, part:]

@@ -30,8 +30,8 @@ def _check_stride(name: str, stride: int) -> None:
 class Zero(nn.Module):
     """The ``none`` op: zeros shaped like the (strided) input.
 
-    Kept as a real op (not skipped) so ``weight_none`` stays in the graph and
-    gets its (zero) gradient, as in DARTS.
+    A mixed op leaves its (exactly zero) term out of the weighted sum; the
+    op is kept so a cell or genotype can name it.
     """
 
     def __init__(self, stride: int = 1):
