@@ -38,7 +38,9 @@ train_dataloader = dict(
         data_root=data_root,
         split='train',
         pipeline=train_pipeline),
-    sampler=dict(type='DefaultSampler', shuffle=True),
+    # iteration-based training: a sampler that never ends, so mmengine's
+    # loop never stops (2 s each time) to restart the loader at epoch ends
+    sampler=dict(type='InfiniteSampler', shuffle=True),
 )
 
 val_dataloader = dict(
