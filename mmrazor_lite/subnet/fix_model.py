@@ -5,16 +5,14 @@ at the mutable's module path as a plain module (``backbone.layers.0.0`` *is*
 a ``ShuffleBlock``), so the model's weights read
 ``backbone.layers.0.0.branch2.0.conv.weight``, with no ``_candidates.NAME``.
 """
-import re
 from collections import OrderedDict
 from typing import Mapping, Union
 
 import torch.nn as nn
 
-from .mmrazor_legacy import convert_mmrazor_legacy_subnet
-from .subnet_file import SubnetFileError, _chosen_name, load_subnet_file
-
-_LEGACY_KEY = re.compile(r'stage_\d+_block_\d+')
+from .mmrazor_legacy import _LEGACY_KEY, convert_mmrazor_legacy_subnet
+from .subnet_file import (SubnetFileError, parse_subnet_data,
+                          read_subnet_data)
 
 
 def _prepared_mutator(model: nn.Module):
@@ -34,38 +32,16 @@ def read_subnet_spec(spec: Union[str, Mapping], valid_keys,
     :func:`fix_model`), except that MMRazor 0.x keys are mapped onto
     ``valid_keys``.
     """
-    if isinstance(spec, str):
-        source = spec
-        if _looks_legacy_file(spec):
-            import yaml
-            with open(spec) as f:
-                return convert_mmrazor_legacy_subnet(
-                    yaml.safe_load(f), valid_keys, source=spec)
-        return load_subnet_file(spec)
-    if not isinstance(spec, Mapping) or not spec:
+    from_file = isinstance(spec, str)
+    if from_file:
+        spec, source = read_subnet_data(spec), spec
+    elif not isinstance(spec, Mapping) or not spec:
         raise SubnetFileError(
             f'{source}: a subnet must be a yaml/json path or a non-empty '
             f'mapping "module.path: {{chosen: NAME}}", got {spec!r}')
     if all(_LEGACY_KEY.fullmatch(str(k)) for k in spec):
         return convert_mmrazor_legacy_subnet(spec, valid_keys, source=source)
-    return OrderedDict(
-        (str(key), value if isinstance(value, str) else _chosen_name(
-            source, key, value)) for key, value in spec.items())
-
-
-def _looks_legacy_file(path: str) -> bool:
-    import os.path as osp
-
-    import yaml
-    if not osp.isfile(path) or path.endswith('.json'):
-        return False
-    with open(path) as f:
-        try:
-            data = yaml.safe_load(f)
-        except yaml.YAMLError:
-            return False  # load_subnet_file reports it
-    return isinstance(data, dict) and bool(data) and all(
-        _LEGACY_KEY.fullmatch(str(k)) for k in data)
+    return parse_subnet_data(spec, source, plain_names=not from_file)
 
 
 def describe_choices(choices: Mapping[str, list]) -> str:

@@ -35,8 +35,8 @@ def _chosen_name(path: str, key: str, value) -> str:
     return chosen
 
 
-def load_subnet_file(path: str) -> 'OrderedDict[str, str]':
-    """Read ``path`` into ``module path -> chosen candidate name``."""
+def read_subnet_data(path: str) -> dict:
+    """The parsed yaml/json mapping of a subnet file, whatever its form."""
     if not osp.isfile(path):
         raise FileNotFoundError(f'subnet file {path!r} does not exist')
     with open(path) as f:
@@ -50,9 +50,23 @@ def load_subnet_file(path: str) -> 'OrderedDict[str, str]':
         raise SubnetFileError(
             f'{path}: expected a mapping "module.path: {{chosen: NAME}}", '
             f'got {type(data).__name__}')
+    return data
+
+
+def parse_subnet_data(data: Mapping, source: str,
+                      plain_names: bool = False) -> 'OrderedDict[str, str]':
+    """``module path -> name`` from ``{path: {chosen: NAME}}``.
+
+    ``plain_names``: also accept ``{path: NAME}`` (mappings built in code).
+    """
     return OrderedDict(
-        (str(key), _chosen_name(path, key, value))
-        for key, value in data.items())
+        (str(key), value if plain_names and isinstance(value, str) else
+         _chosen_name(source, key, value)) for key, value in data.items())
+
+
+def load_subnet_file(path: str) -> 'OrderedDict[str, str]':
+    """Read ``path`` into ``module path -> chosen candidate name``."""
+    return parse_subnet_data(read_subnet_data(path), path)
 
 
 def subnet_to_dict(choices: Mapping[str, str]) -> Dict[str, dict]:
