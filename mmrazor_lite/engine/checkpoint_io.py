@@ -98,6 +98,24 @@ def load_checkpoint_file(filename: Union[str, os.PathLike],
         raise _corrupt(filename, err) from err
 
 
+def load_state_dict_and_meta(filename: Union[str, os.PathLike]):
+    """``(state_dict, meta)`` of a checkpoint file, or of a bare state dict.
+
+    Raises:
+        CheckpointError: the file holds neither; names the file.
+    """
+    checkpoint = load_checkpoint_file(filename, map_location='cpu')
+    if isinstance(checkpoint, dict) and 'state_dict' in checkpoint:
+        return checkpoint['state_dict'], dict(checkpoint.get('meta') or {})
+    if isinstance(checkpoint, dict) and checkpoint and all(
+            isinstance(k, str) for k in checkpoint):
+        return checkpoint, {}
+    raise CheckpointError(
+        f'checkpoint {str(filename)!r}: expected a dict with "state_dict" '
+        f'(and "meta") or a bare state dict, got '
+        f'{type(checkpoint).__name__}')
+
+
 def _corrupt(filename: str, err: Exception) -> CheckpointError:
     size = osp.getsize(filename)
     return CheckpointError(

@@ -33,24 +33,11 @@ from typing import Mapping, Optional, Union
 
 from mmengine.logging import print_log
 
-from mmrazor_lite.engine.checkpoint_io import (CheckpointError,
-                                               load_checkpoint_file)
+from mmrazor_lite.engine.checkpoint_io import load_state_dict_and_meta
 from mmrazor_lite.registry import MODELS, build_model
 from .fix_model import complete_with_weightless, fix_model
 from .subnet_file import SubnetFileError
 from .subnet_weights import load_subnet_state_dict, subnet_of_state_dict
-
-
-def _read_checkpoint(path: str):
-    checkpoint = load_checkpoint_file(path, map_location='cpu')
-    if isinstance(checkpoint, Mapping) and 'state_dict' in checkpoint:
-        return checkpoint['state_dict'], dict(checkpoint.get('meta') or {})
-    if isinstance(checkpoint, Mapping) and checkpoint and all(
-            isinstance(k, str) for k in checkpoint):
-        return checkpoint, {}  # a bare state dict
-    raise CheckpointError(
-        f'checkpoint {path!r}: expected a dict with "state_dict" (and '
-        f'"meta") or a bare state dict, got {type(checkpoint).__name__}')
 
 
 def _label(key: str, spec) -> str:
@@ -86,7 +73,7 @@ def FixedSubnet(architecture: dict,
     """
     checkpoint = _checkpoint_of(init_cfg)
     state_dict, meta = (None, {}) if checkpoint is None else \
-        _read_checkpoint(checkpoint)
+        load_state_dict_and_meta(checkpoint)
 
     cfg = dict(architecture)
     if data_preprocessor is not None:

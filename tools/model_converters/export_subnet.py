@@ -55,13 +55,9 @@ class _Logits(nn.Module):
 
 def _load_plain(model: nn.Module, checkpoint: str) -> None:
     """A trained checkpoint of ``model``'s own config, loaded strictly."""
-    from mmrazor_lite.engine.checkpoint_io import load_checkpoint_file
-    ckpt = load_checkpoint_file(checkpoint, map_location='cpu')
-    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
-    if not isinstance(state, dict):
-        raise ExportError(f'{checkpoint}: no state dict in it')
-    state = {k[len('module.'):] if k.startswith('module.') else k: v
-             for k, v in state.items()}
+    from mmrazor_lite.engine.checkpoint_io import load_state_dict_and_meta
+    from mmrazor_lite.subnet import unwrap_state_dict
+    state = unwrap_state_dict(load_state_dict_and_meta(checkpoint)[0])
     missing, unexpected = model.load_state_dict(state, strict=False)
     if missing or unexpected:
         raise ExportError(
