@@ -72,19 +72,23 @@ def recalibrate_bn(model: nn.Module, batches: Iterable,
             bn.train(training)
             bn.momentum = momentum
 
-    distributed = get_world_size() > 1
-    for bn in bns:
-        stats = sums[bn]
-        if stats is None:
-            stats = torch.zeros(3, bn.num_features, dtype=torch.float64,
-                                device=bn.running_mean.device)
-        if distributed:  # every rank calls this for every BN, same order
-            all_reduce(stats, op='sum')
-        count = float(stats[2, 0])
+    if not bns:
+        return seen
+    stats = [sums[bn] if sums[bn] is not None else torch.zeros(
+        3, bn.num_features, dtype=torch.float64,
+        device=bn.running_mean.device) for bn in bns]
+    if get_world_size() > 1:
+        # one all-reduce of every BN's sums (a supernet has hundreds of BNs)
+        flat = torch.cat([s.flatten() for s in stats])
+        all_reduce(flat, op='sum')
+        stats = [part.view(3, -1) for part in flat.split(
+            [s.numel() for s in stats])]
+    for bn, stat in zip(bns, stats):
+        count = float(stat[2, 0])
         if count == 0:
             continue
-        mean = stats[0] / count
-        var = (stats[1] / count - mean * mean).clamp_(min=0)
+        mean = stat[0] / count
+        var = (stat[1] / count - mean * mean).clamp_(min=0)
         if count > 1:
             var *= count / (count - 1)  # running_var is unbiased in torch
         bn.running_mean.copy_(mean.to(bn.running_mean.dtype))

@@ -356,7 +356,6 @@ class EvolutionSearchLoop(BaseLoop):
         self.table = ResourceTable(self.model.architecture, self.mutator,
                                    self.input_shape, self.flops_convention)
         self._check_feasible()
-        self._calibration_batches = None  # loaded when first needed
         logger = self.runner.logger
         logger.info(
             f'evolution search: {self._max_epochs} generations, population '
