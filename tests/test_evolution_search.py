@@ -160,3 +160,28 @@ def test_unsatisfiable_budget_fails_clearly(tmp_path, supernet_ckpt):
     with pytest.raises(SearchConstraintError, match='cannot be met'):
         run(cfg)
     assert not osp.exists(tmp_path / 'search_epoch_1.pth')
+
+
+def test_device_accuracy_scores_as_the_evaluator(full_search):
+    """The search counted accuracy on the device; the evaluator agrees."""
+    _, loop = full_search
+    assert loop._device_accuracy is not None  # the fast path was taken
+    candidates = list(loop.scores)[:4]
+    on_device = [loop.score_candidate(c) for c in candidates]
+    assert on_device == [loop.scores[c] for c in candidates]
+    loop._device_accuracy = None  # as with device_accuracy=False
+    by_evaluator = [loop.score_candidate(c) for c in candidates]
+    assert by_evaluator == on_device
+    assert len(set(on_device)) > 1  # the candidates differ, so it can tell
+
+
+def test_device_accuracy_false_uses_the_evaluator(tmp_path, full_search,
+                                                  supernet_ckpt):
+    _, full_loop = full_search
+    runner = run(tiny_config(tmp_path, search=dict(
+        max_epochs=1, device_accuracy=False), load_from=supernet_ckpt))
+    loop = runner.train_loop
+    assert loop._device_accuracy_decided and loop._device_accuracy is None
+    # generation 1 is the same draw, scored the other way: same scores
+    assert loop.evaluated == full_loop.evaluated[:len(loop.evaluated)]
+    assert all(loop.scores[c] == full_loop.scores[c] for c in loop.evaluated)

@@ -24,7 +24,9 @@ re-estimated exactly (see :mod:`.bn_recalibration`) on the same
 ``calibrate_samples`` training images for every candidate (drawn once with
 the search seed, each image's augmentation seeded by its index, and kept),
 then the model is validated on ``dataloader`` under ``torch.inference_mode``
-and ``score_key`` of the evaluator's metrics is the score.
+and ``score_key`` of the evaluator's metrics is the score (for a lone
+mmpretrain ``Accuracy`` the same numbers are counted on the device, see
+:mod:`.device_accuracy`).
 
 Files in ``work_dir``, rewritten atomically after every generation:
 ``search_epoch_{N}.pth`` (the whole search state as plain lists / numbers /
@@ -51,8 +53,9 @@ decisions without exchanging it. The search RNG is seeded identically on
 every rank (``seed``, or one seed drawn on rank 0 and broadcast); every rank
 evaluates every candidate on its shard of the search split (the dataloader's
 ``DefaultSampler`` shards it) and mmengine's evaluator gathers the
-predictions of all ranks and broadcasts the metrics, so every rank gets the
-same score. BN recalibration deals the fixed calibration batches out to the
+predictions of all ranks and broadcasts the metrics (the on-device
+accuracy all-reduces its counts instead), so every rank gets the same
+score. BN recalibration deals the fixed calibration batches out to the
 ranks and sums the statistics over ranks, so it too is independent of the
 number of processes: the search reaches the same answer on 1 or N
 processes. Only rank 0 writes files.
@@ -75,6 +78,7 @@ from mmrazor_lite.registry import LOOPS
 from .bn_recalibration import calibration_batches, recalibrate_bn
 from .checkpoint_io import (atomic_torch_save, atomic_write_text,
                             load_checkpoint_file)
+from .device_accuracy import DeviceAccuracy, device_accuracy_for
 
 Candidate = Tuple[str, ...]
 
@@ -153,6 +157,12 @@ class EvolutionSearchLoop(BaseLoop):
             in (GPU) memory: ~150 KB per 224x224 image and rank, e.g. ~1 GB
             per GPU for ImageNet val on 8 GPUs. ``False`` re-reads the
             search split for every candidate.
+        device_accuracy (bool): when the evaluator is one mmpretrain
+            ``Accuracy`` and the model a plain single-label classifier,
+            count correct predictions on the model's device instead of
+            building per-image ``DataSample`` predictions for the metric
+            (the same numbers; see :mod:`.device_accuracy`). Other
+            evaluators always go through the evaluator.
         resume_from (str, optional): a ``search_epoch_{N}.pth`` to continue.
     """
 
@@ -176,6 +186,7 @@ class EvolutionSearchLoop(BaseLoop):
                  score_key: str = 'accuracy/top1',
                  seed: Optional[int] = None,
                  cache_data: bool = True,
+                 device_accuracy: bool = True,
                  resume_from: Optional[str] = None):
         super().__init__(runner, dataloader)
         for name, value in (('max_epochs', max_epochs),
@@ -204,6 +215,10 @@ class EvolutionSearchLoop(BaseLoop):
         self.calibrate_samples = int(calibrate_samples)
         self.cache_data = bool(cache_data)
         self._search_cache: Optional[list] = None
+        self._search_labels: Optional[list] = None
+        self.use_device_accuracy = bool(device_accuracy)
+        self._device_accuracy: Optional[DeviceAccuracy] = None
+        self._device_accuracy_decided = False
 
         if isinstance(evaluator, (dict, list)):
             evaluator = runner.build_evaluator(evaluator)
@@ -539,18 +554,55 @@ class EvolutionSearchLoop(BaseLoop):
             self._search_cache = [self._on_device(b) for b in self.dataloader]
         return self._search_cache
 
-    def score_candidate(self, candidate: Candidate) -> float:
-        """Recalibrate BN for ``candidate`` and return its ``score_key``."""
+    def _accuracy_counter(self) -> Optional[DeviceAccuracy]:
+        """The on-device accuracy counter, or None to use the evaluator."""
+        if not self._device_accuracy_decided:
+            self._device_accuracy_decided = True
+            if self.use_device_accuracy:
+                counter, why = device_accuracy_for(self.evaluator, self.model,
+                                                   self.dataloader)
+                self._device_accuracy = counter
+                self.runner.logger.info(
+                    'evolution search: top-k accuracy counted on the device'
+                    if counter is not None else
+                    f'evolution search: scoring through the evaluator ({why})')
+        return self._device_accuracy
+
+    def _labelled_search_batches(self):
+        """``(batch, labels)`` pairs of this rank's search split."""
+        if not self.cache_data:
+            return ((b, DeviceAccuracy.labels(b)) for b in self.dataloader)
+        batches = self._search_batches()
+        if self._search_labels is None:
+            self._search_labels = [
+                DeviceAccuracy.labels(b).to(
+                    next(self.model.parameters()).device) for b in batches]
+        return zip(batches, self._search_labels)
+
+    def _validate(self) -> dict:
+        """Metrics of the active path on the search split."""
         model = self.model
-        self.mutator.set_choices(self._as_dict(candidate))
-        model.eval()
-        self._recalibrate()
+        counter = self._accuracy_counter()
+        if counter is not None:
+            counter.reset()
+            with torch.inference_mode():
+                for data_batch, labels in self._labelled_search_batches():
+                    data = model.data_preprocessor(data_batch, False)
+                    counter.process(model(**data, mode='tensor'), labels)
+            return counter.compute()
         with torch.inference_mode():
             for data_batch in self._search_batches():
                 outputs = model.val_step(data_batch)
                 self.evaluator.process(data_samples=outputs,
                                        data_batch=data_batch)
-        metrics = self.evaluator.evaluate(len(self.dataloader.dataset))
+        return self.evaluator.evaluate(len(self.dataloader.dataset))
+
+    def score_candidate(self, candidate: Candidate) -> float:
+        """Recalibrate BN for ``candidate`` and return its ``score_key``."""
+        self.mutator.set_choices(self._as_dict(candidate))
+        self.model.eval()
+        self._recalibrate()
+        metrics = self._validate()
         if self.score_key not in metrics:
             raise KeyError(f'score_key {self.score_key!r} is not among the '
                            f'metrics {sorted(metrics)}')

@@ -51,6 +51,7 @@ train_cfg = dict(
     score_key='accuracy/top1',
     seed=None,              # drawn on rank 0 and broadcast; set to repeat
     cache_data=True,        # keep the search batches on the GPU
+    device_accuracy=True,   # count top-k on the GPU: Accuracy's numbers
 )
 
 # A search takes no optimizer step; mmengine still wants an optimizer.
