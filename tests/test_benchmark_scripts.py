@@ -56,6 +56,23 @@ def test_search_candidate_cost_json():
     assert result['scoring_s'] > 0 and result['pure_s'] > 0
 
 
+def test_search_candidate_cost_through_the_evaluator():
+    result = _run('search_candidate_cost.py', '--val-images', '4',
+                  '--calib-images', '4', '--batch', '2', '--candidates', '1',
+                  '--evaluator')
+    assert result['accuracy'] == 'evaluator' and result['scoring_s'] > 0
+
+
+def test_accuracy_bookkeeping_json():
+    # the script itself exits non-zero when the two ways disagree
+    result = _run('accuracy_bookkeeping.py', '--images', '300', '--batch',
+                  '128', '--classes', '20', '--repeats', '1')
+    assert (result['images'], result['classes']) == (300, 20)
+    for key in ('evaluator_s', 'device_s', 'evaluator_ms_per_1000',
+                'device_ms_per_1000', 'speedup'):
+        assert result[key] > 0, key
+
+
 def test_run_all_table_marks_targets():
     sys.path.insert(0, osp.join(REPO, 'tools', 'benchmarks'))
     from run_all import table

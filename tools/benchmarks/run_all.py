@@ -9,6 +9,8 @@ Benchmarks (each also runs alone; see its docstring):
   the same path (batch 16, 224 px, 1000 classes);
 - ``search_candidate_cost.py``: evolution-search constraint check and
   scoring per candidate vs the bare forwards (256 + 256 images, 224 px);
+- ``accuracy_bookkeeping.py``: turning 2048 images' logits into top-1/5
+  accuracy through mmengine's evaluator vs on the device;
 - ``pcdarts_search_step.py``: PC-DARTS (K=4) and DARTS (K=1) search steps,
   time and memory (batch 64, 32 px), K=4 and K=1 in separate processes.
 
@@ -78,6 +80,7 @@ def collect(device: str):
     dev = ['--device', device]
     spos = run_json('supernet_overhead.py', *dev)
     search = run_json('search_candidate_cost.py', *dev)
+    accuracy = run_json('accuracy_bookkeeping.py', *dev)
     steps = ['--steps', '2', '--warmup', '1'] if device == 'cpu' else []
     k4 = run_json('pcdarts_search_step.py', '--k', '4', *dev, *steps)
     k1 = run_json('pcdarts_search_step.py', '--k', '1', *dev, *steps)
@@ -100,6 +103,10 @@ def collect(device: str):
         ('search: scoring / pure forwards',
          f'{search["scoring_over_pure"]:.3f}', '<= 1.10',
          search['scoring_over_pure'] <= 1.10),
+        ('search: accuracy per 1000 images, evaluator / on device',
+         f'{accuracy["evaluator_ms_per_1000"]:.1f} ms / '
+         f'{accuracy["device_ms_per_1000"]:.1f} ms', 'the search counts on '
+         'the device', None),
         ('PC-DARTS K=4 weight / arch step (batch 64, 32 px)',
          f'{k4["weight_step_s"]:.2f} s / {k4["arch_step_s"]:.2f} s',
          'reference: ~4.4 s weight step on 2 CPU cores', None),
@@ -113,7 +120,8 @@ def collect(device: str):
         ('K=4 / K=1 step memory', f'{mem_ratio:.2f}', '< 0.5',
          mem_ratio < 0.5),
     ]
-    return rows, dict(spos=spos, search=search, pcdarts_k4=k4, darts_k1=k1)
+    return rows, dict(spos=spos, search=search, accuracy=accuracy,
+                      pcdarts_k4=k4, darts_k1=k1)
 
 
 def table(rows) -> str:
