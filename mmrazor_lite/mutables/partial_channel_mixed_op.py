@@ -15,6 +15,7 @@ from typing import Optional, Sequence
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 from mmrazor_lite.ops.darts_ops import (DARTS_PRIMITIVES, Zero,
                                         build_darts_op)
@@ -99,15 +100,28 @@ class PartialChannelMixedOp(nn.Module):
                 f'candidates {self.choices}, got {tuple(weights.shape)}')
         part = self.channels // self.k
         processed = x[:, :part] if self.k > 1 else x
-        # The reference's order (0 + w0*op0 + w1*op1 ...), minus the terms
-        # of ``none``: w * 0 adds exactly nothing and its gradient w.r.t. w
-        # is exactly 0 either way, but autograd would keep a zero tensor of
-        # the edge's size alive for it (1/8 of the edge's activations).
-        terms = [w * op(processed)
-                 for w, op in zip(weights, self._candidates.values())
-                 if not isinstance(op, Zero)]
-        out = sum(terms) if terms else \
-            next(iter(self._candidates.values()))(processed)
+        # The reference's sum 0 + w0*op0(x) + w1*op1(x) + ..., in its order,
+        # with two memory savings that change no value:
+        # - no term for ``none``: w * 0 adds exactly nothing and its
+        #   gradient w.r.t. w is exactly 0, but autograd would keep a zero
+        #   tensor of the edge's size alive for it;
+        # - one ReLU for the candidates that start with one (sep / dil
+        #   convs, factorized reduce): each would otherwise keep its own
+        #   copy of relu(x) for backward (3 needless copies per edge).
+        out = None
+        relu_x = None
+        for w, op in zip(weights, self._candidates.values()):
+            if isinstance(op, Zero):
+                continue
+            if hasattr(op, 'forward_after_relu'):
+                if relu_x is None:
+                    relu_x = F.relu(processed)
+                term = w * op.forward_after_relu(relu_x)
+            else:
+                term = w * op(processed)
+            out = term if out is None else out + term
+        if out is None:  # only ``none``: its zeros, of the right shape
+            out = next(iter(self._candidates.values()))(processed)
         if self.k == 1:
             return out
         bypass = x[:, part:]

@@ -98,7 +98,12 @@ class DilConv(nn.Module):
         self.bn = nn.BatchNorm2d(out_channels, affine=affine)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.bn(self.pointwise(self.depthwise(self.relu(x))))
+        return self.forward_after_relu(self.relu(x))
+
+    def forward_after_relu(self, x: torch.Tensor) -> torch.Tensor:
+        """The op on an input already passed through ReLU (see
+        :class:`PartialChannelMixedOp`, which shares one ReLU per edge)."""
+        return self.bn(self.pointwise(self.depthwise(x)))
 
 
 @MODELS.register_module()
@@ -121,9 +126,15 @@ class SepConv(nn.Module):
                              padding, 1, affine)
         self.conv2 = DilConv(in_channels, out_channels, kernel_size, 1,
                              padding, 1, affine)
+        # conv1's BN output is seen by nothing else, and BN's backward does
+        # not need it: ReLU may overwrite it, one activation fewer to keep
+        self.conv2.relu.inplace = True
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.conv2(self.conv1(x))
+
+    def forward_after_relu(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv2(self.conv1.forward_after_relu(x))
 
 
 @MODELS.register_module()
@@ -151,7 +162,9 @@ class FactorizedReduce(nn.Module):
         self.bn = nn.BatchNorm2d(out_channels, affine=affine)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.relu(x)
+        return self.forward_after_relu(self.relu(x))
+
+    def forward_after_relu(self, x: torch.Tensor) -> torch.Tensor:
         shifted = F.pad(x[:, :, 1:, 1:], (0, 1, 0, 1))
         out = torch.cat([self.conv_1(x), self.conv_2(shifted)], dim=1)
         return self.bn(out)
