@@ -185,3 +185,40 @@ def test_device_accuracy_false_uses_the_evaluator(tmp_path, full_search,
     # generation 1 is the same draw, scored the other way: same scores
     assert loop.evaluated == full_loop.evaluated[:len(loop.evaluated)]
     assert all(loop.scores[c] == full_loop.scores[c] for c in loop.evaluated)
+
+
+@pytest.mark.parametrize('cache_data,device_accuracy', [
+    (False, True), ('preprocessed', True), ('preprocessed', False)])
+def test_every_cache_gives_the_same_scores(tmp_path, full_search,
+                                           supernet_ckpt, cache_data,
+                                           device_accuracy):
+    """The search above cached uint8 batches (stacked tensors); read afresh
+    (lists of images) or cached after the data preprocessor, through the
+    device count or the evaluator, the inputs and so the scores are the
+    same."""
+    _, full_loop = full_search
+    assert full_loop.cache_data is True
+    assert isinstance(full_loop._search_cache[0]['inputs'], torch.Tensor)
+    assert full_loop._search_cache[0]['inputs'].dtype == torch.uint8
+    runner = run(tiny_config(tmp_path, search=dict(
+        max_epochs=1, cache_data=cache_data,
+        device_accuracy=device_accuracy), load_from=supernet_ckpt))
+    loop = runner.train_loop
+    if cache_data:
+        cached = loop._search_cache[0]['inputs']
+        assert cached.dtype == torch.float32  # normalised once
+        assert all(b['inputs'].dtype == torch.float32
+                   for b in loop._calibration_batches)
+    else:
+        assert loop._search_cache is None
+    assert (loop._device_accuracy is not None) == device_accuracy
+    assert loop.evaluated == full_loop.evaluated[:len(loop.evaluated)]
+    assert all(loop.scores[c] == full_loop.scores[c] for c in loop.evaluated)
+
+
+def test_bad_cache_data_is_refused(tmp_path, supernet_ckpt):
+    cfg = tiny_config(tmp_path, search=dict(cache_data='gpu'),
+                      load_from=supernet_ckpt)
+    with pytest.raises(ValueError, match="cache_data must be True, False "
+                       "or 'preprocessed', got 'gpu'"):
+        run(cfg)

@@ -2,7 +2,8 @@
 
     python tools/benchmarks/search_candidate_cost.py [--device cpu|cuda]
         [--val-images 256] [--calib-images 256] [--batch 64] [--candidates 3]
-        [--evaluator] [--json]
+        [--repeats 3] [--cache-data loaded|preprocessed] [--evaluator]
+        [--json]
 
 On the full-size SPOS ShuffleNetV2 supernet (224x224, 1000 classes), with
 synthetic in-memory images (nothing is read from disk, so data loading is
@@ -20,8 +21,11 @@ not what is measured):
   on the plain fixed subnet of that path (no supernet, no runner, no
   metric), the floor scoring cannot go under.
 
-Results are medians over ``--candidates`` random candidates (after one
-warm-up candidate).
+For each of ``--candidates`` random candidates (after one warm-up
+candidate) scoring and the pure forwards are timed ``--repeats`` times,
+alternating (the machine's speed wanders between runs; alternating exposes
+both to it alike); reported are the medians over all timings and their
+ratio.
 """
 import argparse
 import json
@@ -48,6 +52,11 @@ def parse_args(argv=None):
     parser.add_argument('--calib-images', type=int, default=256)
     parser.add_argument('--batch', type=int, default=64)
     parser.add_argument('--candidates', type=int, default=3)
+    parser.add_argument('--repeats', type=int, default=3,
+                        help='timings of each per candidate, alternating')
+    parser.add_argument('--cache-data', choices=['loaded', 'preprocessed'],
+                        help="train_cfg.cache_data: True ('loaded') or "
+                        "'preprocessed' (default: the search config's)")
     parser.add_argument('--evaluator', action='store_true',
                         help='score through the evaluator (device_accuracy '
                         'off)')
@@ -93,6 +102,9 @@ def build_loop(args, work_dir):
     cfg.train_cfg.calibrate_samples = args.calib_images
     cfg.train_cfg.seed = 0
     cfg.train_cfg.device_accuracy = not args.evaluator
+    if args.cache_data:
+        cfg.train_cfg.cache_data = (True if args.cache_data == 'loaded'
+                                    else 'preprocessed')
     cfg.work_dir = work_dir
     cfg.launcher = 'none'
     cfg.log_level = 'WARNING'
@@ -123,27 +135,39 @@ def time_constraint_check(loop, num=2000):
     return build_s, statistics.median(times)
 
 
-def time_pure(loop, candidate, device):
-    """BN re-estimation + validation forwards of the plain fixed subnet."""
+def pure_forwards(loop, candidate, device):
+    """A callable: BN re-estimation + validation forwards of the plain
+    fixed subnet of ``candidate``, its inputs already preprocessed."""
     import copy
 
     import torch
 
-    from mmrazor_lite.engine.bn_recalibration import recalibrate_bn
+    from mmrazor_lite.engine.bn_recalibration import (calibration_batches,
+                                                      recalibrate_bn)
     from mmrazor_lite.subnet import fix_model
     model = copy.deepcopy(loop.model.architecture)
     fix_model(model, loop._as_dict(candidate))
     model.to(device).eval()
     preprocess = loop.model.data_preprocessor
-    calib = [preprocess(b, False)['inputs'] for b in loop._calibration_batches]
+    calib = [preprocess(b, False)['inputs'] for b in
+             calibration_batches(loop.calibrate_dataloader,
+                                 loop.calibrate_samples, loop.seed)]
     val = [preprocess(b, False)['inputs'] for b in loop.dataloader]
-    sync = torch.cuda.synchronize if device == 'cuda' else (lambda: None)
+    calib = [x.to(device) for x in calib]
+    val = [x.to(device) for x in val]
+
+    def run():
+        recalibrate_bn(model, calib, lambda x: model(x, mode='tensor'))
+        with torch.inference_mode():
+            for x in val:
+                model(x, mode='tensor')
+    return run
+
+
+def timed(fn, sync):
     sync()
     start = time.perf_counter()
-    recalibrate_bn(model, calib, lambda x: model(x, mode='tensor'))
-    with torch.inference_mode():
-        for x in val:
-            model(x, mode='tensor')
+    fn()
     sync()
     return time.perf_counter() - start
 
@@ -164,20 +188,22 @@ def main(argv=None):
         scores, pures = [], []
         for i in range(args.candidates + 1):
             candidate = loop._as_candidate(loop.mutator.sample_choices(rng))
-            sync()
-            start = time.perf_counter()
-            loop.score_candidate(candidate)
-            sync()
-            score_s = time.perf_counter() - start
-            pure_s = time_pure(loop, candidate, args.device)
-            if i > 0:  # the first also loads the calibration images
-                scores.append(score_s)
-                pures.append(pure_s)
+            score_once = (lambda c=candidate: loop.score_candidate(c))
+            if i == 0:  # loads and caches the images; not timed
+                score_once()
+                continue
+            pure_once = pure_forwards(loop, candidate, args.device)
+            # alternate: the 2-core machine's speed wanders by +-10 % from
+            # one 6 s run to the next, so both see the same conditions
+            for _ in range(args.repeats):
+                scores.append(timed(score_once, sync))
+                pures.append(timed(pure_once, sync))
     score, pure = statistics.median(scores), statistics.median(pures)
     result = dict(
         device=args.device, torch=torch.__version__,
         threads=torch.get_num_threads(), val_images=args.val_images,
         calib_images=args.calib_images, batch=args.batch,
+        repeats=args.repeats, cache_data=loop.cache_data,
         accuracy='evaluator' if args.evaluator else 'device',
         table_build_s=round(build_s, 2),
         constraint_check_ms=round(check_s * 1e3, 4),
