@@ -18,9 +18,10 @@ Both give the same metrics (checked here, and in
 ``--images`` images for each, and per 1000 images.
 """
 import argparse
-import json
 import statistics
 import time
+
+from benchmark_report import print_result
 
 
 def parse_args(argv=None):
@@ -96,11 +97,7 @@ def main(argv=None):
         evaluator_ms_per_1000=round(times['evaluator'] * per_1000 * 1e3, 2),
         device_ms_per_1000=round(times['device'] * per_1000 * 1e3, 2),
         speedup=round(times['evaluator'] / times['device'], 1))
-    if args.json:
-        print(json.dumps(result))
-    else:
-        for key, value in result.items():
-            print(f'{key:>22}: {value}')
+    print_result(result, args.json)
     return result
 
 

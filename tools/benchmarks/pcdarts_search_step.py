@@ -37,6 +37,8 @@ import subprocess
 import sys
 import time
 
+from benchmark_report import print_result
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs', 'nas', 'pcdarts',
                   'pcdarts_search_1xb256_cifar10.py')
@@ -225,11 +227,7 @@ def main(argv=None):
     if args.compare:
         return compare(args)
     result = run(args)
-    if args.json:
-        print(json.dumps(result))
-    else:
-        for key, value in result.items():
-            print(f'{key:>20}: {value}')
+    print_result(result, args.json)
     return result
 
 

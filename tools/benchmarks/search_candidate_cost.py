@@ -28,7 +28,6 @@ both to it alike); reported are the medians over all timings and their
 ratio.
 """
 import argparse
-import json
 import os
 import os.path as osp
 import random
@@ -38,6 +37,8 @@ import tempfile
 import time
 
 import numpy as np
+
+from benchmark_report import print_result
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.join(REPO, 'tools'))
@@ -209,11 +210,7 @@ def main(argv=None):
         constraint_check_ms=round(check_s * 1e3, 4),
         scoring_s=round(score, 3), pure_s=round(pure, 3),
         scoring_over_pure=round(score / pure, 3))
-    if args.json:
-        print(json.dumps(result))
-    else:
-        for key, value in result.items():
-            print(f'{key:>20}: {value}')
+    print_result(result, args.json)
     return result
 
 

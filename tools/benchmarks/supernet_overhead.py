@@ -17,11 +17,12 @@ Reported: the median step time of each (after ``--warmup`` steps), their
 ratio (the limit is 1.00) and images per second.
 """
 import argparse
-import json
 import os.path as osp
 import statistics
 import sys
 import time
+
+from benchmark_report import print_result
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SUPERNET_CONFIG = osp.join(REPO, 'configs', 'nas', 'spos',
@@ -134,11 +135,7 @@ def main(argv=None):
         supernet_over_subnet=round(sup / sub, 3),
         supernet_img_per_s=round(args.batch / sup, 1),
         subnet_img_per_s=round(args.batch / sub, 1))
-    if args.json:
-        print(json.dumps(result))
-    else:
-        for key, value in result.items():
-            print(f'{key:>22}: {value}')
+    print_result(result, args.json)
     return result
 
 
