@@ -191,3 +191,55 @@ def test_unrolled_gradient_equals_autograd_through_the_virtual_step():
         torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-9)
         # the second-order term is really there
         assert (want - first).abs().max() > 10 * (got - want).abs().max()
+
+
+class _ScaledOptimWrapper:
+    """What DARTS reads of mmengine's AmpOptimWrapper (which needs a GPU):
+    ``loss_scaler``, and a ``step`` that unscales through it and skips on
+    inf; fp32 autocast, so the numbers can be compared with fp32."""
+
+    def __init__(self, wrapper, init_scale):
+        self.wrapper = wrapper
+        self.optimizer = wrapper.optimizer
+        self.loss_scaler = torch.amp.GradScaler('cpu', init_scale=init_scale)
+
+    def optim_context(self, model):
+        return self.wrapper.optim_context(model)
+
+    def zero_grad(self):
+        self.wrapper.zero_grad()
+
+    def step(self):
+        self.loss_scaler.step(self.optimizer)
+        self.loss_scaler.update()
+
+
+@pytest.mark.parametrize('unroll', [False, True])
+def test_arch_step_with_a_loss_scaler(unroll):
+    """The architecture step hands an AMP wrapper scaled gradients: after
+    unscaling, the update is the fp32 one; on inf / nan it is skipped."""
+    batches = dict(weights=_batch(4, 0), arch=_batch(4, 1))
+
+    def update(scale, poison=False):
+        model = _darts(unroll=unroll)
+        if poison:  # inf logits: nan loss and gradients
+            with torch.no_grad():
+                model.architecture.head.fc.weight[0, 0] = float('inf')
+        wrappers = build_optim_wrapper(model, OPTIM)
+        if scale is not None:
+            # _arch_step only indexes it (OptimWrapperDict takes no fakes)
+            wrappers = dict(
+                architecture=wrappers['architecture'],
+                mutator=_ScaledOptimWrapper(wrappers['mutator'], scale))
+        before = model.mutator.alpha_normal.detach().clone()
+        model._arch_step(batches, wrappers)
+        return model.mutator.alpha_normal.detach() - before
+
+    plain = update(None)
+    assert plain.abs().sum() > 0
+    # 1024 is a power of two: scaling and unscaling are exact
+    torch.testing.assert_close(update(1024.0), plain, rtol=0, atol=0)
+    # nan gradients: without a scaler they reach alpha, with one the step
+    # is skipped
+    assert update(None, poison=True).isnan().any()
+    assert torch.equal(update(1024.0, poison=True), torch.zeros_like(plain))

@@ -35,6 +35,25 @@ def parse_args(argv=None):
     return args
 
 
+def enable_amp(cfg: Config) -> None:
+    """``--amp``: every optim wrapper of ``cfg`` becomes an
+    ``AmpOptimWrapper`` (DARTS has one per part: weights and architecture)."""
+    optim_wrapper = cfg.optim_wrapper
+    if optim_wrapper.get('constructor') == 'SeparateOptimWrapperConstructor':
+        parts = {f'optim_wrapper.{name}': part
+                 for name, part in optim_wrapper.items()
+                 if name != 'constructor'}
+    else:
+        parts = {'optim_wrapper': optim_wrapper}
+    for key, part in parts.items():
+        if part.get('type', 'OptimWrapper') != 'OptimWrapper':
+            raise ValueError(
+                f'--amp needs {key}.type OptimWrapper, the config has '
+                f'{part.type!r}')
+        part.type = 'AmpOptimWrapper'
+        part.setdefault('loss_scale', 'dynamic')
+
+
 def build_config(args) -> Config:
     if not osp.isfile(args.config):
         raise FileNotFoundError(f'config file {args.config!r} does not exist')
@@ -48,12 +67,7 @@ def build_config(args) -> Config:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     if args.amp:
-        if cfg.optim_wrapper.get('type', 'OptimWrapper') != 'OptimWrapper':
-            raise ValueError(
-                f'--amp needs optim_wrapper.type OptimWrapper, the config has '
-                f'{cfg.optim_wrapper.type!r}')
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        enable_amp(cfg)
     if args.resume == 'auto':
         cfg.resume = True
         cfg.load_from = None

@@ -97,6 +97,9 @@ class DARTS(NASAlgorithm):
                    ) -> Dict[str, torch.Tensor]:
         arch = list(self.mutator.parameters())
         arch_wrapper = optim_wrapper['mutator']
+        # AMP (an AmpOptimWrapper): its step unscales the gradients and
+        # skips the update on inf / nan, so they must reach it scaled
+        scaler = getattr(arch_wrapper, 'loss_scaler', None)
         with arch_wrapper.optim_context(self):
             arch_batch = self.data_preprocessor(data['arch'], True)
             if self.unroll:
@@ -105,11 +108,17 @@ class DARTS(NASAlgorithm):
                     self.architecture, lambda out: self.parse_losses(out)[0],
                     train_batch, arch_batch, arch,
                     optim_wrapper['architecture'].optimizer, self.unroll_eps)
+                if scaler is not None:  # computed unscaled (finite diffs)
+                    grads = [scaler.scale(g) for g in grads]
             else:
                 arch_loss, _ = self.parse_losses(
                     self(**arch_batch, mode='loss'))
+                # scaled as update_params scales a loss: fp16 gradients
+                # do not underflow on the way back
+                scaled = arch_loss if scaler is None else \
+                    scaler.scale(arch_loss)
                 # only the architecture gradient: weights keep no grad here
-                grads = torch.autograd.grad(arch_loss, arch)
+                grads = torch.autograd.grad(scaled, arch)
                 arch_loss = arch_loss.detach()
         if get_world_size() > 1:
             for grad in grads:
