@@ -163,8 +163,8 @@ class EvolutionSearchLoop(BaseLoop):
             data preprocessor makes of them (float32, normalised), 4x the
             memory (~600 KB per image, ~3.8 GB per GPU for ImageNet val on
             8 GPUs) and no per-candidate preprocessing (~3 % of a
-            candidate on the CPU). ``False`` re-reads the search split for every
-            candidate.
+            candidate on the CPU). ``False`` re-reads the search split for
+            every candidate.
         device_accuracy (bool): when the evaluator is one mmpretrain
             ``Accuracy`` and the model a plain single-label classifier,
             count correct predictions on the model's device instead of

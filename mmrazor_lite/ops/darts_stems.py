@@ -7,6 +7,14 @@ from collections import OrderedDict
 
 import torch.nn as nn
 
+STEM_TYPES = ('cifar', 'imagenet')
+
+
+def check_stem_type(stem_type: str) -> None:
+    if stem_type not in STEM_TYPES:
+        raise ValueError(f'stem_type must be one of {STEM_TYPES}, got '
+                         f'{stem_type!r}')
+
 
 def cifar_stem(out_channels: int) -> nn.Sequential:
     """conv3x3 (3 -> out) + BN, full resolution."""

@@ -26,11 +26,10 @@ from mmengine.model import BaseModule
 
 from mmrazor_lite.ops.darts_ops import (FactorizedReduce, ReLUConvBN,
                                         build_darts_op)
-from mmrazor_lite.ops.darts_stems import cifar_stem, imagenet_stems
+from mmrazor_lite.ops.darts_stems import (check_stem_type, cifar_stem,
+                                          imagenet_stems)
 from mmrazor_lite.registry import MODELS
 from mmrazor_lite.subnet.genotype import GENOTYPES, Genotype, load_genotype
-
-STEM_TYPES = ('cifar', 'imagenet')
 
 
 def resolve_genotype(genotype: Union[Genotype, Mapping, str]) -> Genotype:
@@ -155,9 +154,7 @@ class DartsEvalNetwork(BaseModule):
                  drop_path_prob: float = 0.0,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
-        if stem_type not in STEM_TYPES:
-            raise ValueError(f'stem_type must be one of {STEM_TYPES}, got '
-                             f'{stem_type!r}')
+        check_stem_type(stem_type)
         if num_layers < 1:
             raise ValueError(f'num_layers must be positive, got {num_layers}')
         self.genotype = resolve_genotype(genotype)

@@ -47,11 +47,11 @@ from mmrazor_lite.mutables.partial_channel_mixed_op import \
     PartialChannelMixedOp
 from mmrazor_lite.ops.darts_ops import (DARTS_PRIMITIVES, FactorizedReduce,
                                         ReLUConvBN)
-from mmrazor_lite.ops.darts_stems import cifar_stem, imagenet_stems
+from mmrazor_lite.ops.darts_stems import (check_stem_type, cifar_stem,
+                                          imagenet_stems)
 from mmrazor_lite.registry import MODELS
 
 CELL_TYPES = ('normal', 'reduce')
-STEM_TYPES = ('cifar', 'imagenet')
 
 
 def darts_arch_weights(arch_params: Mapping[str, torch.Tensor],
@@ -194,9 +194,7 @@ class DartsSearchNetwork(BaseModule):
                  channel_mix: str = 'shuffle',
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
-        if stem_type not in STEM_TYPES:
-            raise ValueError(f'stem_type must be one of {STEM_TYPES}, got '
-                             f'{stem_type!r}')
+        check_stem_type(stem_type)
         if num_layers < 1:
             raise ValueError(f'num_layers must be positive, got {num_layers}')
         self.steps = steps

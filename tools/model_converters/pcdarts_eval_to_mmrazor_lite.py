@@ -32,18 +32,15 @@ from typing import Dict, Optional
 import torch
 
 from mmrazor_lite.engine.checkpoint_io import atomic_torch_save
+from mmrazor_lite.ops.darts_reference_keys import (DIL_CONV_PARTS,
+                                                   RELU_CONV_BN_PARTS,
+                                                   SEP_CONV_PARTS,
+                                                   STEM_PREFIXES)
 from mmrazor_lite.spaces.darts_eval_network import resolve_genotype
 from mmrazor_lite.subnet.genotype import Genotype
 
-_SEP_CONV = {'1': 'conv1.depthwise', '2': 'conv1.pointwise', '3': 'conv1.bn',
-             '5': 'conv2.depthwise', '6': 'conv2.pointwise', '7': 'conv2.bn'}
-_DIL_CONV = {'1': 'depthwise', '2': 'pointwise', '3': 'bn'}
-_RELU_CONV_BN = {'1': 'conv', '2': 'bn'}
 _FIXED_PREFIXES = {
-    'stem.0.': 'backbone.stem.conv.', 'stem.1.': 'backbone.stem.bn.',
-    'stem0.0.': 'backbone.stem0.conv1.', 'stem0.1.': 'backbone.stem0.bn1.',
-    'stem0.3.': 'backbone.stem0.conv2.', 'stem0.4.': 'backbone.stem0.bn2.',
-    'stem1.1.': 'backbone.stem1.conv.', 'stem1.2.': 'backbone.stem1.bn.',
+    **{old: f'backbone.{ours}' for old, ours in STEM_PREFIXES.items()},
     'auxiliary_head.features.2.': 'head.auxiliary_head.features.conv1.',
     'auxiliary_head.features.3.': 'head.auxiliary_head.features.bn1.',
     'auxiliary_head.features.5.': 'head.auxiliary_head.features.conv2.',
@@ -58,7 +55,8 @@ _FACTORIZED_REDUCE = re.compile(r'(conv_1|conv_2|bn)\..+')
 def _convert_op_rest(op: str, rest: str) -> Optional[str]:
     """Reference key tail of a cell op -> ours, None if it does not fit."""
     if op.startswith(('sep_conv', 'dil_conv')):
-        table = _SEP_CONV if op.startswith('sep_conv') else _DIL_CONV
+        table = (SEP_CONV_PARTS if op.startswith('sep_conv')
+                 else DIL_CONV_PARTS)
         match = re.fullmatch(r'op\.(\d+)\.(.+)', rest)
         if match and match.group(1) in table:
             return f'{table[match.group(1)]}.{match.group(2)}'
@@ -74,8 +72,8 @@ def _convert_cell_key(cell: int, rest: str, genotype: Genotype,
     if match:
         pre, tail = match.groups()
         sub = re.fullmatch(r'op\.(\d)\.(.+)', tail)
-        if sub and sub.group(1) in _RELU_CONV_BN:
-            tail = f'{_RELU_CONV_BN[sub.group(1)]}.{sub.group(2)}'
+        if sub and sub.group(1) in RELU_CONV_BN_PARTS:
+            tail = f'{RELU_CONV_BN_PARTS[sub.group(1)]}.{sub.group(2)}'
         elif not _FACTORIZED_REDUCE.fullmatch(tail):
             return None
         return f'backbone.cells.{cell}.{pre}.{tail}'

@@ -30,17 +30,11 @@ import torch
 
 from mmrazor_lite.mutables.edge_normalised_node import node_edge_slices
 from mmrazor_lite.ops.darts_ops import DARTS_PRIMITIVES
+from mmrazor_lite.ops.darts_reference_keys import (DIL_CONV_PARTS,
+                                                   RELU_CONV_BN_PARTS,
+                                                   SEP_CONV_PARTS,
+                                                   STEM_PREFIXES)
 
-_SEP_CONV = {'1': 'conv1.depthwise', '2': 'conv1.pointwise', '3': 'conv1.bn',
-             '5': 'conv2.depthwise', '6': 'conv2.pointwise', '7': 'conv2.bn'}
-_DIL_CONV = {'1': 'depthwise', '2': 'pointwise', '3': 'bn'}
-_RELU_CONV_BN = {'1': 'conv', '2': 'bn'}
-_STEMS = {
-    'stem.0.': 'stem.conv.', 'stem.1.': 'stem.bn.',
-    'stem0.0.': 'stem0.conv1.', 'stem0.1.': 'stem0.bn1.',
-    'stem0.3.': 'stem0.conv2.', 'stem0.4.': 'stem0.bn2.',
-    'stem1.1.': 'stem1.conv.', 'stem1.2.': 'stem1.bn.',
-}
 _ARCH = {'alphas_normal': 'alpha_normal', 'alphas_reduce': 'alpha_reduce',
          'betas_normal': 'beta_normal', 'betas_reduce': 'beta_reduce'}
 
@@ -63,7 +57,8 @@ def convert_mixed_op_key(key: str,
         if re.match(r'(conv_1|conv_2|bn)\.', rest):
             new_rest = rest
     elif name.startswith(('sep_conv', 'dil_conv')):
-        table = _SEP_CONV if name.startswith('sep_conv') else _DIL_CONV
+        table = (SEP_CONV_PARTS if name.startswith('sep_conv')
+                 else DIL_CONV_PARTS)
         sub = re.fullmatch(r'op\.(\d+)\.(.+)', rest)
         if sub and sub.group(1) in table:
             new_rest = f'{table[sub.group(1)]}.{sub.group(2)}'
@@ -90,7 +85,7 @@ def convert_key(key: str,
                 steps: int = 4,
                 primitives: Sequence[str] = DARTS_PRIMITIVES) -> str:
     """One reference search-network key -> the DartsSearchNetwork key."""
-    for old, new in _STEMS.items():
+    for old, new in STEM_PREFIXES.items():
         if key.startswith(old):
             return new + key[len(old):]
     if key.startswith('classifier.'):
@@ -99,8 +94,8 @@ def convert_key(key: str,
     if match:
         cell, pre, rest = match.groups()
         sub = re.fullmatch(r'op\.(\d)\.(.+)', rest)
-        if sub and sub.group(1) in _RELU_CONV_BN:  # ReLUConvBN
-            rest = f'{_RELU_CONV_BN[sub.group(1)]}.{sub.group(2)}'
+        if sub and sub.group(1) in RELU_CONV_BN_PARTS:  # ReLUConvBN
+            rest = f'{RELU_CONV_BN_PARTS[sub.group(1)]}.{sub.group(2)}'
         elif not re.match(r'(conv_1|conv_2|bn)\.', rest):  # FactorizedReduce
             raise KeyError(f'{key!r}: unexpected preprocess key')
         return f'cells.{cell}.{pre}.{rest}'
