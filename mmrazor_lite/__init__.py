@@ -13,12 +13,12 @@ from mmpretrain.utils import register_all_modules as _register_mmpretrain
 
 _register_mmpretrain(init_default_scope=False)
 
-from .engine import checkpoint_io as _checkpoint_io
+from .fileio import checkpoint_io as _checkpoint_io
 
 _checkpoint_io.install()
 
 from . import ops, mutables, spaces, mutators, algorithms  # noqa: E402,F401
-from . import engine, estimators, subnet, datasets  # noqa: E402,F401
+from . import fileio, engine, estimators, subnet, datasets  # noqa: E402,F401
 from .registry import register_all_modules  # noqa: E402
 
 __all__ = ['__version__', 'register_all_modules']

@@ -53,3 +53,21 @@ def free_port():
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
         return str(s.getsockname()[1])
+
+
+def load_module(relative_path, name=None):
+    """Import a repo file (a tool, a test helper) by path.
+
+    Tools are scripts, not package modules: tests load them this way
+    instead of putting their folders on ``sys.path``.
+    """
+    import importlib.util
+    path = osp.join(REPO, relative_path)
+    name = name or osp.splitext(osp.basename(path))[0]
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module

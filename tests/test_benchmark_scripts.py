@@ -74,8 +74,8 @@ def test_accuracy_bookkeeping_json():
 
 
 def test_run_all_table_marks_targets():
-    sys.path.insert(0, osp.join(REPO, 'tools', 'benchmarks'))
-    from run_all import table
+    from conftest import load_module
+    table = load_module('tools/benchmarks/run_all.py').table
     text = table([('a', '1.0', '<= 2', True), ('b', '3.0', '< 1', False),
                   ('c', 'x', '', None)])
     lines = text.splitlines()

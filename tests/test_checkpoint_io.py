@@ -6,7 +6,7 @@ import torch
 from mmengine.logging import HistoryBuffer, MessageHub
 from mmengine.runner.checkpoint import _load_checkpoint, save_checkpoint
 
-from mmrazor_lite.engine.checkpoint_io import (CheckpointError,
+from mmrazor_lite.fileio.checkpoint_io import (CheckpointError,
                                                atomic_write_bytes,
                                                load_checkpoint_file)
 
@@ -90,7 +90,7 @@ def test_atomic_writes_get_ordinary_permissions(tmp_path):
     import os
     import stat
 
-    from mmrazor_lite.engine.checkpoint_io import atomic_write_text
+    from mmrazor_lite.fileio.checkpoint_io import atomic_write_text
     umask = os.umask(0o022)
     try:
         path = tmp_path / 'result.txt'

@@ -13,8 +13,10 @@ import mmrazor_lite  # noqa: F401
 from mmrazor_lite.algorithms.darts_unrolled import (finite_difference_hvp,
                                                     unrolled_arch_grads,
                                                     virtual_step)
+from mmrazor_lite.mutables import darts_arch_weights
+from mmrazor_lite.mutators import DartsMutator
 from mmrazor_lite.registry import MODELS
-from mmrazor_lite.spaces import DartsSearchNetwork, darts_arch_weights
+from mmrazor_lite.spaces import DartsSearchNetwork
 
 OPTIM = dict(
     constructor='SeparateOptimWrapperConstructor',
@@ -75,6 +77,24 @@ def test_arch_params_are_real_parameters(tmp_path):
     # DARTS (k=1, no edge normalisation) has no beta
     assert [n for n, _ in _darts(1, False).mutator.named_parameters()] == \
         ['alpha_normal', 'alpha_reduce']
+
+
+def test_mutator_finds_the_network_by_protocol():
+    # any module with arch_param_shapes + set_arch_weights_provider is a
+    # search network to the mutator; it must find exactly one
+    net = DartsSearchNetwork(channels=4, num_layers=3, k=1,
+                             edge_normalisation=False)
+    mutator = DartsMutator()
+    mutator.prepare_from_supernet(torch.nn.Sequential(net))
+    assert mutator.network is net
+    assert net(torch.randn(1, 3, 8, 8)).shape == (1, 10)
+    for model, found in ((torch.nn.Linear(2, 2), r'found 0: \[\]'),
+                         (torch.nn.Sequential(net, copy.deepcopy(net)),
+                          r"found 2: \['0 \(DartsSearchNetwork\)', '1 ")):
+        with pytest.raises(ValueError, match='exactly one search network.*'
+                           'arch_param_shapes and set_arch_weights_provider'
+                           + f'.*{found}'):
+            DartsMutator().prepare_from_supernet(model)
 
 
 def test_first_order_step():

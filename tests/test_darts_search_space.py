@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 
 import mmrazor_lite  # noqa: F401  (registers everything)
+from mmrazor_lite.mutables.darts_arch_weights import darts_arch_weights
 from mmrazor_lite.mutables.edge_normalised_node import (EdgeNormalisedNode,
                                                         edge_softmax,
                                                         node_edge_slices)
@@ -23,28 +24,30 @@ from mmrazor_lite.mutables.partial_channel_mixed_op import \
 from mmrazor_lite.ops.darts_ops import (DARTS_PRIMITIVES, FactorizedReduce,
                                         build_darts_op)
 from mmrazor_lite.registry import MODELS
-from mmrazor_lite.spaces.darts_search_network import (DartsSearchNetwork,
-                                                      darts_arch_weights)
+from mmrazor_lite.spaces.darts_search_network import DartsSearchNetwork
 from mmrazor_lite.subnet.genotype import (GENOTYPES, Genotype,
                                           derive_genotype, dump_genotype,
                                           load_genotype)
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DATA = osp.join(ROOT, 'tests', 'data')
-CONVERTER = osp.join(ROOT, 'tools', 'model_converters',
-                     'pcdarts_search_to_mmrazor_lite.py')
+CONVERTERS = osp.join(ROOT, 'tools', 'model_converters')
+CONVERTER = osp.join(CONVERTERS, 'pcdarts_search_to_mmrazor_lite.py')
 TOL = dict(rtol=1e-5, atol=1e-5)
 
 
-def _load_converter():
-    spec = importlib.util.spec_from_file_location('pcdarts_converter',
-                                                  CONVERTER)
+def _load_module(name: str, path: str):
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-converter = _load_converter()
+# The converter imports its sibling key table as a top-level module (its
+# directory is on sys.path when it runs as a script): provide that module.
+sys.modules['darts_reference_keys'] = _load_module(
+    'darts_reference_keys', osp.join(CONVERTERS, 'darts_reference_keys.py'))
+converter = _load_module('pcdarts_converter', CONVERTER)
 
 
 @pytest.fixture(scope='module', autouse=True)

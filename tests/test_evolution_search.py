@@ -1,14 +1,12 @@
 """EvolutionSearchLoop on a tiny SPOS supernet and the digits data (CPU)."""
-import argparse
+import json
 import os.path as osp
-import sys
 import uuid
 
 import pytest
 import torch
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, osp.join(REPO, 'tools'))
 DEMO_CONFIG = osp.join(REPO, 'configs', 'demo',
                        'spos_supernet_shufflenetv2_digits.py')
 IMAGE = 16
@@ -16,11 +14,8 @@ IMAGE = 16
 
 def tiny_config(work_dir, search=None, load_from=None, resume=False):
     """The digits SPOS config, shrunk; ``search``: the search loop args."""
-    from train import build_config
-    args = argparse.Namespace(
-        config=DEMO_CONFIG, work_dir=str(work_dir), cfg_options=None,
-        launcher='none', resume=None, amp=False, auto_scale_lr=False)
-    cfg = build_config(args)
+    from mmrazor_lite.apis import build_config
+    cfg = build_config(DEMO_CONFIG, str(work_dir))
     cfg.experiment_name = f'search_test_{uuid.uuid4().hex[:8]}'
     cfg.model.architecture.backbone.widen_factor = 0.25
     cfg.model.architecture.backbone.stage_blocks = (1, 1, 1, 1)
@@ -32,7 +27,6 @@ def tiny_config(work_dir, search=None, load_from=None, resume=False):
     cfg.default_hooks.logger.interval = 1
     cfg.randomness = dict(seed=0)
     cfg.load_from = load_from
-    cfg.resume = resume
     if search is None:  # a few supernet training steps
         cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=5,
                              val_interval=1000)
@@ -50,14 +44,16 @@ def tiny_config(work_dir, search=None, load_from=None, resume=False):
         calibrate_samples=64,
         max_epochs=2, num_candidates=6, top_k=2, num_mutation=2,
         num_crossover=2, mutate_prob=0.5, input_shape=(1, 3, IMAGE, IMAGE),
-        score_key='accuracy/top1', seed=0)
+        score_key='accuracy/top1', seed=0,
+        # as tools/train.py --resume sets it
+        resume_from='auto' if resume else None)
     loop.update(search)
     cfg.train_cfg = loop
     return cfg
 
 
 def run(cfg):
-    from train import build_runner
+    from mmrazor_lite.apis import build_runner
     runner = build_runner(cfg)
     runner.train()
     return runner
@@ -136,7 +132,8 @@ def test_resume_gives_same_answer(tmp_path, full_search, supernet_ckpt):
     assert osp.isfile(tmp_path / 'search_epoch_1.pth')
     assert not osp.exists(tmp_path / 'search_epoch_2.pth')
 
-    # as ``tools/train.py --resume``: load_from emptied, resume=True
+    # as ``tools/train.py --resume`` without load_from: the supernet the
+    # state names is loaded
     runner = run(tiny_config(tmp_path, search={}, load_from=None,
                              resume=True))
     loop = runner.train_loop
@@ -165,11 +162,12 @@ def test_unsatisfiable_budget_fails_clearly(tmp_path, supernet_ckpt):
 def test_device_accuracy_scores_as_the_evaluator(full_search):
     """The search counted accuracy on the device; the evaluator agrees."""
     _, loop = full_search
-    assert loop._device_accuracy is not None  # the fast path was taken
+    assert loop.scorer.scoring_path == 'device'  # the fast path was taken
     candidates = list(loop.scores)[:4]
     on_device = [loop.score_candidate(c) for c in candidates]
     assert on_device == [loop.scores[c] for c in candidates]
-    loop._device_accuracy = None  # as with device_accuracy=False
+    loop.scorer.use_evaluator()  # as with device_accuracy=False
+    assert loop.scorer.scoring_path == 'evaluator'
     by_evaluator = [loop.score_candidate(c) for c in candidates]
     assert by_evaluator == on_device
     assert len(set(on_device)) > 1  # the candidates differ, so it can tell
@@ -181,7 +179,8 @@ def test_device_accuracy_false_uses_the_evaluator(tmp_path, full_search,
     runner = run(tiny_config(tmp_path, search=dict(
         max_epochs=1, device_accuracy=False), load_from=supernet_ckpt))
     loop = runner.train_loop
-    assert loop._device_accuracy_decided and loop._device_accuracy is None
+    assert loop.scorer.scoring_path == 'evaluator'
+    assert loop.scorer.accuracy_counter is None
     # generation 1 is the same draw, scored the other way: same scores
     assert loop.evaluated == full_loop.evaluated[:len(loop.evaluated)]
     assert all(loop.scores[c] == full_loop.scores[c] for c in loop.evaluated)
@@ -197,21 +196,22 @@ def test_every_cache_gives_the_same_scores(tmp_path, full_search,
     device count or the evaluator, the inputs and so the scores are the
     same."""
     _, full_loop = full_search
-    assert full_loop.cache_data is True
-    assert isinstance(full_loop._search_cache[0]['inputs'], torch.Tensor)
-    assert full_loop._search_cache[0]['inputs'].dtype == torch.uint8
+    assert full_loop.scorer.cache_data is True
+    assert isinstance(full_loop.scorer.search_cache[0]['inputs'],
+                      torch.Tensor)
+    assert full_loop.scorer.search_cache[0]['inputs'].dtype == torch.uint8
     runner = run(tiny_config(tmp_path, search=dict(
         max_epochs=1, cache_data=cache_data,
         device_accuracy=device_accuracy), load_from=supernet_ckpt))
     loop = runner.train_loop
     if cache_data:
-        cached = loop._search_cache[0]['inputs']
+        cached = loop.scorer.search_cache[0]['inputs']
         assert cached.dtype == torch.float32  # normalised once
         assert all(b['inputs'].dtype == torch.float32
-                   for b in loop._calibration_batches)
+                   for b in loop.scorer.calibration_batches)
     else:
-        assert loop._search_cache is None
-    assert (loop._device_accuracy is not None) == device_accuracy
+        assert loop.scorer.search_cache is None
+    assert (loop.scorer.accuracy_counter is not None) == device_accuracy
     assert loop.evaluated == full_loop.evaluated[:len(loop.evaluated)]
     assert all(loop.scores[c] == full_loop.scores[c] for c in loop.evaluated)
 
@@ -222,3 +222,64 @@ def test_bad_cache_data_is_refused(tmp_path, supernet_ckpt):
     with pytest.raises(ValueError, match="cache_data must be True, False "
                        "or 'preprocessed', got 'gpu'"):
         run(cfg)
+
+
+def test_user_hooks_run_once_per_generation(tmp_path, supernet_ckpt):
+    """A search is an mmengine train loop: custom hooks see the train
+    events, one epoch per generation, also across a resume."""
+    from conftest import load_module
+    recorder = load_module('tests/helpers/search_hook_recorder.py')
+    cfg = tiny_config(tmp_path, search=dict(max_epochs=1),
+                      load_from=supernet_ckpt)
+    cfg.custom_hooks = [dict(type='SearchHookRecorder')]
+    run(cfg)
+    assert recorder.read_events(tmp_path) == recorder.expected_events(0, 1)
+    cfg = tiny_config(tmp_path, search=dict(max_epochs=3),
+                      load_from=supernet_ckpt, resume=True)
+    cfg.custom_hooks = [dict(type='SearchHookRecorder')]
+    run(cfg)
+    assert recorder.read_events(tmp_path) == \
+        recorder.expected_events(0, 1) + recorder.expected_events(1, 3)
+    # the generations are logged as scalars through the runner too
+    steps = sorted(json.loads(line)['step']
+                   for path in tmp_path.glob('*/vis_data/scalars.json')
+                   for line in open(path))
+    assert steps == [1, 2, 3]
+
+
+def test_scorer_alone_gives_the_search_scores(full_search):
+    """The scorer is usable without the loop (benchmarks, predictors)."""
+    _, loop = full_search
+    for candidate in list(loop.scores)[:2]:
+        choices = dict(zip(loop.choices, candidate))
+        assert loop.scorer.score(choices) == loop.scores[candidate]
+
+
+def test_mmengine_resume_or_a_state_as_load_from_is_refused(
+        tmp_path, full_search, supernet_ckpt):
+    full_dir, _ = full_search
+    cfg = tiny_config(tmp_path, search={}, load_from=supernet_ckpt)
+    cfg.resume = True
+    with pytest.raises(ValueError, match='train_cfg.resume_from'):
+        run(cfg)
+    state = osp.join(full_dir, 'search_epoch_1.pth')
+    cfg = tiny_config(tmp_path, search={}, load_from=state)
+    with pytest.raises(ValueError, match='load_from=.*is a search state'):
+        run(cfg)
+
+
+def test_build_config_hands_resume_to_the_search_loop(tmp_path):
+    from mmrazor_lite.apis import build_config
+    search = osp.join(REPO, 'configs', 'demo', 'spos_search_digits.py')
+    cfg = build_config(search, str(tmp_path), resume='auto',
+                       cfg_options={'load_from': 'supernet.pth'})
+    assert cfg.train_cfg.resume_from == 'auto'
+    assert not cfg.resume and cfg.load_from == 'supernet.pth'
+    cfg = build_config(search, str(tmp_path), resume='x/search_epoch_2.pth')
+    assert cfg.train_cfg.resume_from == 'x/search_epoch_2.pth'
+    assert not cfg.resume
+    # a training config resumes through mmengine, as before
+    cfg = build_config(DEMO_CONFIG, str(tmp_path), resume='auto')
+    assert cfg.resume and cfg.load_from is None
+    cfg = build_config(DEMO_CONFIG, str(tmp_path), resume='iter_5.pth')
+    assert cfg.resume and cfg.load_from == 'iter_5.pth'

@@ -10,12 +10,13 @@ from mmengine.registry import init_default_scope
 from torch.nn.modules.batchnorm import _BatchNorm
 
 import mmrazor_lite  # noqa: F401  (registers everything)
-from conftest import REPO, SUPERNET_CONFIG, run_tool
+from conftest import REPO, SUPERNET_CONFIG, load_module, run_tool
 from mmrazor_lite.registry import MODELS
 from mmrazor_lite.subnet import load_subnet_file
 
-sys.path.insert(0, osp.join(REPO, 'tools', 'model_converters'))
-from export_subnet import ExportError, export_subnet, main  # noqa: E402
+_tool = load_module('tools/model_converters/export_subnet.py')
+ExportError, export_subnet, main = (_tool.ExportError, _tool.export_subnet,
+                                    _tool.main)
 
 SCRIPT = osp.join('tools', 'model_converters', 'export_subnet.py')
 SPOS_DIR = osp.join(REPO, 'configs', 'nas', 'spos')

@@ -1,5 +1,6 @@
 """FixedSubnet: which subnet is built, and strict loading of its weights."""
 import copy
+import os.path as osp
 import random
 from collections import OrderedDict
 
@@ -8,7 +9,7 @@ import torch
 import yaml
 
 import mmrazor_lite  # noqa: F401  (registers everything)
-from mmrazor_lite.engine.checkpoint_io import CheckpointError
+from mmrazor_lite.fileio.checkpoint_io import CheckpointError
 from mmrazor_lite.mutables.one_shot_choice import OneShotChoice
 from mmrazor_lite.registry import MODELS
 from mmrazor_lite.subnet import (SubnetFileError, fix_model,
@@ -235,3 +236,23 @@ def test_mmrazor_0x_subnet_file(tmp_path):
     path.write_text(yaml.safe_dump(legacy))
     model = _build(fix_subnet=str(path))
     assert dict(model.fix_subnet) == dict(choices)
+
+
+def test_fix_model_can_keep_mmrazor_candidate_keys():
+    """One mechanism, two layouts: plain ops, or MMRazor's _candidates."""
+    from mmrazor_lite.registry import MODELS
+    from mmrazor_lite.subnet import fix_model
+    cfg = dict(type='mmrazor_lite.SearchableShuffleNetV2', widen_factor=0.25)
+    paper = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
+                     'configs', 'nas', 'spos',
+                     'SPOS_SHUFFLENETV2_330M_IN1k_PAPER.yaml')
+    subnet = {k.replace('backbone.', ''): v['chosen']
+              for k, v in yaml.safe_load(open(paper)).items()}
+    plain, kept = MODELS.build(cfg), MODELS.build(cfg)
+    assert fix_model(plain, subnet) == fix_model(kept, subnet,
+                                                 keep_candidate_keys=True)
+    plain_keys, kept_keys = list(plain.state_dict()), list(kept.state_dict())
+    assert len(plain_keys) == len(kept_keys)
+    assert not any('_candidates' in k for k in plain_keys)
+    assert all(f'{p}._candidates.{n}.' in ' '.join(kept_keys)
+               for p, n in subnet.items())

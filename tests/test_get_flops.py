@@ -108,3 +108,33 @@ def test_darts_eval_configs_param_counts(config, shape, total, excl_aux):
         assert result['params'] == total
     if shape == '224':  # fvcore's total for PC_DARTS_image (oracle)
         assert result['flops'] == 590_583_744
+
+
+def test_every_subnet_form_that_fixed_subnet_reads(tmp_path):
+    """get_flops --subnet and FixedSubnet fix a model the same one way: our
+    form and MMRazor 0.x's give the same numbers, on a supernet config and
+    on a subnet config."""
+    import yaml
+    from mmengine.config import Config
+
+    from conftest import load_module
+    measure = load_module('tools/analysis_tools/get_flops.py').measure
+    ours = yaml.safe_load(open(PAPER_YAML))
+    legacy = {}
+    for key, value in ours.items():
+        stage, block = key.split('.')[-2:]
+        legacy[f'stage_{stage}_block_{block}'] = {'chosen': [value['chosen']]}
+    legacy_yaml = tmp_path / 'mmrazor_0x.yaml'
+    legacy_yaml.write_text(yaml.safe_dump(legacy))
+    results = [measure(Config.fromfile(config), (224, 224), subnet)
+               for config in (SUPERNET_CONFIG, SUBNET_CONFIG)
+               for subnet in (PAPER_YAML, str(legacy_yaml))]
+    for result in results:
+        assert (result['params'], result['flops']) == \
+            (results[0]['params'], results[0]['flops'])
+    assert results[0]['params'] == 3_558_952
+    with pytest.raises(ValueError, match='cannot map MMRazor 0.x entries'):
+        legacy.pop('stage_0_block_0')
+        legacy_yaml.write_text(yaml.safe_dump(legacy))
+        measure(Config.fromfile(SUPERNET_CONFIG), (224, 224),
+                str(legacy_yaml))

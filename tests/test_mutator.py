@@ -75,3 +75,19 @@ def test_model_without_choices_is_an_error():
     import torch.nn as nn
     with pytest.raises(ValueError, match='no OneShotChoice'):
         OneShotMutator().prepare_from_supernet(nn.Linear(2, 2))
+
+
+def test_validate_choices_accepts_paths_and_returns_decisions():
+    model = _supernet()
+    mutator = _mutator(model)
+    choices = mutator.sample_choices(random.Random(2))
+    assert mutator.validate_choices(choices) == dict(choices)
+    with pytest.raises(KeyError, match='no choice given'):
+        mutator.validate_choices(dict(list(choices.items())[:3]))
+    # mutables in decision order, and the active path by module path
+    assert [m.current_choice for m in mutator.mutables] == \
+        list(mutator.current_choices().values())
+    mutator.set_choices(choices)
+    assert mutator.current_subnet() == choices  # keys are paths here
+    assert {k: v['chosen'] for k, v in mutator.export_subnet().items()} == \
+        dict(mutator.current_subnet())

@@ -72,3 +72,19 @@ def test_alias_shares_one_decision():
     assert exported['0'] == exported['1'] == {'chosen': 'xcep'}
     with pytest.raises(ValueError, match='conflicting'):
         mutator.set_choices({'0': 'xcep', '1': 'conv3', '2': 'conv3'})
+
+
+def test_public_candidate_access_and_key_prefix():
+    from mmrazor_lite.mutables.one_shot_choice import split_candidate_key
+    mutable = _choice()
+    assert mutable.candidate('conv5') is mutable._candidates['conv5']
+    with pytest.raises(ValueError, match="unknown choice 'conv9'"):
+        mutable.candidate('conv9')
+    keys = list(nn.ModuleDict(dict(block=mutable)).state_dict())
+    prefix = 'block.' + mutable.candidate_key_prefix('xcep')
+    assert any(k.startswith(prefix) for k in keys)
+    for key in keys:
+        path, name, rest = split_candidate_key(key)
+        assert path == 'block' and name in mutable.choices
+        assert key == f'{path}.{mutable.candidate_key_prefix(name)}{rest}'
+    assert split_candidate_key('head.fc.weight') is None

@@ -11,12 +11,12 @@ import sys
 import pytest
 from mmengine.config import Config, DictAction
 
+from conftest import load_module
 from fake_data import make_fake_imagenet
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, osp.join(REPO, 'tools', 'dataset_converters'))
 
-import sample_imagenet_subset as sis  # noqa: E402
+sis = load_module('tools/dataset_converters/sample_imagenet_subset.py')
 
 FRACTIONS = [0.1, 0.025]
 NAMES = ['train_10pct', 'train_2.5pct']

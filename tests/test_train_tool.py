@@ -1,22 +1,17 @@
-"""tools/train.py's config handling: --amp on one or several optim wrappers."""
-import argparse
+"""tools/train.py's config handling (mmrazor_lite.apis.build_config):
+--amp on one or several optim wrappers."""
 import os.path as osp
-import sys
 
 import pytest
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, osp.join(REPO, 'tools'))
 CONFIGS = osp.join(REPO, 'configs', 'nas')
 
 
 def _config(path, amp=True, cfg_options=None):
-    from train import build_config
-    args = argparse.Namespace(
-        config=osp.join(CONFIGS, path), work_dir='/tmp/unused',
-        cfg_options=cfg_options, launcher='none', resume=None, amp=amp,
-        auto_scale_lr=False)
-    return build_config(args)
+    from mmrazor_lite.apis import build_config
+    return build_config(osp.join(CONFIGS, path), '/tmp/unused',
+                        cfg_options=cfg_options, amp=amp)
 
 
 def test_amp_on_a_single_optim_wrapper():

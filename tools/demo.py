@@ -29,11 +29,9 @@ and prints its test accuracy (see docs/pcdarts.md).
 """
 import argparse
 import os.path as osp
-import sys
 import time
 
 HERE = osp.dirname(osp.abspath(__file__))
-sys.path.insert(0, HERE)
 CONFIGS = osp.join(HERE, '..', 'configs', 'demo')
 #: space -> (its stage-1 demo config, the search's FLOPs budget at 32x32)
 SPACES = {
@@ -65,11 +63,8 @@ def parse_args(argv=None):
 
 
 def _config(name, work_dir, stage, options):
-    from train import build_config
-    args = argparse.Namespace(
-        config=osp.join(CONFIGS, name), work_dir=work_dir, cfg_options=None,
-        launcher='none', resume=None, amp=False, auto_scale_lr=False)
-    cfg = build_config(args)
+    from mmrazor_lite.apis import build_config
+    cfg = build_config(osp.join(CONFIGS, name), work_dir)
     cfg.merge_from_dict(options)
     # one process runs several runners: keep their loggers apart
     cfg.experiment_name = f'demo_{stage}_{time.strftime("%Y%m%d_%H%M%S")}'
@@ -86,7 +81,7 @@ def _iteration_options(iters):
 
 def pcdarts(args):
     """PC-DARTS search on the digits; prints the genotype."""
-    from train import build_runner
+    from mmrazor_lite.apis import build_runner
     work = args.work_dir or 'work_dirs/demo_pcdarts_digits'
     options = {}
     if args.epochs:
@@ -135,7 +130,7 @@ def main(argv=None):
     args = parse_args(argv)
     if args.pipeline == 'pcdarts':
         return pcdarts(args)
-    from train import build_runner
+    from mmrazor_lite.apis import build_runner
     work = args.work_dir or f'work_dirs/demo_spos_{args.space}_digits'
     supernet_config, budget = SPACES[args.space]
     start = time.time()
@@ -164,7 +159,7 @@ def main(argv=None):
     runner.train()
     loop = runner.train_loop
     best = loop.top_k_candidates[0]
-    choices = loop._as_dict(best)
+    choices = loop.as_choices(best)
     short = ' '.join(c.replace('shuffle_', '') for c in best)
     print(f'[demo] stage 2: searched {len(loop.scores)} candidates; best '
           f'subnet [{short}], {loop.table.flops_of(choices):,} FLOPs '

@@ -12,8 +12,6 @@ import os.path as osp
 
 from mmengine.config import DictAction
 
-from train import build_config, build_runner, shutdown_distributed
-
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Test a model')
@@ -30,14 +28,15 @@ def parse_args(argv=None):
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    # build_config understands these train.py flags; tests use none of them
-    args.resume, args.amp, args.auto_scale_lr = None, False, False
     return args
 
 
 def main(argv=None):
+    from mmrazor_lite.apis import (build_config, build_runner,
+                                   shutdown_distributed)
     args = parse_args(argv)
-    cfg = build_config(args)
+    cfg = build_config(args.config, args.work_dir, args.cfg_options,
+                       args.launcher)
     if args.checkpoint.lower() == 'none':
         cfg.load_from = None
     else:

@@ -49,7 +49,7 @@ class SPOS(NASAlgorithm):
                                  f'got {sampler}')
             self.sampler = None
         elif sampler_type == 'flops_binned':
-            from mmrazor_lite.estimators.flops_binned_sampler import \
+            from mmrazor_lite.mutators.flops_binned_sampler import \
                 FlopsBinnedSampler
             self.sampler = FlopsBinnedSampler(self.architecture, self.mutator,
                                               **sampler)

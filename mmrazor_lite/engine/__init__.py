@@ -1,5 +1,4 @@
-"""Runtime pieces: checkpoint I/O, distributed set-up, loops and hooks."""
-from . import checkpoint_io
+"""Runtime pieces: distributed set-up, loops and hooks."""
 from .distributed import NASDistributedDataParallel, init_distributed
 from .evolution_search_loop import EvolutionSearchLoop  # noqa: F401
 from .subnet_meta_hook import SubnetMetaHook  # noqa: F401
@@ -7,4 +6,4 @@ from .separate_optim_constructor import SeparateOptimWrapperConstructor  # noqa:
 from .darts_train_loop import DartsTrainLoop  # noqa: F401
 from .drop_path_schedule_hook import DropPathScheduleHook  # noqa: F401
 
-__all__ = ['checkpoint_io', 'NASDistributedDataParallel', 'init_distributed']
+__all__ = ['NASDistributedDataParallel', 'init_distributed']

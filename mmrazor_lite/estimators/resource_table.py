@@ -39,7 +39,7 @@ class ResourceTable:
         for key in groups:
             self.flops[key] = OrderedDict()
             self.params[key] = OrderedDict(
-                (name, sum(count_params(m._candidates[name])
+                (name, sum(count_params(m.candidate(name))
                            for _, m in groups[key])) for name in choices[key])
         # one trace per candidate index sets every decision at once
         fixed_flops = None

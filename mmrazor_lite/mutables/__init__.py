@@ -1,4 +1,5 @@
 """What can be chosen."""
+from .darts_arch_weights import CELL_TYPES, darts_arch_weights
 from .edge_normalised_node import (EdgeNormalisedNode, edge_softmax,
                                    node_edge_slices)
 from .one_shot_choice import OneShotChoice
@@ -6,5 +7,5 @@ from .partial_channel_mixed_op import PartialChannelMixedOp
 
 __all__ = [
     'OneShotChoice', 'PartialChannelMixedOp', 'EdgeNormalisedNode',
-    'edge_softmax', 'node_edge_slices'
+    'edge_softmax', 'node_edge_slices', 'CELL_TYPES', 'darts_arch_weights'
 ]

@@ -55,19 +55,14 @@ class EdgeNormalisedNode(nn.Module):
             order; each is called as ``edge(state, op_weights)``.
         normalise (bool): multiply edge ``j`` by ``edge_weights[j]``
             (PC-DARTS) or not (DARTS).
-        alias (str, optional): name of the decision (e.g. ``'normal.node_2'``).
     """
 
-    def __init__(self,
-                 edges: Sequence[nn.Module],
-                 normalise: bool = True,
-                 alias: Optional[str] = None):
+    def __init__(self, edges: Sequence[nn.Module], normalise: bool = True):
         super().__init__()
         if not edges:
             raise ValueError('EdgeNormalisedNode needs at least one edge')
         self.edges = nn.ModuleList(edges)
         self.normalise = normalise
-        self.alias = alias
 
     @property
     def num_edges(self) -> int:
@@ -109,5 +104,4 @@ class EdgeNormalisedNode(nn.Module):
                    for j, (h, edge) in enumerate(zip(states, self.edges)))
 
     def extra_repr(self) -> str:
-        alias = f', alias={self.alias!r}' if self.alias else ''
-        return f'normalise={self.normalise}{alias}'
+        return f'normalise={self.normalise}'

@@ -1,10 +1,26 @@
 """A one-shot choice: several candidate ops, exactly one of them active."""
 import copy
-from typing import Dict, List, Optional, Union
+import re
+from typing import Dict, List, Optional, Tuple, Union
 
 import torch.nn as nn
 
 from mmrazor_lite.registry import MODELS, build_model
+
+
+#: a state-dict key inside a candidate: ``<path>._candidates.<name>.<rest>``
+_CANDIDATE_KEY = re.compile(r'^(?P<path>.+)\._candidates\.(?P<name>[^.]+)\.'
+                            r'(?P<rest>.+)$')
+
+
+def split_candidate_key(key: str) -> Optional[Tuple[str, str, str]]:
+    """``(mutable path, candidate name, key inside the op)``, or None.
+
+    ``backbone.layers.0.0._candidates.shuffle_7x7.branch2.0.conv.weight``
+    -> ``('backbone.layers.0.0', 'shuffle_7x7', 'branch2.0.conv.weight')``.
+    """
+    match = _CANDIDATE_KEY.match(key)
+    return None if match is None else match.group('path', 'name', 'rest')
 
 
 @MODELS.register_module()
@@ -52,6 +68,16 @@ class OneShotChoice(nn.Module):
     def choices(self) -> List[str]:
         """Names of the candidates still held, in definition order."""
         return list(self._candidates.keys())
+
+    def candidate(self, name: str) -> nn.Module:
+        """The op of candidate ``name``."""
+        self._check(name)
+        return self._candidates[name]
+
+    @staticmethod
+    def candidate_key_prefix(name: str) -> str:
+        """Prefix of candidate ``name``'s keys in this module's state dict."""
+        return f'_candidates.{name}.'
 
     def _check(self, name: str) -> None:
         if name not in self._candidates:

@@ -11,7 +11,7 @@ The op weights ``w`` (a softmax row of alpha) are a forward argument: the
 architecture parameters belong to whoever shares them between cells (a
 mutator or the algorithm), never to this op.
 """
-from typing import Optional, Sequence
+from typing import Sequence
 
 import torch
 import torch.nn as nn
@@ -19,7 +19,7 @@ import torch.nn.functional as F
 
 from mmrazor_lite.ops.darts_ops import (DARTS_PRIMITIVES, Zero,
                                         build_darts_op)
-from mmrazor_lite.ops.shufflenet_blocks import channel_shuffle
+from mmrazor_lite.ops.channel_ops import channel_shuffle
 from mmrazor_lite.registry import MODELS
 
 CHANNEL_MIXES = ('shuffle', 'shift')
@@ -43,8 +43,6 @@ class PartialChannelMixedOp(nn.Module):
             the paper's choice) or ``'shift'`` (rotate the channels by
             ``C/k``, so the processed part moves to the end).
         affine (bool): learnable BN affine in the candidates (search: False).
-        alias (str, optional): a name for the decision this op belongs to
-            (e.g. ``'normal.edge_3'``); ops sharing it share their weights.
     """
 
     def __init__(self,
@@ -53,8 +51,7 @@ class PartialChannelMixedOp(nn.Module):
                  k: int = 1,
                  primitives: Sequence[str] = DARTS_PRIMITIVES,
                  channel_mix: str = 'shuffle',
-                 affine: bool = False,
-                 alias: Optional[str] = None):
+                 affine: bool = False):
         super().__init__()
         if k < 1 or channels % k:
             raise ValueError(f'PartialChannelMixedOp: k must be a positive '
@@ -72,7 +69,6 @@ class PartialChannelMixedOp(nn.Module):
         self.stride = stride
         self.k = k
         self.channel_mix = channel_mix
-        self.alias = alias
         self._candidates = nn.ModuleDict({
             name: build_darts_op(name, channels // k, stride, affine,
                                  pool_bn=True)
@@ -133,6 +129,5 @@ class PartialChannelMixedOp(nn.Module):
         return torch.cat([out[:, part:], out[:, :part]], dim=1)
 
     def extra_repr(self) -> str:
-        alias = f', alias={self.alias!r}' if self.alias else ''
         return (f'channels={self.channels}, stride={self.stride}, k={self.k}, '
-                f'channel_mix={self.channel_mix!r}{alias}')
+                f'channel_mix={self.channel_mix!r}')

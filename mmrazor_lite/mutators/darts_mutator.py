@@ -5,15 +5,22 @@ from typing import Dict
 import torch
 import torch.nn as nn
 
+from mmrazor_lite.mutables.darts_arch_weights import darts_arch_weights
 from mmrazor_lite.registry import MODELS
-from mmrazor_lite.spaces.darts_search_network import (DartsSearchNetwork,
-                                                      darts_arch_weights)
 from mmrazor_lite.subnet.genotype import Genotype, derive_genotype
+
+# What makes a module the search network of a mutator (duck typing, so the
+# mutator need not know which network class it drives).
+NETWORK_PROTOCOL = ('arch_param_shapes', 'set_arch_weights_provider')
+
+
+def _is_search_network(module: nn.Module) -> bool:
+    return all(hasattr(module, name) for name in NETWORK_PROTOCOL)
 
 
 @MODELS.register_module()
 class DartsMutator(nn.Module):
-    """The architecture parameters of a :class:`DartsSearchNetwork`.
+    """The architecture parameters of a DARTS search network.
 
     ``alpha_normal`` / ``alpha_reduce`` (edges x ops) and, with edge
     normalisation (PC-DARTS), ``beta_normal`` / ``beta_reduce`` (edges) are
@@ -22,6 +29,13 @@ class DartsMutator(nn.Module):
     are shared by all cells of a type. The mutator hands their softmaxes to
     the network through its arch-weights provider, so an mmpretrain
     classifier calls the backbone as usual.
+
+    The search network is the one module of the model with
+    ``arch_param_shapes`` (name -> shape of each raw parameter to create) and
+    ``set_arch_weights_provider(fn)`` (``fn()`` returns
+    :func:`darts_arch_weights` of the parameters); it also exposes ``steps``,
+    ``multiplier`` and ``primitives`` for the arch weights and the genotype
+    (``DartsSearchNetwork`` is such a network).
 
     Args:
         init_std (float): parameters start at ``init_std * N(0, 1)`` (the
@@ -35,13 +49,16 @@ class DartsMutator(nn.Module):
 
     def prepare_from_supernet(self, model: nn.Module) -> None:
         """Find the search network in ``model`` and create the parameters."""
-        found = [m for m in model.modules()
-                 if isinstance(m, DartsSearchNetwork)]
+        found = [(name, m) for name, m in model.named_modules()
+                 if _is_search_network(m)]
         if len(found) != 1:
+            names = [f'{name or "<root>"} ({type(m).__name__})'
+                     for name, m in found]
             raise ValueError(
-                f'{type(model).__name__} must hold exactly one '
-                f'DartsSearchNetwork, found {len(found)}')
-        network = found[0]
+                f'{type(model).__name__} must hold exactly one search '
+                f'network (a module with {" and ".join(NETWORK_PROTOCOL)}), '
+                f'found {len(found)}: {names}')
+        network = found[0][1]
         for name, shape in network.arch_param_shapes.items():
             self.register_parameter(
                 name, nn.Parameter(self.init_std * torch.randn(*shape)))
@@ -50,7 +67,7 @@ class DartsMutator(nn.Module):
 
     # ------------------------------------------------------------ queries
     @property
-    def network(self) -> DartsSearchNetwork:
+    def network(self) -> nn.Module:
         if self._network is None:
             raise RuntimeError('call prepare_from_supernet(model) first')
         return self._network

@@ -61,6 +61,12 @@ class OneShotMutator(nn.Module):
                 for p, _ in members]
 
     @property
+    def mutables(self) -> List[OneShotChoice]:
+        """Every controlled mutable, in decision order."""
+        return [m for members in self.search_groups.values()
+                for _, m in members]
+
+    @property
     def choices(self) -> 'OrderedDict[str, List[str]]':
         """decision key -> candidate names."""
         return OrderedDict((k, list(members[0][1].choices))
@@ -87,8 +93,17 @@ class OneShotMutator(nn.Module):
         return OrderedDict(
             (k, rng.choice(names)) for k, names in self.choices.items())
 
-    def _normalise(self, choices: Mapping[str, str]) -> Dict[str, str]:
-        """Accept keys by decision or by module path; check completeness."""
+    def validate_choices(self, choices: Mapping[str, str]) -> Dict[str, str]:
+        """``choices`` keyed by decision, checked complete and valid.
+
+        Keys may be decision keys or module paths (a shared decision may be
+        given through any of its modules, consistently).
+
+        Raises:
+            KeyError: unknown keys or decisions left without a choice.
+            ValueError: an unknown choice name, or conflicting choices for
+                one shared decision; the message lists what is valid.
+        """
         groups = self.search_groups
         path_to_key = {p: k for k, members in groups.items()
                        for p, _ in members}
@@ -119,15 +134,28 @@ class OneShotMutator(nn.Module):
 
     def set_choices(self, choices: Mapping[str, str]) -> None:
         """Make ``choices`` (decision or path -> name) the active path."""
-        for key, name in self._normalise(choices).items():
+        for key, name in self.validate_choices(choices).items():
             for _, mutable in self.search_groups[key]:
                 mutable.current_choice = name
 
     def fix_subnet(self, choices: Mapping[str, str]) -> None:
-        """Keep only the chosen candidate in every mutable (drops weights)."""
-        for key, name in self._normalise(choices).items():
+        """Keep only the chosen candidate in every mutable (drops weights).
+
+        The chosen op stays under ``_candidates.NAME`` (MMRazor's layout,
+        so MMRazor subnet weights load as they are). To build a subnet from
+        a file or mapping in any accepted form, use
+        :func:`mmrazor_lite.subnet.fix_model`, which calls this for that
+        layout.
+        """
+        for key, name in self.validate_choices(choices).items():
             for _, mutable in self.search_groups[key]:
                 mutable.fix(name)
+
+    def current_subnet(self) -> 'OrderedDict[str, str]':
+        """The active path by module path: ``path -> name``."""
+        return OrderedDict((path, mutable.current_choice)
+                           for members in self.search_groups.values()
+                           for path, mutable in members)
 
     def export_subnet(self) -> 'OrderedDict[str, Dict[str, str]]':
         """The active path in the subnet-file form: path -> {'chosen': name}."""

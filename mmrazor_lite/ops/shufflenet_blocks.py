@@ -11,17 +11,8 @@ import torch
 import torch.nn as nn
 from mmcv.cnn import ConvModule, DepthwiseSeparableConvModule
 
+from mmrazor_lite.ops.channel_ops import channel_shuffle
 from mmrazor_lite.registry import MODELS
-
-
-def channel_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
-    """Interleave the channels of ``groups`` equal groups."""
-    batch, channels, height, width = x.shape
-    if channels % groups:
-        raise ValueError(f'channel_shuffle: {channels} channels cannot be '
-                         f'split into {groups} groups')
-    x = x.view(batch, groups, channels // groups, height, width)
-    return x.transpose(1, 2).reshape(batch, channels, height, width)
 
 
 def _check_channels(name, in_channels, out_channels, stride):

@@ -7,7 +7,7 @@ The network owns no architecture parameters. The raw parameters
 normalisation, ``beta_normal``, ``beta_reduce`` of shape (E,);
 ``E = 14`` for 4 nodes; see :attr:`DartsSearchNetwork.arch_param_shapes`)
 live with their owner (a mutator), which turns them into *arch weights* with
-:func:`darts_arch_weights`::
+:func:`mmrazor_lite.mutables.darts_arch_weights.darts_arch_weights`::
 
     {'ops_normal':   softmax(alpha_normal, -1),        # (E, n_ops)
      'ops_reduce':   softmax(alpha_reduce, -1),
@@ -40,8 +40,8 @@ import torch
 import torch.nn as nn
 from mmengine.model import BaseModule
 
+from mmrazor_lite.mutables.darts_arch_weights import CELL_TYPES
 from mmrazor_lite.mutables.edge_normalised_node import (EdgeNormalisedNode,
-                                                        edge_softmax,
                                                         node_edge_slices)
 from mmrazor_lite.mutables.partial_channel_mixed_op import \
     PartialChannelMixedOp
@@ -50,29 +50,6 @@ from mmrazor_lite.ops.darts_ops import (DARTS_PRIMITIVES, FactorizedReduce,
 from mmrazor_lite.ops.darts_stems import (check_stem_type, cifar_stem,
                                           imagenet_stems)
 from mmrazor_lite.registry import MODELS
-
-CELL_TYPES = ('normal', 'reduce')
-
-
-def darts_arch_weights(arch_params: Mapping[str, torch.Tensor],
-                       steps: int = 4) -> Dict[str, torch.Tensor]:
-    """Raw architecture parameters -> the arch weights the network takes.
-
-    ``arch_params`` holds ``alpha_normal`` and ``alpha_reduce`` and,
-    optionally (PC-DARTS), ``beta_normal`` and ``beta_reduce``. Gradients flow
-    back to the raw parameters.
-    """
-    weights = {}
-    for cell in CELL_TYPES:
-        alpha = arch_params.get(f'alpha_{cell}')
-        if alpha is None:
-            raise KeyError(f'arch_params needs alpha_{cell}; got keys '
-                           f'{sorted(arch_params)}')
-        weights[f'ops_{cell}'] = alpha.softmax(dim=-1)
-        beta = arch_params.get(f'beta_{cell}')
-        if beta is not None:
-            weights[f'edges_{cell}'] = edge_softmax(beta, steps)
-    return weights
 
 
 @MODELS.register_module()
@@ -119,9 +96,8 @@ class DartsSearchCell(nn.Module):
                                           0, affine=False)
         self.preprocess1 = ReLUConvBN(prev_channels, channels, 1, 1, 0,
                                       affine=False)
-        cell_type = 'reduce' if reduction else 'normal'
         nodes = []
-        for i, (start, end) in enumerate(node_edge_slices(steps)):
+        for start, end in node_edge_slices(steps):
             edges = [
                 PartialChannelMixedOp(
                     channels,
@@ -129,13 +105,11 @@ class DartsSearchCell(nn.Module):
                     k=k,
                     primitives=primitives,
                     channel_mix=channel_mix,
-                    affine=False,
-                    alias=f'{cell_type}.edge_{start + j}')
+                    affine=False)
                 for j in range(end - start)
             ]
             nodes.append(
-                EdgeNormalisedNode(edges, normalise=edge_normalisation,
-                                   alias=f'{cell_type}.node_{i}'))
+                EdgeNormalisedNode(edges, normalise=edge_normalisation))
         self.nodes = nn.ModuleList(nodes)
 
     def forward(self,

@@ -1,16 +1,22 @@
-"""Fix a one-shot supernet to one subnet: each choice becomes its chosen op.
+"""Fix a one-shot supernet to one subnet: the one way every tool does it.
 
-After :func:`fix_model` no :class:`OneShotChoice` is left: the chosen op sits
-at the mutable's module path as a plain module (``backbone.layers.0.0`` *is*
-a ``ShuffleBlock``), so the model's weights read
-``backbone.layers.0.0.branch2.0.conv.weight``, with no ``_candidates.NAME``.
+:func:`fix_model` reads a subnet in any accepted form (our yaml/json, a
+mapping, MMRazor 0.x ``stage_I_block_J``), validates it against the model's
+mutator and fixes the model in place. By default no :class:`OneShotChoice`
+is left: the chosen op sits at the mutable's module path as a plain module
+(``backbone.layers.0.0`` *is* a ``ShuffleBlock``), so the model's weights
+read ``backbone.layers.0.0.branch2.0.conv.weight``. ``keep_candidate_keys``
+keeps MMRazor's layout instead (the chosen op stays under the candidate
+prefix, the others are dropped); FLOPs and params are the same either way.
 """
 from collections import OrderedDict
 from typing import Mapping, Union
 
 import torch.nn as nn
 
-from .mmrazor_legacy import _LEGACY_KEY, convert_mmrazor_legacy_subnet
+from mmrazor_lite.mutables.one_shot_choice import OneShotChoice
+from .mmrazor_legacy import (convert_mmrazor_legacy_subnet,
+                             is_mmrazor_legacy_subnet)
 from .subnet_file import (SubnetFileError, parse_subnet_data,
                           read_subnet_data)
 
@@ -39,7 +45,7 @@ def read_subnet_spec(spec: Union[str, Mapping], valid_keys,
         raise SubnetFileError(
             f'{source}: a subnet must be a yaml/json path or a non-empty '
             f'mapping "module.path: {{chosen: NAME}}", got {spec!r}')
-    if all(_LEGACY_KEY.fullmatch(str(k)) for k in spec):
+    if is_mmrazor_legacy_subnet(spec):
         return convert_mmrazor_legacy_subnet(spec, valid_keys, source=source)
     return parse_subnet_data(spec, source, plain_names=not from_file)
 
@@ -67,11 +73,10 @@ def complete_with_weightless(model: nn.Module, choices: Mapping[str, str]
     """
     out = OrderedDict(choices)
     for path, module in model.named_modules():
-        if path in out or not hasattr(module, '_candidates') or \
-                not hasattr(module, 'current_choice'):
+        if path in out or not isinstance(module, OneShotChoice):
             continue
-        empty = [name for name, op in module._candidates.items()
-                 if not op.state_dict()]
+        empty = [name for name in module.choices
+                 if not module.candidate(name).state_dict()]
         if len(empty) == 1:
             out[path] = empty[0]
     return out
@@ -93,7 +98,7 @@ def check_subnet(model: nn.Module, spec: Union[str, Mapping],
     if isinstance(spec, str):
         source = spec
     try:
-        decided = mutator._normalise(choices)
+        decided = mutator.validate_choices(choices)
     except (KeyError, ValueError) as err:
         detail = err.args[0] if err.args else str(err)
         raise SubnetFileError(
@@ -106,7 +111,8 @@ def check_subnet(model: nn.Module, spec: Union[str, Mapping],
 
 
 def fix_model(model: nn.Module, spec: Union[str, Mapping],
-              source: str = 'subnet') -> 'OrderedDict[str, str]':
+              source: str = 'subnet',
+              keep_candidate_keys: bool = False) -> 'OrderedDict[str, str]':
     """Replace every one-shot choice of ``model`` by its chosen op, in place.
 
     Args:
@@ -114,6 +120,7 @@ def fix_model(model: nn.Module, spec: Union[str, Mapping],
             searchable space).
         spec: subnet yaml/json path or mapping (see :func:`read_subnet_spec`).
         source: names ``spec`` in error messages when it is a mapping.
+        keep_candidate_keys: keep MMRazor's layout (see the module doc).
 
     Returns:
         ``module path -> chosen name`` as applied (the subnet's identity).
@@ -123,6 +130,8 @@ def fix_model(model: nn.Module, spec: Union[str, Mapping],
         parent_path, _, child = path.rpartition('.')
         parent = model.get_submodule(parent_path) if parent_path else model
         mutable = getattr(parent, child)
-        # the op keeps its weights; the other candidates are dropped
-        setattr(parent, child, mutable._candidates[name])
+        if keep_candidate_keys:
+            mutable.fix(name)
+        else:  # the op keeps its weights; the other candidates are dropped
+            setattr(parent, child, mutable.candidate(name))
     return fixed

@@ -33,7 +33,7 @@ from typing import Mapping, Optional, Union
 
 from mmengine.logging import print_log
 
-from mmrazor_lite.engine.checkpoint_io import load_state_dict_and_meta
+from mmrazor_lite.fileio.checkpoint_io import load_state_dict_and_meta
 from mmrazor_lite.registry import MODELS, build_model
 from .fix_model import complete_with_weightless, fix_model
 from .subnet_file import SubnetFileError

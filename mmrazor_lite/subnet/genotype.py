@@ -18,7 +18,7 @@ from typing import Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 import torch
 import yaml
 
-from mmrazor_lite.engine.checkpoint_io import atomic_write_text
+from mmrazor_lite.fileio.checkpoint_io import atomic_write_text
 
 from mmrazor_lite.mutables.edge_normalised_node import (edge_softmax,
                                                         node_edge_slices)

@@ -18,9 +18,14 @@ from typing import Iterable, Mapping, Union
 
 import yaml
 
-from .subnet_file import SubnetFileError, _chosen_name
+from .subnet_file import SubnetFileError, chosen_name
 
 _LEGACY_KEY = re.compile(r'stage_(\d+)_block_(\d+)')
+
+
+def is_mmrazor_legacy_subnet(data: Mapping) -> bool:
+    """Whether every key of ``data`` is an MMRazor 0.x ``stage_I_block_J``."""
+    return bool(data) and all(_LEGACY_KEY.fullmatch(str(k)) for k in data)
 
 
 def _candidates(stage: int, block: int):
@@ -62,7 +67,7 @@ def convert_mmrazor_legacy_subnet(
         if target is None:
             unmapped.append(key)
             continue
-        out[target] = _chosen_name(source, key, value)
+        out[target] = chosen_name(source, key, value)
     missing = [k for k in valid if k not in out]
     if unmapped or missing:
         raise SubnetFileError(

@@ -17,14 +17,15 @@ from typing import Dict, Mapping
 
 import yaml
 
-from mmrazor_lite.engine.checkpoint_io import atomic_write_text
+from mmrazor_lite.fileio.checkpoint_io import atomic_write_text
 
 
 class SubnetFileError(ValueError):
     """A subnet file is malformed; the message names the file and key."""
 
 
-def _chosen_name(path: str, key: str, value) -> str:
+def chosen_name(path: str, key: str, value) -> str:
+    """The name in ``{chosen: NAME}`` (or ``[NAME]``); errors name ``path``."""
     chosen = value.get('chosen') if isinstance(value, dict) else None
     if isinstance(chosen, (list, tuple)) and len(chosen) == 1:
         chosen = chosen[0]
@@ -61,7 +62,7 @@ def parse_subnet_data(data: Mapping, source: str,
     """
     return OrderedDict(
         (str(key), value if plain_names and isinstance(value, str) else
-         _chosen_name(source, key, value)) for key, value in data.items())
+         chosen_name(source, key, value)) for key, value in data.items())
 
 
 def load_subnet_file(path: str) -> 'OrderedDict[str, str]':

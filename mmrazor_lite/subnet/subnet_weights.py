@@ -3,7 +3,7 @@
 Three kinds of state dict reach a fixed subnet (see :mod:`.fix_model`):
 
 - the search's sliced weights: the SPOS algorithm's keys
-  (``architecture.backbone.layers.0.0._candidates.shuffle_7x7...``) for the
+  (``architecture.backbone.layers.0.0`` + ``_candidates.shuffle_7x7...``) for the
   chosen candidate of every block only;
 - a whole supernet (every candidate): the chosen ones are taken;
 - a retrained subnet (``backbone.layers.0.0.branch2...``, no prefix), or an
@@ -15,17 +15,14 @@ every key of the model must be found with its shape, and nothing may be
 left over: a mismatch is an error naming the blocks and what the checkpoint
 holds for them, never a silent partial load.
 """
-import re
 from collections import OrderedDict, defaultdict
 from typing import Dict, Mapping, Optional
 
 import torch
 import torch.nn as nn
 
-from mmrazor_lite.engine.checkpoint_io import CheckpointError
-
-_CANDIDATE_KEY = re.compile(r'^(?P<path>.+)\._candidates\.(?P<name>[^.]+)\.'
-                            r'(?P<rest>.+)$')
+from mmrazor_lite.fileio.checkpoint_io import CheckpointError
+from mmrazor_lite.mutables.one_shot_choice import split_candidate_key
 ALGORITHM_PREFIX = 'architecture.'
 #: state outside the classifier that a subnet has no home for
 _NON_MODEL_ROOTS = ('data_preprocessor.', 'mutator.')
@@ -54,11 +51,11 @@ def candidates_in_state_dict(state_dict: Mapping[str, torch.Tensor]
     """``module path -> [candidate names with weights]`` (supernet keys)."""
     found: Dict[str, list] = OrderedDict()
     for key in state_dict:
-        match = _CANDIDATE_KEY.match(key)
-        if match:
-            names = found.setdefault(match.group('path'), [])
-            if match.group('name') not in names:
-                names.append(match.group('name'))
+        parts = split_candidate_key(key)
+        if parts:
+            names = found.setdefault(parts[0], [])
+            if parts[1] not in names:
+                names.append(parts[1])
     return found
 
 
@@ -90,11 +87,12 @@ def load_subnet_state_dict(model: nn.Module,
     held = candidates_in_state_dict(state_dict)
     mapped = OrderedDict()
     for key, value in state_dict.items():
-        match = _CANDIDATE_KEY.match(key)
-        if match and match.group('path') in fix_subnet:
-            if match.group('name') != fix_subnet[match.group('path')]:
+        parts = split_candidate_key(key)
+        if parts and parts[0] in fix_subnet:
+            path, name, rest = parts
+            if name != fix_subnet[path]:
                 continue  # another candidate of a whole supernet
-            key = f'{match.group("path")}.{match.group("rest")}'
+            key = f'{path}.{rest}'
         mapped[key] = value
 
     expected = model.state_dict()

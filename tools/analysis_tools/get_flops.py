@@ -37,9 +37,10 @@ def measure(cfg, shape, subnet=None, convention='fvcore') -> dict:
 
     from mmrazor_lite.estimators import (CONVENTIONS, ResourceTable,
                                          count_flops_params)
+    from mmrazor_lite.mutables import OneShotChoice
     from mmrazor_lite.mutators import OneShotMutator
     from mmrazor_lite.registry import MODELS
-    from mmrazor_lite.subnet import load_subnet_file
+    from mmrazor_lite.subnet import fix_model
 
     init_default_scope(cfg.get('default_scope', 'mmrazor_lite'))
     model_cfg = cfg.model
@@ -51,18 +52,14 @@ def measure(cfg, shape, subnet=None, convention='fvcore') -> dict:
     model = MODELS.build(model_cfg)
     net = getattr(model, 'architecture', model)
     input_shape = (1, 3, shape[0], shape[1])
-    mutator = getattr(model, 'mutator', None)
-    if mutator is None:
-        try:
-            mutator = OneShotMutator()
-            mutator.prepare_from_supernet(net)
-        except ValueError:  # no choice in it: a plain model
-            mutator = None
-    if mutator is not None and not mutator.is_fixed:
+    if any(isinstance(m, OneShotChoice) for m in net.modules()):
         if subnet:
-            mutator.fix_subnet(load_subnet_file(subnet))
+            # as FixedSubnet does: every subnet form, MMRazor 0.x included
+            fix_model(net, subnet, source=f'--subnet {subnet}')
             what = f'subnet {subnet}'
         else:
+            mutator = OneShotMutator()
+            mutator.prepare_from_supernet(net)
             table = ResourceTable(net, mutator, input_shape, convention)
             largest = table.largest()
             return dict(

@@ -193,7 +193,7 @@ def draw_genotype(genotype, out_path, title=None):
     Returns ``{'normal': {'edges': [(src, dst, op), ...], 'outputs': [...]},
     'reduce': ...}`` with the node labels of the picture.
     """
-    from mmrazor_lite.engine.checkpoint_io import atomic_write_bytes
+    from mmrazor_lite.fileio.checkpoint_io import atomic_write_bytes
     from mmrazor_lite.subnet.genotype import Genotype
 
     fmt = osp.splitext(out_path)[1].lower().lstrip('.')

@@ -144,7 +144,7 @@ def main(argv=None):
         section = (f'\n## run_all, {datetime.date.today().isoformat()}, '
                    f'{args.device}\n\nMachine: {machine(args.device)}.\n'
                    f'Command: `{command}`.\n\n{text}\n')
-        from mmrazor_lite.engine.checkpoint_io import atomic_write_text
+        from mmrazor_lite.fileio.checkpoint_io import atomic_write_text
         old = open(args.out).read() if osp.isfile(args.out) else \
             '# Benchmarks\n'
         atomic_write_text(old + section, args.out)

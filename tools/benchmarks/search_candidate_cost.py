@@ -12,7 +12,7 @@ not what is measured):
 - **constraint check**: FLOPs + params of a random candidate from the
   :class:`ResourceTable` and the budget test, as the search does it (median
   over 2,000 candidates); the table's one-off build time is reported too;
-- **scoring**: :meth:`EvolutionSearchLoop.score_candidate` through a real
+- **scoring**: the search's :class:`CandidateScorer` through a real
   mmengine Runner (set path, BN re-estimation on ``--calib-images``,
   validation on ``--val-images`` under inference_mode, top-1/5 accuracy
   counted on the device, or with ``--evaluator`` through mmengine's
@@ -32,7 +32,6 @@ import os
 import os.path as osp
 import random
 import statistics
-import sys
 import tempfile
 import time
 
@@ -41,7 +40,6 @@ import numpy as np
 from benchmark_report import print_result
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, osp.join(REPO, 'tools'))
 SEARCH_CONFIG = osp.join(REPO, 'configs', 'nas', 'spos',
                          'spos_evolution_search_shufflenetv2_8xb2048_in1k.py')
 
@@ -90,7 +88,7 @@ def register_synthetic_dataset():
 def build_loop(args, work_dir):
     from mmengine.config import Config
 
-    from train import build_runner
+    from mmrazor_lite.apis import build_runner
     cfg = Config.fromfile(SEARCH_CONFIG)
     pipeline = [dict(type='PackInputs')]
     for key, num, seed in (('dataloader', args.val_images, 1),
@@ -113,10 +111,8 @@ def build_loop(args, work_dir):
     if args.device == 'cpu':
         os.environ['CUDA_VISIBLE_DEVICES'] = ''
     runner = build_runner(cfg)
-    # what Runner.train() does before loop.run(), without running the loop
-    loop = runner.build_train_loop(runner._train_loop)
-    runner._train_loop = loop
-    return runner, loop
+    # the loop as Runner.train() builds it, without running it
+    return runner, runner.train_loop
 
 
 def time_constraint_check(loop, num=2000):
@@ -126,12 +122,11 @@ def time_constraint_check(loop, num=2000):
                                loop.input_shape, loop.flops_convention)
     build_s = time.perf_counter() - start
     rng = random.Random(0)
-    candidates = [loop._as_candidate(loop.mutator.sample_choices(rng))
-                  for _ in range(num)]
+    candidates = [loop.mutator.sample_choices(rng) for _ in range(num)]
     times = []
-    for candidate in candidates:
+    for choices in candidates:
         start = time.perf_counter()
-        loop._resources_ok(candidate)
+        loop.budget.allows(loop.table, choices)
         times.append(time.perf_counter() - start)
     return build_s, statistics.median(times)
 
@@ -147,13 +142,14 @@ def pure_forwards(loop, candidate, device):
                                                       recalibrate_bn)
     from mmrazor_lite.subnet import fix_model
     model = copy.deepcopy(loop.model.architecture)
-    fix_model(model, loop._as_dict(candidate))
+    fix_model(model, candidate)
     model.to(device).eval()
     preprocess = loop.model.data_preprocessor
+    scorer = loop.scorer
     calib = [preprocess(b, False)['inputs'] for b in
-             calibration_batches(loop.calibrate_dataloader,
-                                 loop.calibrate_samples, loop.seed)]
-    val = [preprocess(b, False)['inputs'] for b in loop.dataloader]
+             calibration_batches(scorer.calibrate_dataloader,
+                                 scorer.calibrate_samples, scorer.seed)]
+    val = [preprocess(b, False)['inputs'] for b in scorer.dataloader]
     calib = [x.to(device) for x in calib]
     val = [x.to(device) for x in val]
 
@@ -181,15 +177,14 @@ def main(argv=None):
     register_synthetic_dataset()
     with tempfile.TemporaryDirectory() as work_dir:
         runner, loop = build_loop(args, work_dir)
-        loop.choices = loop.mutator.choices
         build_s, check_s = time_constraint_check(loop)
         sync = torch.cuda.synchronize if args.device == 'cuda' else \
             (lambda: None)
         rng = random.Random(1)
         scores, pures = [], []
         for i in range(args.candidates + 1):
-            candidate = loop._as_candidate(loop.mutator.sample_choices(rng))
-            score_once = (lambda c=candidate: loop.score_candidate(c))
+            candidate = loop.mutator.sample_choices(rng)
+            score_once = (lambda c=candidate: loop.scorer.score(c))
             if i == 0:  # loads and caches the images; not timed
                 score_once()
                 continue
@@ -204,7 +199,7 @@ def main(argv=None):
         device=args.device, torch=torch.__version__,
         threads=torch.get_num_threads(), val_images=args.val_images,
         calib_images=args.calib_images, batch=args.batch,
-        repeats=args.repeats, cache_data=loop.cache_data,
+        repeats=args.repeats, cache_data=loop.scorer.cache_data,
         accuracy='evaluator' if args.evaluator else 'device',
         table_build_s=round(build_s, 2),
         constraint_check_ms=round(check_s * 1e3, 4),

@@ -251,7 +251,7 @@ def main(argv=None) -> int:
         print(f'error: {err}', file=sys.stderr)
         return 1
 
-    from mmrazor_lite.engine.checkpoint_io import atomic_write_text
+    from mmrazor_lite.fileio.checkpoint_io import atomic_write_text
     cfg_files = []
     for name, path, samples in zip(names, paths, subsets):
         text = ann_text(samples)

@@ -55,7 +55,7 @@ class _Logits(nn.Module):
 
 def _load_plain(model: nn.Module, checkpoint: str) -> None:
     """A trained checkpoint of ``model``'s own config, loaded strictly."""
-    from mmrazor_lite.engine.checkpoint_io import load_state_dict_and_meta
+    from mmrazor_lite.fileio.checkpoint_io import load_state_dict_and_meta
     from mmrazor_lite.subnet import unwrap_state_dict
     state = unwrap_state_dict(load_state_dict_and_meta(checkpoint)[0])
     missing, unexpected = model.load_state_dict(state, strict=False)
@@ -140,7 +140,7 @@ def export_subnet(config: str,
     Returns:
         the checkpoint dict written to ``out``.
     """
-    from mmrazor_lite.engine.checkpoint_io import (atomic_torch_save,
+    from mmrazor_lite.fileio.checkpoint_io import (atomic_torch_save,
                                                    atomic_write_bytes)
 
     model = build_fixed_subnet(config, checkpoint, cfg_options)
@@ -186,7 +186,7 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from mmrazor_lite.engine.checkpoint_io import CheckpointError
+    from mmrazor_lite.fileio.checkpoint_io import CheckpointError
     from mmrazor_lite.subnet import SubnetFileError
     try:
         export_subnet(args.config, args.checkpoint, args.out,

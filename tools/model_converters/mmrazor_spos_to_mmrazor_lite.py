@@ -1,8 +1,8 @@
 """Convert an MMRazor 1.x SPOS checkpoint to mmrazor_lite.
 
 MMRazor 1.x and mmrazor_lite name the classifier's modules alike
-(``backbone.layers.0.0._candidates.shuffle_7x7.branch1.0.conv.weight``,
-``backbone.layer2.1._candidates.mb_k3e6...``, ``head.fc.*``), so only the
+(``backbone.layers.0.0`` + ``_candidates.shuffle_7x7.branch1.0.conv.weight``,
+``backbone.layer2.1`` + ``_candidates.mb_k3e6...``, ``head.fc.*``), so only the
 wrapping differs:
 
 * MMRazor's SPOS algorithm (and ours) keeps the classifier under
@@ -166,7 +166,7 @@ def _check_torch_file(src: str) -> None:
 def convert_file(src: str, dst: str, add_prefix: str = '') -> Dict:
     """Read ``src``, convert, write ``{'state_dict', 'meta'}`` to ``dst``."""
     import mmrazor_lite  # noqa: F401  (allow-lists mmengine's types)
-    from mmrazor_lite.engine.checkpoint_io import (atomic_torch_save,
+    from mmrazor_lite.fileio.checkpoint_io import (atomic_torch_save,
                                                    load_checkpoint_file)
     _check_torch_file(src)
     checkpoint = load_checkpoint_file(src, map_location='cpu')
@@ -201,7 +201,7 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from mmrazor_lite.engine.checkpoint_io import CheckpointError
+    from mmrazor_lite.fileio.checkpoint_io import CheckpointError
     try:
         result = convert_file(args.src, args.dst, args.prefix)
     except (ConversionError, CheckpointError, FileNotFoundError) as err:

@@ -30,12 +30,11 @@ from collections import OrderedDict
 from typing import Dict, Optional
 
 import torch
+# a sibling file: run as a script, this directory is on sys.path
+from darts_reference_keys import (DIL_CONV_PARTS, RELU_CONV_BN_PARTS,
+                                  SEP_CONV_PARTS, STEM_PREFIXES)
 
-from mmrazor_lite.engine.checkpoint_io import atomic_torch_save
-from mmrazor_lite.ops.darts_reference_keys import (DIL_CONV_PARTS,
-                                                   RELU_CONV_BN_PARTS,
-                                                   SEP_CONV_PARTS,
-                                                   STEM_PREFIXES)
+from mmrazor_lite.fileio.checkpoint_io import atomic_torch_save
 from mmrazor_lite.spaces.darts_eval_network import resolve_genotype
 from mmrazor_lite.subnet.genotype import Genotype
 

@@ -2,8 +2,8 @@
 
 The reference code (yuhuixu1993/PC-DARTS, quark0/darts) names modules by
 position (``cells.3._ops.7._ops.4.op.6.weight``); mmrazor_lite names them by
-role (``cells.3.nodes.2.edges.2._candidates.sep_conv_3x3.conv2.pointwise
-.weight``). Edge ``e`` of a reference cell is input ``j`` of node ``n`` with
+role (``cells.3.nodes.2.edges.2``, then the candidate
+``_candidates.sep_conv_3x3.conv2.pointwise.weight``). Edge ``e`` of a reference cell is input ``j`` of node ``n`` with
 ``e = offset(n) + j``, offsets 0, 2, 5, 9.
 
 The reference kept alphas/betas outside its state dict; if the input file
@@ -27,13 +27,12 @@ from collections import OrderedDict
 from typing import Dict, Optional, Sequence, Tuple
 
 import torch
+# a sibling file: run as a script, this directory is on sys.path
+from darts_reference_keys import (DIL_CONV_PARTS, RELU_CONV_BN_PARTS,
+                                  SEP_CONV_PARTS, STEM_PREFIXES)
 
 from mmrazor_lite.mutables.edge_normalised_node import node_edge_slices
 from mmrazor_lite.ops.darts_ops import DARTS_PRIMITIVES
-from mmrazor_lite.ops.darts_reference_keys import (DIL_CONV_PARTS,
-                                                   RELU_CONV_BN_PARTS,
-                                                   SEP_CONV_PARTS,
-                                                   STEM_PREFIXES)
 
 _ARCH = {'alphas_normal': 'alpha_normal', 'alphas_reduce': 'alpha_reduce',
          'betas_normal': 'beta_normal', 'betas_reduce': 'beta_reduce'}
@@ -190,7 +189,7 @@ def main(argv=None):
         state_dict.update(('mutator.' + k, v) for k, v in arch.items())
     elif arch:
         out['arch'] = arch
-    from mmrazor_lite.engine.checkpoint_io import atomic_torch_save
+    from mmrazor_lite.fileio.checkpoint_io import atomic_torch_save
     atomic_torch_save(out, args.dst)
     print(f'{args.dst}: {len(state_dict)} tensors'
           + (f', arch {sorted(arch)}' if arch else ''))

@@ -3,7 +3,9 @@ and stems we share with it; both reference converters read these tables.
 
 The reference builds ``SepConv`` / ``DilConv`` / ``ReLUConvBN`` as one
 ``nn.Sequential`` (``op.<index>``) and its stems as ``nn.Sequential``\\ s;
-ours name the same layers by role (:mod:`.darts_ops`, :mod:`.darts_stems`).
+ours name the same layers by role (:mod:`mmrazor_lite.ops.darts_ops`,
+:mod:`mmrazor_lite.ops.darts_stems`). The converters run as scripts, so this
+sibling file is imported as the top-level module ``darts_reference_keys``.
 """
 
 #: ``op.<index>`` of a reference SepConv -> our SepConv's submodule

@@ -7,7 +7,7 @@ FLOPs distribution of the trained paths.
 """
 from typing import Sequence
 
-from .resource_table import ResourceTable
+from mmrazor_lite.estimators.resource_table import ResourceTable
 
 
 class FlopsBinnedSampler:

@@ -1,0 +1,11 @@
+"""What the command-line tools do, as functions other code can call.
+
+``tools/train.py`` and ``tools/test.py`` only parse arguments and call
+these, so tests, the demo, benchmarks and downstream scripts build configs
+and runners exactly as the tools do, without importing the tools.
+"""
+from .config_builder import build_config, enable_amp
+from .runner_builder import build_runner, shutdown_distributed
+
+__all__ = ['build_config', 'enable_amp', 'build_runner',
+           'shutdown_distributed']

@@ -1,0 +1,101 @@
+"""Build a run's config as ``tools/train.py`` / ``tools/test.py`` do."""
+import os.path as osp
+from typing import Optional
+
+from mmengine.config import Config
+
+
+def enable_amp(cfg: Config) -> None:
+    """Turn every optim wrapper of ``cfg`` into an ``AmpOptimWrapper``.
+
+    DARTS has one per part (weights and architecture), both are switched.
+    """
+    optim_wrapper = cfg.optim_wrapper
+    if optim_wrapper.get('constructor') == 'SeparateOptimWrapperConstructor':
+        parts = {f'optim_wrapper.{name}': part
+                 for name, part in optim_wrapper.items()
+                 if name != 'constructor'}
+    else:
+        parts = {'optim_wrapper': optim_wrapper}
+    for key, part in parts.items():
+        if part.get('type', 'OptimWrapper') != 'OptimWrapper':
+            raise ValueError(
+                f'--amp needs {key}.type OptimWrapper, the config has '
+                f'{part.type!r}')
+        part.type = 'AmpOptimWrapper'
+        part.setdefault('loss_scale', 'dynamic')
+
+
+def _resumes_own_state(cfg: Config) -> bool:
+    """Whether ``cfg``'s train loop keeps a resumable state of its own."""
+    loop_type = (cfg.get('train_cfg') or {}).get('type')
+    if not isinstance(loop_type, str):
+        return False
+    import mmrazor_lite  # noqa: F401  registers our loops
+    from mmrazor_lite.registry import LOOPS
+    loop_cls = LOOPS.get(loop_type)
+    return bool(getattr(loop_cls, 'resumes_own_state', False))
+
+
+def _apply_resume(cfg: Config, resume: Optional[str]) -> None:
+    """``resume``: None, ``'auto'`` (latest in the work dir) or a file.
+
+    A training run hands it to mmengine (``resume`` / ``load_from``). A
+    search loop restores its own state (``train_cfg.resume_from``) and keeps
+    ``load_from`` as the supernet whose weights it searches, so mmengine's
+    resume, which expects an optimizer and counters, stays off.
+    """
+    if resume is None:
+        return
+    if _resumes_own_state(cfg):
+        cfg.train_cfg.resume_from = resume
+        cfg.resume = False
+    elif resume == 'auto':
+        cfg.resume = True
+        cfg.load_from = None
+    else:
+        cfg.resume = True
+        cfg.load_from = resume
+
+
+def build_config(config: str,
+                 work_dir: Optional[str] = None,
+                 cfg_options: Optional[dict] = None,
+                 launcher: str = 'none',
+                 resume: Optional[str] = None,
+                 amp: bool = False,
+                 auto_scale_lr: bool = False) -> Config:
+    """The config of a run, with the command line's overrides applied.
+
+    Args:
+        config: the config file.
+        work_dir: overrides ``cfg.work_dir``; default
+            ``./work_dirs/<config name>``.
+        cfg_options: ``--cfg-options`` (``key.sub -> value``).
+        launcher: ``none``, ``pytorch`` or ``slurm``.
+        resume: ``None``, ``'auto'`` or a checkpoint / search state path.
+        amp: mixed precision on every optim wrapper.
+        auto_scale_lr: scale the lr by the real batch size.
+    """
+    if not osp.isfile(config):
+        raise FileNotFoundError(f'config file {config!r} does not exist')
+    cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    cfg.launcher = launcher
+    if work_dir:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(config))[0])
+    if amp:
+        enable_amp(cfg)
+    _apply_resume(cfg, resume)
+    if auto_scale_lr:
+        if 'auto_scale_lr' not in cfg:
+            raise KeyError(f'--auto-scale-lr needs an auto_scale_lr entry '
+                           f'(base_batch_size) in {config}')
+        cfg.auto_scale_lr.enable = True
+    cfg.setdefault('model_wrapper_cfg',
+                   dict(type='NASDistributedDataParallel'))
+    return cfg

@@ -1,0 +1,117 @@
+"""The saved state of an evolution search: file names, RNG, validation.
+
+A state file ``search_epoch_{N}.pth`` holds plain lists, numbers and
+strings only, so it loads with ``torch.load(weights_only=True)``.
+"""
+import glob
+import os.path as osp
+import random
+import re
+from collections import OrderedDict
+from typing import Optional
+
+from mmrazor_lite.fileio.checkpoint_io import load_checkpoint_file
+
+STATE_PATTERN = re.compile(r'search_epoch_(\d+)\.pth$')
+
+
+def state_file_name(generation: int) -> str:
+    return f'search_epoch_{generation}.pth'
+
+
+def is_search_state(path) -> bool:
+    """Whether ``path`` is named like a search state file."""
+    return isinstance(path, str) and bool(STATE_PATTERN.search(path))
+
+
+def latest_search_state(work_dir: str) -> Optional[str]:
+    """The ``search_epoch_{N}.pth`` of ``work_dir`` with the largest N."""
+    found = []
+    for path in glob.glob(osp.join(work_dir, 'search_epoch_*.pth')):
+        match = STATE_PATTERN.search(osp.basename(path))
+        if match:
+            found.append((int(match.group(1)), path))
+    return max(found)[1] if found else None
+
+
+def resolve_resume(resume_from: Optional[str],
+                   work_dir: str) -> Optional[str]:
+    """The state file ``resume_from`` names (``'auto'``: the latest)."""
+    if resume_from in (None, False):
+        return None
+    if resume_from in ('auto', True):
+        return latest_search_state(work_dir)
+    return str(resume_from)
+
+
+def load_search_state(path: str) -> dict:
+    """Read a state file; refuse one not written by a search loop."""
+    state = load_checkpoint_file(path, map_location='cpu')
+    if not isinstance(state, dict) or 'generation' not in state:
+        raise ValueError(f'{path!r} is not a search state written by '
+                         f'EvolutionSearchLoop (no "generation")')
+    return state
+
+
+def rng_to_list(rng: random.Random) -> list:
+    """``rng``'s state as plain lists (``weights_only`` loadable)."""
+    version, internal, gauss = rng.getstate()
+    return [int(version), [int(x) for x in internal], gauss]
+
+
+def rng_from_list(rng: random.Random, state: list) -> None:
+    """Restore what :func:`rng_to_list` saved into ``rng``."""
+    version, internal, gauss = state
+    rng.setstate((int(version), tuple(int(x) for x in internal), gauss))
+
+
+def check_runner_config(cfg) -> None:
+    """Refuse run settings that would make mmengine load the wrong thing.
+
+    A search restores its own state; ``load_from`` is the supernet.
+    """
+    load_from = cfg.get('load_from')
+    if cfg.get('resume'):
+        raise ValueError(
+            'EvolutionSearchLoop restores its own state: resume=True would '
+            'make mmengine resume a training checkpoint. Set '
+            'train_cfg.resume_from=auto (or a search_epoch_N.pth), as '
+            'tools/train.py --resume does, and keep load_from the supernet '
+            'checkpoint')
+    if is_search_state(load_from):
+        raise ValueError(
+            f'load_from={load_from!r} is a search state; load_from must be '
+            f'the supernet checkpoint. Continue a search with '
+            f'train_cfg.resume_from={load_from!r} (tools/train.py --resume '
+            f'FILE)')
+
+
+def pack_state(generation: int, decisions, population, top_k, scores,
+               rng: random.Random, **settings) -> dict:
+    """The search state as plain python (``weights_only`` loadable)."""
+    return dict(
+        generation=int(generation),
+        decisions=list(decisions),
+        population=[list(c) for c in population],
+        top_k=[list(c) for c in top_k],
+        scores=[[list(c), float(s)] for c, s in scores.items()],
+        rng_state=rng_to_list(rng),
+        **settings)
+
+
+def unpack_state(state: dict, decisions, rng: random.Random):
+    """``(generation, population, top_k, scores)`` of ``state``.
+
+    ``rng`` is set to the saved RNG state. Raises ValueError when the state
+    was written for other decisions than ``decisions``.
+    """
+    decisions = list(decisions)
+    if list(state['decisions']) != decisions:
+        raise ValueError(
+            f'the search state was written for the decisions '
+            f'{state["decisions"]}, this model has {decisions}')
+    rng_from_list(rng, state['rng_state'])
+    scores = OrderedDict((tuple(c), float(s)) for c, s in state['scores'])
+    return (int(state['generation']),
+            [tuple(c) for c in state['population']],
+            [tuple(c) for c in state['top_k']], scores)

@@ -1,0 +1,85 @@
+"""A FLOPs / params budget, checked against a :class:`ResourceTable`."""
+from typing import Mapping, Optional, Sequence, Tuple
+
+Bounds = Optional[Tuple[Optional[float], Optional[float]]]
+
+
+class SearchConstraintError(ValueError):
+    """No candidate (or too few) satisfy the FLOPs / params budget."""
+
+
+def parse_range(name: str, value) -> Bounds:
+    """``None``, an upper bound, or ``(min, max)`` (either may be None)."""
+    if value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return (None, value)  # a bare number is an upper bound
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise ValueError(f'{name} must be None, an upper bound or (min, max) '
+                         f'(either may be None), got {value!r}')
+    low, high = value
+    if low is not None and high is not None and low > high:
+        raise ValueError(f'{name} {value!r}: min is larger than max')
+    return (low, high)
+
+
+def in_range(value, bounds: Bounds) -> bool:
+    """Whether ``value`` lies in ``bounds`` (inclusive)."""
+    if bounds is None:
+        return True
+    low, high = bounds
+    return (low is None or value >= low) and (high is None or value <= high)
+
+
+class ResourceBudget:
+    """``flops_range`` and ``params_range`` of a search.
+
+    Args:
+        flops_range, params_range: ``None``, an upper bound or
+            ``(min, max)`` (inclusive; either bound may be ``None``).
+    """
+
+    def __init__(self, flops_range: Optional[Sequence] = None,
+                 params_range: Optional[Sequence] = None):
+        self.flops_range = parse_range('flops_range', flops_range)
+        self.params_range = parse_range('params_range', params_range)
+
+    def allows(self, table, choices: Mapping[str, str]) -> bool:
+        """Whether the path ``choices`` fits, by ``table``'s lookups."""
+        return (in_range(table.flops_of(choices), self.flops_range)
+                and in_range(table.params_of(choices), self.params_range))
+
+    def check_feasible(self, table) -> None:
+        """Fail at once when the budget lies outside every path's cost.
+
+        Raises:
+            SearchConstraintError: names the range and the space's span.
+        """
+        for name, bounds, costs, fixed in (
+                ('flops_range', self.flops_range, table.flops,
+                 table.fixed_flops),
+                ('params_range', self.params_range, table.params,
+                 table.fixed_params)):
+            if bounds is None:
+                continue
+            low = fixed + sum(min(v.values()) for v in costs.values())
+            high = fixed + sum(max(v.values()) for v in costs.values())
+            if ((bounds[0] is not None and bounds[0] > high)
+                    or (bounds[1] is not None and bounds[1] < low)):
+                raise SearchConstraintError(
+                    f'{name}={tuple(bounds)} cannot be met: the paths of '
+                    f'this search space cost between {low:,} and {high:,} '
+                    f'(input_shape {table.input_shape}, convention '
+                    f'{table.convention!r})')
+
+    def nothing_found(self, draws: int,
+                      input_shape) -> SearchConstraintError:
+        """The error for a search that found no candidate in budget."""
+        return SearchConstraintError(
+            f'no candidate within {self.describe()} was found in {draws} '
+            f'random draws (input_shape {tuple(input_shape)}); widen the '
+            f'ranges or raise max_tries_factor')
+
+    def describe(self) -> str:
+        return (f'flops_range={self.flops_range} and '
+                f'params_range={self.params_range}')

@@ -1,0 +1,73 @@
+"""What a search leaves in its work dir: the best subnet and its weights.
+
+- ``best_fix_subnet.yaml``: module path -> ``{chosen: NAME}``;
+- ``best_subnet_weights.pth``: ``{'state_dict', 'meta': {'fix_subnet',
+  'score', 'score_key', 'supernet_checkpoint'}}``, the searched model's state
+  dict (the SPOS algorithm's, so keys read ``architecture.backbone...`` as
+  in MMRazor) without the weights of unchosen candidates;
+- ``search_top_k.txt``: rank, score, FLOPs, params and subnet of the top-k.
+
+All are written atomically.
+"""
+import os.path as osp
+from collections import OrderedDict
+from typing import Iterable, Mapping, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+
+from mmrazor_lite.fileio.checkpoint_io import (atomic_torch_save,
+                                               atomic_write_text)
+from .subnet_file import dump_subnet_file
+
+SUBNET_FILE = 'best_fix_subnet.yaml'
+WEIGHTS_FILE = 'best_subnet_weights.pth'
+TOP_K_FILE = 'search_top_k.txt'
+
+
+def sliced_state_dict(model: nn.Module, mutables: Iterable[nn.Module]
+                      ) -> 'OrderedDict[str, torch.Tensor]':
+    """``model``'s state dict without the unchosen candidates' weights.
+
+    Args:
+        model: the module whose keys are kept (e.g. the SPOS algorithm).
+        mutables: its one-shot choices; each keeps its current choice.
+    """
+    names = {id(m): n for n, m in model.named_modules()}
+    dropped = []
+    for mutable in mutables:
+        for other in mutable.choices:
+            if other != mutable.current_choice:
+                dropped.append(
+                    f'{names[id(mutable)]}.'
+                    f'{mutable.candidate_key_prefix(other)}')
+    dropped = tuple(dropped)
+    return OrderedDict(
+        (key, value.detach().cpu().clone())
+        for key, value in model.state_dict().items()
+        if not key.startswith(dropped))
+
+
+def write_search_result(work_dir: str, fix_subnet: Mapping[str, str],
+                        state_dict: Mapping[str, torch.Tensor],
+                        meta: dict) -> None:
+    """Write the subnet file and the sliced weights into ``work_dir``."""
+    dump_subnet_file(fix_subnet, osp.join(work_dir, SUBNET_FILE))
+    atomic_torch_save(
+        dict(state_dict=state_dict,
+             meta=dict(meta, fix_subnet=dict(fix_subnet))),
+        osp.join(work_dir, WEIGHTS_FILE))
+
+
+def write_top_k_table(work_dir: str, title: str,
+                      rows: Sequence[Tuple[float, int, int,
+                                           Sequence[str]]]) -> None:
+    """``search_top_k.txt``: one row (score, FLOPs, params, subnet) each."""
+    lines = [f'# {title}',
+             f'{"rank":>4}  {"score":>10}  {"FLOPs":>15}  '
+             f'{"params":>12}  subnet']
+    for rank, (score, flops, params, names) in enumerate(rows, 1):
+        lines.append(f'{rank:>4}  {score:>10.4f}  {flops:>15,}  '
+                     f'{params:>12,}  {" ".join(names)}')
+    atomic_write_text('\n'.join(lines) + '\n',
+                      osp.join(work_dir, TOP_K_FILE))
