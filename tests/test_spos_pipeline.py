@@ -166,7 +166,13 @@ def digits_supernet_ckpt(tmp_path_factory):
 
 
 def _digits_search(work_dir, ckpt, nproc, generations, resume=False):
-    config = osp.join(DEMO, 'spos_search_digits.py')
+    # the demo search config with a user hook recording the train events
+    config = osp.join(osp.dirname(str(work_dir)),
+                      'search_with_hook_recorder.py')
+    with open(config, 'w') as f:
+        f.write(f'_base_ = [{osp.join(DEMO, "spos_search_digits.py")!r}]\n'
+                "custom_imports = dict(imports=['search_hook_recorder'])\n"
+                "custom_hooks = [dict(type='SearchHookRecorder')]\n")
     head = ['python', 'tools/train.py', config] if nproc == 1 else \
         ['bash', 'tools/dist_train.sh', config, str(nproc)]
     args = head + ['--work-dir', str(work_dir)]
@@ -211,3 +217,11 @@ def test_search_is_the_same_on_1_and_2_processes_and_after_resume(
         assert sa == pytest.approx(sb, abs=1e-9)
     # the scores really differ between candidates: the test can tell
     assert len({s for _, s in a['scores']}) > 3
+
+    # a user hook got the train events, once per generation, on every rank
+    from conftest import load_module
+    recorder = load_module('tests/helpers/search_hook_recorder.py')
+    assert recorder.read_events(one) == recorder.expected_events(0, 3)
+    for rank in (0, 1):
+        assert recorder.read_events(two, rank) == \
+            recorder.expected_events(0, 1) + recorder.expected_events(1, 3)
