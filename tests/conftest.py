@@ -11,6 +11,12 @@ sys.path.insert(0, TESTS)
 
 from fake_data import make_fake_imagenet  # noqa: E402
 
+if os.environ.get('PYTEST_XDIST_WORKER'):
+    # pytest.ini runs one worker per core: one thread each, or the two
+    # workers' intra-op threads would fight over the same two cores
+    import torch
+    torch.set_num_threads(1)
+
 SUPERNET_CONFIG = osp.join(REPO, 'configs', 'nas', 'spos',
                            'spos_supernet_shufflenetv2_8xb128_in1k.py')
 
@@ -71,3 +77,18 @@ def load_module(relative_path, name=None):
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+#: test files that spawn training processes, slowest first: collected
+#: first, so the two workers start on them and finish together
+SLOW_FILES = ('test_spos_pipeline.py', 'test_demo.py', 'test_dist_train.py',
+              'test_darts_search_pipeline.py', 'test_darts_eval_pipeline.py',
+              'test_evolution_search.py')
+
+
+def pytest_collection_modifyitems(config, items):
+    def rank(item):
+        name = osp.basename(str(item.fspath))
+        return SLOW_FILES.index(name) if name in SLOW_FILES else \
+            len(SLOW_FILES)
+    items.sort(key=rank)  # stable: the order within a file is kept
