@@ -92,3 +92,34 @@ def pytest_collection_modifyitems(config, items):
         return SLOW_FILES.index(name) if name in SLOW_FILES else \
             len(SLOW_FILES)
     items.sort(key=rank)  # stable: the order within a file is kept
+
+
+def run_tool_in_process(relative_path, argv):
+    """``python TOOL ARGV`` without a new process: the tool's ``main(argv)``.
+
+    Returns what ``run_tool`` returns (``returncode``, ``stdout``,
+    ``stderr``), as the interpreter would: ``main``'s int result or a
+    ``SystemExit`` is the exit code (a message goes to stderr, code 1), an
+    uncaught exception prints its traceback and gives 1. One test per tool
+    still starts the real command; the others skip the 4 s of imports.
+    """
+    import contextlib
+    import io
+    import traceback
+    tool = load_module(relative_path)
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = tool.main(list(argv))
+            code = code if isinstance(code, int) else 0
+        except SystemExit as exit_:
+            code = exit_.code
+            if isinstance(code, str):
+                print(code, file=sys.stderr)
+                code = 1
+            code = code or 0
+        except Exception:  # noqa: BLE001  (as an uncaught error would)
+            traceback.print_exc()
+            code = 1
+    return subprocess.CompletedProcess(
+        [relative_path, *argv], code, out.getvalue(), err.getvalue())

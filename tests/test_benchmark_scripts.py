@@ -6,7 +6,7 @@ import json
 import os.path as osp
 import sys
 
-from conftest import REPO, run_tool
+from conftest import REPO, load_module, run_tool, run_tool_in_process
 
 
 def test_pcdarts_search_step_json():
@@ -30,9 +30,10 @@ def test_pcdarts_search_step_json():
 
 
 def _run(name, *args):
-    script = osp.join(REPO, 'tools', 'benchmarks', name)
-    proc = run_tool([sys.executable, script, '--json', *args],
-                    env_extra={'OMP_NUM_THREADS': '1'}, timeout=300)
+    """``name --json ARGS`` in this process (test_pcdarts_search_step_json
+    starts a real one): the scripts import their sibling report module."""
+    load_module('tools/benchmarks/benchmark_report.py')
+    proc = run_tool_in_process(f'tools/benchmarks/{name}', ['--json', *args])
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -74,7 +75,6 @@ def test_accuracy_bookkeeping_json():
 
 
 def test_run_all_table_marks_targets():
-    from conftest import load_module
     table = load_module('tools/benchmarks/run_all.py').table
     text = table([('a', '1.0', '<= 2', True), ('b', '3.0', '< 1', False),
                   ('c', 'x', '', None)])

@@ -1,7 +1,5 @@
 """DartsEvalNetwork / DartsEvalHead: reference parity, sizes, drop path."""
-import importlib.util
 import os.path as osp
-import sys
 
 import pytest
 import torch
@@ -16,25 +14,18 @@ from mmrazor_lite.spaces import DartsEvalCell, DartsEvalHead, DartsEvalNetwork
 from mmrazor_lite.spaces.darts_eval_network import drop_path
 from mmrazor_lite.subnet.genotype import GENOTYPES, Genotype, dump_genotype
 
+from conftest import load_module
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DATA = osp.join(REPO, 'tests', 'data')
-CONVERTERS = osp.join(REPO, 'tools', 'model_converters')
-
-
-def _load_module(name: str, path: str):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 # The converter imports its sibling key table as a top-level module (its
-# directory is on sys.path when it runs as a script): provide that module.
-sys.modules['darts_reference_keys'] = _load_module(
-    'darts_reference_keys', osp.join(CONVERTERS, 'darts_reference_keys.py'))
-converter = _load_module(
-    'pcdarts_eval_converter',
-    osp.join(CONVERTERS, 'pcdarts_eval_to_mmrazor_lite.py'))
+# directory is on sys.path when it runs as a script): load_module registers
+# it under that name.
+load_module('tools/model_converters/darts_reference_keys.py')
+converter = load_module('tools/model_converters/pcdarts_eval_to_mmrazor_lite.py',
+                        'pcdarts_eval_converter')
 
 
 @pytest.fixture(scope='module', autouse=True)

@@ -152,9 +152,11 @@ def test_imagenet_search_config_on_sampled_subsets(tmp_path):
     from fake_data import make_fake_imagenet
     root = make_fake_imagenet(str(tmp_path / 'imagenet'), num_classes=3,
                               per_class=8, layout='folders')
-    proc = run_tool(['python', 'tools/dataset_converters/'
-                     'sample_imagenet_subset.py', root, '--fractions', '0.5',
-                     '0.25', '--names', 'weights', 'arch'], timeout=300)
+    # its command line: tests/test_sample_imagenet_subset.py
+    from conftest import run_tool_in_process
+    proc = run_tool_in_process(
+        'tools/dataset_converters/sample_imagenet_subset.py',
+        [root, '--fractions', '0.5', '0.25', '--names', 'weights', 'arch'])
     assert proc.returncode == 0, proc.stderr[-3000:]
     opts = ['model.architecture.backbone.channels=4',
             'model.architecture.head.in_channels=64',

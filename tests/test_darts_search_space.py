@@ -4,7 +4,6 @@ Oracles (tests/data/pcdarts_*.pt) were produced by yuhuixu1993/PC-DARTS on
 CPU in float32; see the oracle README for what each tensor is.
 """
 import copy
-import importlib.util
 import os
 import os.path as osp
 import subprocess
@@ -29,6 +28,8 @@ from mmrazor_lite.subnet.genotype import (GENOTYPES, Genotype,
                                           derive_genotype, dump_genotype,
                                           load_genotype)
 
+from conftest import load_module
+
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DATA = osp.join(ROOT, 'tests', 'data')
 CONVERTERS = osp.join(ROOT, 'tools', 'model_converters')
@@ -36,18 +37,13 @@ CONVERTER = osp.join(CONVERTERS, 'pcdarts_search_to_mmrazor_lite.py')
 TOL = dict(rtol=1e-5, atol=1e-5)
 
 
-def _load_module(name: str, path: str):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 # The converter imports its sibling key table as a top-level module (its
-# directory is on sys.path when it runs as a script): provide that module.
-sys.modules['darts_reference_keys'] = _load_module(
-    'darts_reference_keys', osp.join(CONVERTERS, 'darts_reference_keys.py'))
-converter = _load_module('pcdarts_converter', CONVERTER)
+# directory is on sys.path when it runs as a script): load_module registers
+# it under that name.
+load_module('tools/model_converters/darts_reference_keys.py')
+converter = load_module(
+    'tools/model_converters/pcdarts_search_to_mmrazor_lite.py',
+    'pcdarts_converter')
 
 
 @pytest.fixture(scope='module', autouse=True)

@@ -66,10 +66,10 @@ def test_two_process_supernet_training_then_resume(tmp_path, fake_imagenet):
 
 
 def test_missing_data_root_is_a_clear_error(tmp_path):
-    proc = run_tool(['python', 'tools/train.py', SUPERNET_CONFIG,
-                     '--work-dir', str(tmp_path), '--cfg-options'] +
-                    shrink_options(str(tmp_path / 'no_imagenet_here')),
-                    timeout=300)
+    from conftest import run_tool_in_process
+    proc = run_tool_in_process('tools/train.py', [
+        SUPERNET_CONFIG, '--work-dir', str(tmp_path), '--cfg-options'] +
+        shrink_options(str(tmp_path / 'no_imagenet_here')))
     assert proc.returncode != 0
     assert 'no_imagenet_here' in proc.stderr
     assert 'expected one of two layouts' in proc.stderr

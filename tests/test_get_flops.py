@@ -2,10 +2,16 @@ import json
 
 import pytest
 
-from conftest import SUPERNET_CONFIG, run_tool
+from conftest import SUPERNET_CONFIG, run_tool, run_tool_in_process
 
 PAPER = (2, 1, 0, 1, 2, 0, 2, 0, 2, 0, 2, 3, 0, 0, 0, 0, 3, 2, 3, 3)
 NAMES = ['shuffle_3x3', 'shuffle_5x5', 'shuffle_7x7', 'shuffle_xception']
+
+
+def _get_flops(*argv):
+    """``get_flops.py ARGV`` in this process (the first test starts the real
+    command)."""
+    return run_tool_in_process('tools/analysis_tools/get_flops.py', argv)
 
 
 def _json(proc):
@@ -31,14 +37,12 @@ def test_subnet_yaml_gives_the_paper_numbers(tmp_path):
     yaml_path.write_text(''.join(
         f'architecture.backbone.layers.{s}.{b}:\n  chosen: {NAMES[i]}\n'
         for (s, b), i in zip(blocks, PAPER)).replace('architecture.', ''))
-    result = _json(run_tool(['python', 'tools/analysis_tools/get_flops.py',
-                             SUPERNET_CONFIG, '--subnet', str(yaml_path),
-                             '--json'], timeout=300))
+    result = _json(_get_flops(SUPERNET_CONFIG, '--subnet', str(yaml_path),
+                              '--json'))
     assert result['params'] == 3_558_952
     assert result['flops'] == 330_614_464
-    proc = run_tool(['python', 'tools/analysis_tools/get_flops.py',
-                     SUPERNET_CONFIG, '--subnet', str(yaml_path),
-                     '--convention', 'conv_linear'], timeout=300)
+    proc = _get_flops(SUPERNET_CONFIG, '--subnet', str(yaml_path),
+                      '--convention', 'conv_linear')
     assert 'params:      3,558,952' in proc.stdout
     assert 'conv and linear layers only' in proc.stdout
 
@@ -51,24 +55,20 @@ PAPER_YAML = SUPERNET_CONFIG.replace(
 
 def test_subnet_config_reports_mmrazor_searched_subnet():
     """Spec: 3,353,592 params; MMRazor's estimator says 327,544,320 FLOPs."""
-    result = _json(run_tool(['python', 'tools/analysis_tools/get_flops.py',
-                             SUBNET_CONFIG, '--json'], timeout=300))
+    result = _json(_get_flops(SUBNET_CONFIG, '--json'))
     assert result['params'] == 3_353_592
     assert abs(result['flops'] - 327_544_320) / 327_544_320 < 0.015
     # fvcore's split: conv + batch_norm + linear + pool (spec)
     assert result['flops'] == 314_995_520 + 8_529_920 + 1_024_000 + 50_176
     assert 'SPOS_SHUFFLENETV2_330M_IN1k_MMRAZOR.yaml' in result['model']
     # the official convention drops BN and pooling: conv + linear only
-    conv_linear = _json(run_tool(
-        ['python', 'tools/analysis_tools/get_flops.py', SUBNET_CONFIG,
-         '--json', '--convention', 'conv_linear'], timeout=300))
+    conv_linear = _json(_get_flops(SUBNET_CONFIG, '--json', '--convention',
+                                   'conv_linear'))
     assert conv_linear['flops'] == 314_995_520 + 1_024_000
 
 
 def test_subnet_config_with_paper_yaml():
-    result = _json(run_tool(['python', 'tools/analysis_tools/get_flops.py',
-                             SUBNET_CONFIG, '--subnet', PAPER_YAML, '--json'],
-                            timeout=300))
+    result = _json(_get_flops(SUBNET_CONFIG, '--subnet', PAPER_YAML, '--json'))
     assert result['params'] == 3_558_952
     assert abs(result['flops'] - 333_668_928) / 333_668_928 < 0.015
     assert 'PAPER' in result['model']
@@ -79,8 +79,7 @@ def test_anglenas_mobilenet_subnet_config():
     config = SUPERNET_CONFIG.replace(
         'spos_supernet_shufflenetv2_8xb128_in1k.py',
         'spos_subnet_mobilenet_proxyless_gpu_8xb128_in1k.py')
-    result = _json(run_tool(['python', 'tools/analysis_tools/get_flops.py',
-                             config, '--json'], timeout=300))
+    result = _json(_get_flops(config, '--json'))
     assert result['params'] == 5_936_776
     assert abs(result['flops'] - 490_136_480) / 490_136_480 < 0.015
     assert result['flops'] == 484_334_880  # fvcore's total (spec)
@@ -100,9 +99,8 @@ def _darts_config(name):
 ])
 def test_darts_eval_configs_param_counts(config, shape, total, excl_aux):
     """Spec: the papers count every parameter but the auxiliary head's."""
-    result = _json(run_tool(['python', 'tools/analysis_tools/get_flops.py',
-                             _darts_config(config), '--shape', shape, shape,
-                             '--json'], timeout=300))
+    result = _json(_get_flops(_darts_config(config), '--shape', shape,
+                              shape, '--json'))
     assert result['params_excluding_aux'] == excl_aux
     if total is not None:
         assert result['params'] == total

@@ -151,6 +151,12 @@ def test_unknown_structures_refused():
 
 # ------------------------------------------------------------------ CLI
 def _run_cli(*args):
+    from conftest import run_tool_in_process
+    return run_tool_in_process(
+        'tools/model_converters/mmrazor_spos_to_mmrazor_lite.py', args)
+
+
+def _run_cli_process(*args):
     env = dict(os.environ)
     env['PYTHONPATH'] = REPO + os.pathsep + env.get('PYTHONPATH', '')
     return subprocess.run([sys.executable, SCRIPT, *args], env=env,
@@ -201,7 +207,7 @@ def test_cli_rejects_non_checkpoints(tmp_path):
     text = tmp_path / 'notes.txt'
     text.write_text('not a checkpoint\n')
     dst = tmp_path / 'out.pth'
-    proc = _run_cli(str(text), str(dst))
+    proc = _run_cli_process(str(text), str(dst))  # the real command
     assert proc.returncode == 1
     assert 'notes.txt' in proc.stderr
     assert 'not a PyTorch checkpoint' in proc.stderr

@@ -28,6 +28,16 @@ def _loader_options(prefix, data_root=None, batch=4, extra=()):
     return opts + [f'{prefix}.dataset.{e}' for e in extra]
 
 
+def _launch(tool, config, nproc, checkpoint=()):
+    """``tools/dist_{tool}.sh CONFIG [CHECKPOINT] NPROC``; ``nproc=None``:
+    the plain ``tools/{tool}.py``, one process and no launcher to start."""
+    checkpoint = list(checkpoint)
+    if nproc is None:
+        return ['python', f'tools/{tool}.py', config] + checkpoint
+    return ['bash', f'tools/dist_{tool}.sh', config] + checkpoint + \
+        [str(nproc)]
+
+
 def _search_options(data_root=None, extra=(), **loop):
     opts = (_loader_options('train_cfg.dataloader', data_root, extra=extra) +
             _loader_options('train_cfg.calibrate_dataloader', data_root,
@@ -61,13 +71,17 @@ def test_shufflenet_configs_stages_2_to_4(tmp_path, fake_imagenet,
 
 
 def test_mobilenet_configs_stages_1_to_4(tmp_path, fake_imagenet):
-    """The three MobileNet configs, 2 processes each, widen 0.5."""
+    """The three MobileNet configs, widen 0.5, one process each (2 processes
+    run every stage in the ShuffleNetV2 tests above and
+    tests/test_dist_train.py; here starting processes would cost more than
+    the steps)."""
     widen = ['model.architecture.backbone.widen_factor=0.5']
     stage1 = tmp_path / 'supernet'
     out = _ok(run_tool(
-        ['bash', 'tools/dist_train.sh',
-         osp.join(SPOS, 'spos_supernet_mobilenet_proxyless_gpu_8xb128_in1k.py'),
-         '2', '--work-dir', str(stage1), '--cfg-options'] + widen +
+        _launch('train', osp.join(
+            SPOS, 'spos_supernet_mobilenet_proxyless_gpu_8xb128_in1k.py'),
+            None) +
+        ['--work-dir', str(stage1), '--cfg-options'] + widen +
         shrink_options(fake_imagenet, iters=2, ckpt_interval=2),
         env_extra=dict(PORT=free_port()), timeout=900))
     assert 'Iter(train) [2/2]' in out
@@ -76,21 +90,21 @@ def test_mobilenet_configs_stages_1_to_4(tmp_path, fake_imagenet):
         osp.join(SPOS, 'spos_evolution_search_mobilenet_proxyless_gpu_'
                  'flops465_8xb512_in1k.py'),
         osp.join(SPOS, 'spos_subnet_mobilenet_proxyless_gpu_8xb128_in1k.py'),
-        num_blocks=22, budget=465e6, extra=widen)
+        num_blocks=22, budget=465e6, extra=widen, nproc=None)
 
 
 def _stages_2_to_4(tmp_path, fake_imagenet, supernet_ckpt, search_config,
-                   subnet_config, num_blocks, budget, extra=()):
+                   subnet_config, num_blocks, budget, extra=(), nproc=2):
     extra = list(extra)
-    # 2. search, 2 processes
+    # 2. search, one process (1 vs 2 processes: the digits test below)
     search_dir = tmp_path / 'search'
     out = _ok(run_tool(
-        ['bash', 'tools/dist_train.sh', search_config, '2', '--work-dir',
-         str(search_dir), '--cfg-options',
-         f'load_from={supernet_ckpt}'] + extra + _search_options(
-             fake_imagenet, calibrate_samples=8, max_epochs=2,
-             num_candidates=4, top_k=2, num_mutation=2, num_crossover=2,
-             seed=0), env_extra=dict(PORT=free_port()), timeout=900))
+        _launch('train', search_config, None) + [
+            '--work-dir', str(search_dir), '--cfg-options',
+            f'load_from={supernet_ckpt}'] + extra + _search_options(
+                fake_imagenet, calibrate_samples=8, max_epochs=2,
+                num_candidates=4, top_k=2, num_mutation=2, num_crossover=2,
+                seed=0), env_extra=dict(PORT=free_port()), timeout=900))
     assert 'generation [2/2]' in out
     for name in ('best_fix_subnet.yaml', 'best_subnet_weights.pth',
                  'search_epoch_1.pth', 'search_epoch_2.pth',
@@ -112,10 +126,10 @@ def _stages_2_to_4(tmp_path, fake_imagenet, supernet_ckpt, search_config,
     # lr 0: the weights stay exactly where training started
     retrain_dir = tmp_path / 'retrain'
     out = _ok(run_tool(
-        ['bash', 'tools/dist_train.sh', subnet_config, '2', '--work-dir',
-         str(retrain_dir), '--cfg-options',
-         f'model.init_cfg.checkpoint={search_dir}/best_subnet_weights.pth',
-         'optim_wrapper.optimizer.lr=0.0'] + extra +
+        _launch('train', subnet_config, nproc) + [
+            '--work-dir', str(retrain_dir), '--cfg-options',
+            f'model.init_cfg.checkpoint={search_dir}/best_subnet_weights.pth',
+            'optim_wrapper.optimizer.lr=0.0'] + extra +
         shrink_options(fake_imagenet, iters=2, ckpt_interval=2),
         env_extra=dict(PORT=free_port()), timeout=900))
     assert 'Iter(train) [2/2]' in out
@@ -136,8 +150,8 @@ def _stages_2_to_4(tmp_path, fake_imagenet, supernet_ckpt, search_config,
 
     # 4. test, weights from model.init_cfg
     out = _ok(run_tool(
-        ['bash', 'tools/dist_test.sh', subnet_config, 'none', '1',
-         '--work-dir', str(tmp_path / 'test'), '--cfg-options',
+        _launch('test', subnet_config, nproc and 1, ['none']) +
+        ['--work-dir', str(tmp_path / 'test'), '--cfg-options',
          f'model.init_cfg.checkpoint={retrain_dir}/iter_2.pth'] + extra +
         shrink_options(fake_imagenet), env_extra=dict(PORT=free_port()),
         timeout=600))
@@ -178,9 +192,11 @@ def _digits_search(work_dir, ckpt, nproc, generations, resume=False):
     args = head + ['--work-dir', str(work_dir)]
     if resume:
         args.append('--resume')
+    # half the demo's population: ~24 paths scored in 3 generations
     opts = TINY + _search_options(
         extra=['image_size=16'], max_epochs=generations,
-        input_shape='(1,3,16,16)', calibrate_samples=100)
+        input_shape='(1,3,16,16)', calibrate_samples=100, num_candidates=8,
+        top_k=3, num_mutation=4, num_crossover=4)
     if not resume:
         opts.append(f'load_from={ckpt}')
     return _ok(run_tool(args + ['--cfg-options'] + opts,
