@@ -2,6 +2,7 @@
 fake CIFAR-10, genotype per epoch, identical ranks, resume."""
 import json
 import os.path as osp
+import shutil
 
 import pytest
 import torch
@@ -121,9 +122,18 @@ def _subdirs(path):
 def test_killed_and_resumed_search_continues_exactly(tmp_path, fake_cifar,
                                                      full_search):
     full_dir, _ = full_search
-    _search(tmp_path, fake_cifar, epochs=1)
-    assert osp.isfile(tmp_path / 'epoch_1.pth')
+    # a search killed after epoch 1: the work dir of the uninterrupted one
+    # as it was then (its epoch-1 checkpoint, its records up to epoch 1)
+    shutil.copy(osp.join(full_dir, 'epoch_1.pth'), tmp_path / 'epoch_1.pth')
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'epoch_1.pth'))
+    for rank in (0, 1):
+        lines = open(osp.join(full_dir, f'arch_rank{rank}.jsonl')).readlines()
+        first_epoch_end = next(i for i, line in enumerate(lines)
+                               if '"epoch"' in line)
+        (tmp_path / f'arch_rank{rank}.jsonl').write_text(
+            ''.join(lines[:first_epoch_end + 1]))
     saved = torch.load(tmp_path / 'epoch_1.pth', weights_only=True)
+    assert saved['meta']['epoch'] == 1
     log = _search(tmp_path, fake_cifar, epochs=2, resume=True)
     assert 'resumed epoch: 1' in log
     resumed = [r for r in _records(tmp_path, 0) if 'iter' in r]
