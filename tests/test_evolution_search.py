@@ -278,6 +278,10 @@ def test_build_config_hands_resume_to_the_search_loop(tmp_path):
     cfg = build_config(search, str(tmp_path), resume='x/search_epoch_2.pth')
     assert cfg.train_cfg.resume_from == 'x/search_epoch_2.pth'
     assert not cfg.resume
+    # resume = True in the config file means the same as --resume
+    cfg = build_config(search, str(tmp_path), cfg_options={'resume': True})
+    assert cfg.train_cfg.resume_from == 'auto' and not cfg.resume
+    assert 'resume_from' not in build_config(search, str(tmp_path)).train_cfg
     # a training config resumes through mmengine, as before
     cfg = build_config(DEMO_CONFIG, str(tmp_path), resume='auto')
     assert cfg.resume and cfg.load_from is None

@@ -43,13 +43,17 @@ def _apply_resume(cfg: Config, resume: Optional[str]) -> None:
     A training run hands it to mmengine (``resume`` / ``load_from``). A
     search loop restores its own state (``train_cfg.resume_from``) and keeps
     ``load_from`` as the supernet whose weights it searches, so mmengine's
-    resume, which expects an optimizer and counters, stays off.
+    resume, which expects an optimizer and counters, stays off; a config's
+    own ``resume = True`` means ``'auto'`` there.
     """
-    if resume is None:
-        return
     if _resumes_own_state(cfg):
-        cfg.train_cfg.resume_from = resume
+        if resume is None and cfg.get('resume'):
+            resume = 'auto'
+        if resume is not None:
+            cfg.train_cfg.resume_from = resume
         cfg.resume = False
+    elif resume is None:
+        return
     elif resume == 'auto':
         cfg.resume = True
         cfg.load_from = None

@@ -141,11 +141,11 @@ class OneShotMutator(nn.Module):
     def fix_subnet(self, choices: Mapping[str, str]) -> None:
         """Keep only the chosen candidate in every mutable (drops weights).
 
-        The chosen op stays under ``_candidates.NAME`` (MMRazor's layout,
-        so MMRazor subnet weights load as they are). To build a subnet from
-        a file or mapping in any accepted form, use
-        :func:`mmrazor_lite.subnet.fix_model`, which calls this for that
-        layout.
+        The chosen op stays under its candidate key prefix (MMRazor's
+        layout, so MMRazor subnet weights load as they are). To fix a model
+        from a subnet file or mapping in any accepted form, use
+        :func:`mmrazor_lite.subnet.fix_model` (``keep_candidate_keys=True``
+        gives this layout): the one entry point every tool uses.
         """
         for key, name in self.validate_choices(choices).items():
             for _, mutable in self.search_groups[key]:
