@@ -103,7 +103,8 @@ class EvolutionSearchLoop(BaseLoop):
         search_state.check_runner_config(runner.cfg)
         self._max_epochs, self.top_k = int(max_epochs), int(top_k)
         self.num_candidates = int(num_candidates)
-        self.num_mutation, self.num_crossover = num_mutation, num_crossover
+        self.num_mutation = int(num_mutation)
+        self.num_crossover = int(num_crossover)
         self.mutate_prob = float(mutate_prob)
         self.max_tries_factor = int(max_tries_factor)
         self.budget = ResourceBudget(flops_range, params_range)
@@ -116,18 +117,14 @@ class EvolutionSearchLoop(BaseLoop):
             calibrate_dataloader, calibrate_samples=calibrate_samples,
             seed=self.seed, score_key=score_key, cache_data=cache_data,
             device_accuracy=device_accuracy)
-        self._epoch = 0
+        self._epoch = 0  # generations done (mmengine's epoch index)
         self.population: List[Candidate] = []
         self.top_k_candidates: List[Candidate] = []
         self.scores: 'OrderedDict[Candidate, float]' = OrderedDict()
-        #: candidates scored by this process, in order (for bookkeeping)
-        self.evaluated: List[Candidate] = []
+        self.evaluated: List[Candidate] = []  # scored here, in order
         self.supernet_checkpoint = runner.cfg.get('load_from')
-        self.resume_from = search_state.resolve_resume(resume_from,
-                                                       runner.work_dir)
-        if resume_from == 'auto' and self.resume_from is None:
-            runner.logger.info(f'resume: no search_epoch_*.pth in '
-                               f'{runner.work_dir}; the search starts afresh')
+        self.resume_from = search_state.resolve_resume(
+            resume_from, runner.work_dir, runner.logger)
 
     @property
     def max_epochs(self) -> int:
@@ -195,24 +192,26 @@ class EvolutionSearchLoop(BaseLoop):
                 self.scores[candidate] = self.score_candidate(candidate)
         self.top_k_candidates = ops.select_top_k(
             self.top_k_candidates, self.population, self.scores, self.top_k)
-        self._epoch += 1
+        done = self._epoch + 1  # generations done, this one included
         best = self.top_k_candidates[0]
         flops, params = self._costs(best)
         self.runner.logger.info(
-            f'generation [{self._epoch}/{self._max_epochs}] best '
+            f'generation [{done}/{self._max_epochs}] best '
             f'{self.score_key} {self.scores[best]:.4f}, FLOPs {flops:,}, '
             f'params {params:,}, {len(self.scores)} candidates scored so '
             f'far, subnet {list(best)}')
         self.runner.visualizer.add_scalars(
             {f'search/best_{self.score_key}': self.scores[best],
-             'search/best_flops': flops}, step=self._epoch)
+             'search/best_flops': flops}, step=done)
         self.population, short = ops.breed(
             self.top_k_candidates, names, self.rng, self.num_mutation,
             self.num_crossover, self.mutate_prob, self._allowed, self._seen(),
             self.max_tries_factor)
         self._log_shortfall(short)
-        self._save_state()
+        self._save_state(done)
+        # as in mmengine's loops, the hook sees the epoch index just run
         self.runner.call_hook('after_train_epoch')
+        self._epoch = done
 
     def score_candidate(self, candidate: Candidate) -> float:
         """Recalibrate BN for ``candidate`` and return its ``score_key``."""
@@ -237,11 +236,12 @@ class EvolutionSearchLoop(BaseLoop):
         choices = self.as_choices(candidate)
         return self.table.flops_of(choices), self.table.params_of(choices)
 
-    def state_dict(self) -> dict:
-        """The search state, plain python only (``weights_only`` loadable)."""
+    def state_dict(self, generation: Optional[int] = None) -> dict:
+        """The search state after ``generation`` generations (default: the
+        loop's epoch), plain python only (``weights_only`` loadable)."""
         budget = self.budget
         return search_state.pack_state(
-            self._epoch, self.choices, self.population, self.top_k_candidates,
+            self._epoch if generation is None else generation, self.choices, self.population, self.top_k_candidates,
             self.scores, self.rng, seed=self.seed,
             supernet_checkpoint=self.supernet_checkpoint,
             num_candidates=self.num_candidates, top_k_size=self.top_k,
@@ -264,14 +264,14 @@ class EvolutionSearchLoop(BaseLoop):
         self.runner.logger.info(f'resume: search state {self.resume_from} '
                                 f'(generation {self._epoch})')
 
-    def _save_state(self) -> None:
+    def _save_state(self, done: int) -> None:
         if not is_main_process():
             return
         work_dir = self.runner.work_dir
-        atomic_torch_save(self.state_dict(), f'{work_dir}/'
-                          f'{search_state.state_file_name(self._epoch)}')
+        atomic_torch_save(self.state_dict(done), f'{work_dir}/'
+                          f'{search_state.state_file_name(done)}')
         write_top_k_table(
-            work_dir, f'generation {self._epoch}/{self._max_epochs}, score '
+            work_dir, f'generation {done}/{self._max_epochs}, score '
             f'{self.score_key}, FLOPs at input {self.input_shape} '
             f'({self.flops_convention}), decisions {list(self.choices)}',
             [(self.scores[c], *self._costs(c), c)

@@ -34,13 +34,18 @@ def latest_search_state(work_dir: str) -> Optional[str]:
     return max(found)[1] if found else None
 
 
-def resolve_resume(resume_from: Optional[str],
-                   work_dir: str) -> Optional[str]:
-    """The state file ``resume_from`` names (``'auto'``: the latest)."""
+def resolve_resume(resume_from: Optional[str], work_dir: str,
+                   logger=None) -> Optional[str]:
+    """The state file ``resume_from`` names (``'auto'``: the latest; when
+    there is none, ``logger`` is told that the search starts afresh)."""
     if resume_from in (None, False):
         return None
     if resume_from in ('auto', True):
-        return latest_search_state(work_dir)
+        latest = latest_search_state(work_dir)
+        if latest is None and logger is not None:
+            logger.info(f'resume: no search_epoch_*.pth in {work_dir}; the '
+                        f'search starts afresh')
+        return latest
     return str(resume_from)
 
 

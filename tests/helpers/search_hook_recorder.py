@@ -35,9 +35,11 @@ def read_events(work_dir, rank=0):
 
 
 def expected_events(first, last):
-    """What a search running generations ``first + 1 .. last`` reports."""
+    """What a search running generations ``first + 1 .. last`` reports: as
+    in mmengine's loops, both epoch hooks see the 0-based index of the
+    generation being run, and ``after_train`` the number run."""
     events = [('before_train', first)]
-    for done in range(first, last):
-        events += [('before_train_epoch', done),
-                   ('after_train_epoch', done + 1)]
+    for index in range(first, last):
+        events += [('before_train_epoch', index),
+                   ('after_train_epoch', index)]
     return events + [('after_train', last)]
