@@ -287,3 +287,23 @@ def test_build_config_hands_resume_to_the_search_loop(tmp_path):
     assert cfg.resume and cfg.load_from is None
     cfg = build_config(DEMO_CONFIG, str(tmp_path), resume='iter_5.pth')
     assert cfg.resume and cfg.load_from == 'iter_5.pth'
+
+
+def test_search_without_supernet_weights_is_refused(tmp_path):
+    """It used to search a randomly initialised supernet and exit 0."""
+    cfg = tiny_config(tmp_path, search={}, load_from=None)
+    with pytest.raises(ValueError, match='no supernet weights to search. '
+                       'Set load_from=SUPERNET_CKPT'):
+        run(cfg)
+    assert not list(tmp_path.glob('search_epoch_*.pth'))
+    assert not (tmp_path / 'best_fix_subnet.yaml').exists()
+
+
+def test_zero_calibration_samples_is_refused(tmp_path, supernet_ckpt):
+    """It used to skip BN re-estimation silently."""
+    cfg = tiny_config(tmp_path, search=dict(calibrate_samples=0),
+                      load_from=supernet_ckpt)
+    with pytest.raises(ValueError, match='calibrate_samples must be >= 1 '
+                       'to re-estimate BN, got 0; set calibrate_dataloader='
+                       'False'):
+        run(cfg)

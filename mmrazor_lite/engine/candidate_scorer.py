@@ -74,6 +74,14 @@ class CandidateScorer:
         self.evaluator = evaluator
         self.calibrate_dataloader = calibrate_dataloader or None
         self.calibrate_samples = int(calibrate_samples)
+        if self.calibrate_dataloader is not None and \
+                self.calibrate_samples < 1:
+            # 0 used to skip BN re-estimation silently: scores of paths
+            # with the supernet's mixed BN statistics
+            raise ValueError(
+                f'calibrate_samples must be >= 1 to re-estimate BN, got '
+                f'{calibrate_samples!r}; set calibrate_dataloader=False to '
+                f'score without re-estimating BN')
         self.seed = int(seed)
         self.score_key = score_key
         self.cache_data = cache_data
@@ -134,7 +142,7 @@ class CandidateScorer:
 
     def recalibrate(self) -> None:
         """Re-estimate BN on the calibration images (the same every time)."""
-        if self.calibrate_dataloader is None or self.calibrate_samples <= 0:
+        if self.calibrate_dataloader is None:
             if self.calibration_batches is None:
                 self.calibration_batches = []
                 self._log('evolution search: no calibrate_dataloader, BN '

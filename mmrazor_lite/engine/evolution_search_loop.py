@@ -10,17 +10,15 @@ the population with random paths, scores the new ones
 crossover (:mod:`.evolution_operators`), rejecting children over the budget
 (:class:`ResourceBudget`, a table lookup) or already seen.
 
-Files: ``search_epoch_{N}.pth`` (:mod:`.search_state`) and
+Files, from rank 0: ``search_epoch_{N}.pth`` (:mod:`.search_state`) and
 ``search_top_k.txt`` after each generation; ``best_fix_subnet.yaml`` and
-``best_subnet_weights.pth`` at the end (:mod:`~mmrazor_lite.subnet.search_result`).
+``best_subnet_weights.pth`` at the end (``subnet/search_result.py``).
 
-Resume: ``resume_from`` (``'auto'``: the latest state of the work dir; set
-by ``tools/train.py --resume``) restores RNG, population, top-k and scores,
-so an interrupted search ends as an uninterrupted one. mmengine's own
-``resume`` stays off and ``load_from`` stays the supernet; without it, the
-supernet the state names is loaded. Every rank makes the same decisions from
-the same seed and gets the same scores: 1 or N processes give the same
-answer. Only rank 0 writes files.
+Resume: ``resume_from`` (``'auto'``: the latest state; ``--resume`` sets
+it) restores RNG, population, top-k and scores: an interrupted search ends
+as an uninterrupted one. ``load_from`` is the supernet (else the one the
+state names; none at all is an error). Every rank makes the same decisions
+and gets the same scores: 1 or N processes give the same answer.
 """
 import random
 from collections import OrderedDict
@@ -166,6 +164,8 @@ class EvolutionSearchLoop(BaseLoop):
         if self.resume_from is not None:
             self.load_state_dict(
                 search_state.load_search_state(self.resume_from))
+        search_state.check_supernet_weights(self.supernet_checkpoint,
+                                            self.runner.cfg)
         self.table = ResourceTable(self.model.architecture, self.mutator,
                                    self.input_shape, self.flops_convention)
         self.budget.check_feasible(self.table)
@@ -239,14 +239,13 @@ class EvolutionSearchLoop(BaseLoop):
     def state_dict(self, generation: Optional[int] = None) -> dict:
         """The search state after ``generation`` generations (default: the
         loop's epoch), plain python only (``weights_only`` loadable)."""
-        budget = self.budget
+        done = self._epoch if generation is None else generation
         return search_state.pack_state(
-            self._epoch if generation is None else generation, self.choices, self.population, self.top_k_candidates,
+            done, self.choices, self.population, self.top_k_candidates,
             self.scores, self.rng, seed=self.seed,
             supernet_checkpoint=self.supernet_checkpoint,
             num_candidates=self.num_candidates, top_k_size=self.top_k,
-            flops_range=budget.flops_range and list(budget.flops_range),
-            params_range=budget.params_range and list(budget.params_range))
+            **self.budget.state_dict())
 
     def load_state_dict(self, state: dict) -> None:
         """Continue from ``state``; load its supernet if none is given."""

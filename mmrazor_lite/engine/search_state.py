@@ -120,3 +120,21 @@ def unpack_state(state: dict, decisions, rng: random.Random):
     return (int(state['generation']),
             [tuple(c) for c in state['population']],
             [tuple(c) for c in state['top_k']], scores)
+
+
+def check_supernet_weights(supernet_checkpoint: Optional[str], cfg) -> None:
+    """Refuse to search a supernet whose weights nothing loads.
+
+    A randomly initialised supernet ranks paths by noise and the search
+    would still end with exit 0 and a "best" subnet.
+    """
+    if supernet_checkpoint:
+        return
+    init_cfg = (cfg.get('model') or {}).get('init_cfg') or {}
+    if isinstance(init_cfg, dict) and init_cfg.get('checkpoint'):
+        return  # the model loads its weights itself (Pretrained)
+    raise ValueError(
+        'EvolutionSearchLoop: no supernet weights to search. Set '
+        'load_from=SUPERNET_CKPT (the last iter_*.pth of supernet training, '
+        'e.g. --cfg-options load_from=...), or resume a search whose state '
+        'names it (--resume)')

@@ -80,6 +80,14 @@ class ResourceBudget:
             f'random draws (input_shape {tuple(input_shape)}); widen the '
             f'ranges or raise max_tries_factor')
 
+    def state_dict(self) -> dict:
+        """The ranges as plain lists (``None`` where unset), for a file."""
+        return dict(
+            flops_range=None if self.flops_range is None else
+            list(self.flops_range),
+            params_range=None if self.params_range is None else
+            list(self.params_range))
+
     def describe(self) -> str:
         return (f'flops_range={self.flops_range} and '
                 f'params_range={self.params_range}')
