@@ -2,7 +2,6 @@
 import importlib.util
 import os
 import os.path as osp
-import subprocess
 import sys
 from collections import OrderedDict
 
@@ -157,10 +156,8 @@ def _run_cli(*args):
 
 
 def _run_cli_process(*args):
-    env = dict(os.environ)
-    env['PYTHONPATH'] = REPO + os.pathsep + env.get('PYTHONPATH', '')
-    return subprocess.run([sys.executable, SCRIPT, *args], env=env,
-                          capture_output=True, text=True, timeout=300)
+    from conftest import run_tool
+    return run_tool([sys.executable, SCRIPT, *args], timeout=300)
 
 
 def test_cli_converts_and_prefixes(tmp_path):

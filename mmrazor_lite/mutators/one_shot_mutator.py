@@ -159,7 +159,5 @@ class OneShotMutator(nn.Module):
 
     def export_subnet(self) -> 'OrderedDict[str, Dict[str, str]]':
         """The active path in the subnet-file form: path -> {'chosen': name}."""
-        return OrderedDict(
-            (path, {'chosen': mutable.current_choice})
-            for members in self.search_groups.values()
-            for path, mutable in members)
+        return OrderedDict((path, {'chosen': name})
+                           for path, name in self.current_subnet().items())
