@@ -14,6 +14,7 @@ from mmrazor_lite.mutables.one_shot_choice import OneShotChoice
 from mmrazor_lite.registry import MODELS
 from mmrazor_lite.subnet import (SubnetFileError, fix_model,
                                  subnet_of_state_dict)
+from mmrazor_lite.subnet.architecture_meta import ArchitectureMismatchError
 
 ARCH = dict(
     type='ImageClassifier',
@@ -188,14 +189,23 @@ def test_explicit_subnet_disagreeing_with_weights_is_an_error(tmp_path, spos):
                     meta=dict(fix_subnet=dict(choices))), ckpt)
     other = dict(choices)
     other['backbone.layers.1.1'] = 'shuffle_7x7'
-    with pytest.raises(CheckpointError) as err:
+    # refused on the recorded subnet, before any weight is compared
+    with pytest.raises(ArchitectureMismatchError) as err:
         _build(fix_subnet=_yaml(tmp_path, other),
                init_cfg=dict(type='Pretrained', checkpoint=str(ckpt)))
     msg = str(err.value)
     assert str(ckpt) in msg
+    assert ("backbone.layers.1.1: checkpoint 'shuffle_3x3' vs built "
+            "'shuffle_7x7'") in msg
+    assert 'backbone.layers.0.0:' not in msg  # only the differing block
+    # without meta.fix_subnet the weights themselves are compared
+    torch.save(dict(state_dict=_sliced(spos, choices), meta={}), ckpt)
+    with pytest.raises(CheckpointError) as err:
+        _build(fix_subnet=_yaml(tmp_path, other),
+               init_cfg=dict(type='Pretrained', checkpoint=str(ckpt)))
+    msg = str(err.value)
     assert "backbone.layers.1.1: the subnet chooses 'shuffle_7x7'" in msg
     assert "['shuffle_3x3']" in msg
-    assert 'backbone.layers.0.0:' not in msg  # only the differing block
 
 
 def test_bad_subnet_files_name_what_is_valid(tmp_path):

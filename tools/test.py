@@ -5,6 +5,11 @@
 
 ``none`` loads no checkpoint: the weights come from ``model.init_cfg``
 (e.g. a subnet config whose ``model.init_cfg.checkpoint`` is set).
+
+A CHECKPOINT is tested as the network it was trained as: a SPOS subnet's
+``meta.fix_subnet`` or a DARTS cell's ``meta.genotype`` picks the
+architecture, and the weights load strictly (see
+:mod:`mmrazor_lite.apis.trained_checkpoint`).
 """
 import argparse
 import os
@@ -33,19 +38,23 @@ def parse_args(argv=None):
 
 def main(argv=None):
     from mmrazor_lite.apis import (build_config, build_runner,
-                                   shutdown_distributed)
+                                   load_checkpoint_strictly,
+                                   shutdown_distributed,
+                                   use_checkpoint_architecture)
     args = parse_args(argv)
     cfg = build_config(args.config, args.work_dir, args.cfg_options,
                        args.launcher)
-    if args.checkpoint.lower() == 'none':
-        cfg.load_from = None
-    else:
+    cfg.load_from = None
+    load_after_build = None
+    if args.checkpoint.lower() != 'none':
         if not osp.isfile(args.checkpoint):
             raise FileNotFoundError(
                 f'checkpoint {args.checkpoint!r} does not exist (pass none '
                 f'to take the weights from model.init_cfg)')
-        cfg.load_from = args.checkpoint
+        load_after_build = use_checkpoint_architecture(cfg, args.checkpoint)
     runner = build_runner(cfg)
+    if load_after_build is not None:
+        load_checkpoint_strictly(runner, load_after_build)
     metrics = runner.test()
     shutdown_distributed()
     return metrics

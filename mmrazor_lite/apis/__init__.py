@@ -6,6 +6,9 @@ and runners exactly as the tools do, without importing the tools.
 """
 from .config_builder import build_config, enable_amp
 from .runner_builder import build_runner, shutdown_distributed
+from .trained_checkpoint import (load_checkpoint_strictly,
+                                 use_checkpoint_architecture)
 
 __all__ = ['build_config', 'enable_amp', 'build_runner',
-           'shutdown_distributed']
+           'shutdown_distributed', 'load_checkpoint_strictly',
+           'use_checkpoint_architecture']

@@ -1,24 +1,36 @@
-"""Write a fixed subnet's choices into every checkpoint it saves."""
+"""Record a fixed network's architecture in its checkpoints; check on load."""
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 
 from mmrazor_lite.registry import HOOKS
+from mmrazor_lite.subnet.architecture_meta import (architecture_meta,
+                                                   check_architecture)
 
 
 @HOOKS.register_module()
 class SubnetMetaHook(Hook):
-    """Adds ``meta['fix_subnet']`` (module path -> choice) to checkpoints.
+    """Adds the architecture to every checkpoint; refuses a foreign one.
 
-    A retrained subnet's checkpoint then names its own subnet, so
-    ``model.init_cfg.checkpoint=CKPT`` alone rebuilds the right one (see
-    :func:`~mmrazor_lite.subnet.fixed_subnet_model.FixedSubnet`).
+    Saving: ``meta['fix_subnet']`` (module path -> choice) for a SPOS
+    subnet, ``meta['genotype']`` for a DARTS evaluation network. A
+    checkpoint then names its own architecture, so ``tools/test.py CONFIG
+    CKPT`` and ``export_subnet.py`` rebuild the right network from it.
+
+    Loading (``load_from`` / ``--resume``): a checkpoint whose recorded
+    architecture differs from the model's is an error naming both; loading
+    it non-strictly would train or test another network with exit 0.
+
+    ``tools/train.py`` and ``tools/test.py`` add this hook to every run.
     """
 
     priority = 'VERY_LOW'
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        model = runner.model.module if is_model_wrapper(runner.model) \
-            else runner.model
-        fix_subnet = getattr(model, 'fix_subnet', None)
-        if fix_subnet:
-            checkpoint.setdefault('meta', {})['fix_subnet'] = dict(fix_subnet)
+        meta = architecture_meta(runner.model)
+        if meta:
+            checkpoint.setdefault('meta', {}).update(meta)
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        # mmengine does not pass the file name; load_from is None when
+        # --resume took the latest checkpoint of the work dir
+        source = f'checkpoint {runner.cfg.get("load_from") or "(resumed)"}'
+        check_architecture(checkpoint.get('meta'), runner.model, source)

@@ -125,9 +125,16 @@ class DartsEvalNetwork(BaseModule):
     and double the channels.
 
     Args:
-        genotype (Genotype | dict | str): a Genotype, its dict form, a
-            shipped name (``'PC_DARTS_cifar'``, ``'PC_DARTS_image'``,
-            ``'DARTS_V1'``, ``'DARTS_V2'``) or a genotype .yaml/.json path.
+        genotype (Genotype | dict | str, optional): the cell to build: a
+            Genotype, its dict form, a shipped name (``'PC_DARTS_cifar'``,
+            ``'PC_DARTS_image'``, ``'DARTS_V1'``, ``'DARTS_V2'``) or a
+            genotype .yaml/.json path. An explicit choice: testing or
+            exporting a checkpoint whose ``meta.genotype`` differs is an
+            error.
+        default_genotype (same forms, optional): built when ``genotype`` is
+            None. The shipped configs set their paper's cell here, so a
+            checkpoint's own ``meta.genotype`` takes its place in
+            ``tools/test.py`` and ``export_subnet.py``.
         channels (int): node channels of the first cells (36 CIFAR, 48
             ImageNet).
         num_layers (int): number of cells (20 CIFAR, 14 ImageNet).
@@ -145,19 +152,26 @@ class DartsEvalNetwork(BaseModule):
     """
 
     def __init__(self,
-                 genotype: Union[Genotype, Mapping, str],
+                 genotype: Union[Genotype, Mapping, str, None] = None,
                  channels: int = 36,
                  num_layers: int = 20,
                  stem_type: str = 'cifar',
                  stem_multiplier: int = 3,
                  auxiliary: bool = True,
                  drop_path_prob: float = 0.0,
+                 default_genotype: Union[Genotype, Mapping, str, None] = None,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         check_stem_type(stem_type)
         if num_layers < 1:
             raise ValueError(f'num_layers must be positive, got {num_layers}')
-        self.genotype = resolve_genotype(genotype)
+        if genotype is None and default_genotype is None:
+            raise ValueError(
+                'DartsEvalNetwork: no cell to build; set genotype (a '
+                'genotype .yaml/.json, e.g. a search\'s genotype.yaml, or a '
+                f'shipped name {sorted(GENOTYPES)})')
+        self.genotype = resolve_genotype(
+            default_genotype if genotype is None else genotype)
         self.stem_type = stem_type
         self.auxiliary = auxiliary
         self.drop_path_prob = float(drop_path_prob)

@@ -35,6 +35,7 @@ from mmengine.logging import print_log
 
 from mmrazor_lite.fileio.checkpoint_io import load_state_dict_and_meta
 from mmrazor_lite.registry import MODELS, build_model
+from .architecture_meta import check_architecture
 from .fix_model import complete_with_weightless, fix_model
 from .subnet_file import SubnetFileError
 from .subnet_weights import load_subnet_state_dict, subnet_of_state_dict
@@ -111,15 +112,11 @@ def FixedSubnet(architecture: dict,
     model.fix_subnet = OrderedDict(fixed)
     model.subnet_source = source
     if state_dict is not None:
-        if meta.get('fix_subnet') and fix_subnet is not None and \
-                dict(meta['fix_subnet']) != dict(fixed):
-            differ = [k for k in fixed
-                      if meta['fix_subnet'].get(k) != fixed[k]]
-            where = f'{checkpoint} (its meta.fix_subnet differs from ' \
-                f'model.fix_subnet at {differ})'
-        else:
-            where = checkpoint
-        load_subnet_state_dict(model, state_dict, fixed, source=where)
+        # an explicit model.fix_subnet may not relabel a checkpoint
+        # trained as another subnet (same shapes would load silently)
+        if fix_subnet is not None:
+            check_architecture(meta, model, checkpoint)
+        load_subnet_state_dict(model, state_dict, fixed, source=checkpoint)
         # the weights are in: init_weights() must not overwrite them
         model._is_init = True
     return model

@@ -6,8 +6,9 @@ Two kinds of config:
   (a search's sliced weights or a retrained subnet checkpoint; the subnet is
   the one CKPT carries unless the config sets ``model.fix_subnet``);
 * DARTS / PC-DARTS evaluation configs (a classifier whose backbone is a
-  ``DartsEvalNetwork``): CKPT (a checkpoint of that config) is loaded
-  strictly; ``meta.genotype`` records the cell.
+  ``DartsEvalNetwork``): the cell is CKPT's ``meta.genotype`` (unless
+  ``model.backbone.genotype`` is set: then they must agree), its weights
+  load strictly.
 
 It writes::
 
@@ -53,18 +54,6 @@ class _Logits(nn.Module):
         return self.model(x, mode='tensor')
 
 
-def _load_plain(model: nn.Module, checkpoint: str) -> None:
-    """A trained checkpoint of ``model``'s own config, loaded strictly."""
-    from mmrazor_lite.fileio.checkpoint_io import load_state_dict_and_meta
-    from mmrazor_lite.subnet import unwrap_state_dict
-    state = unwrap_state_dict(load_state_dict_and_meta(checkpoint)[0])
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    if missing or unexpected:
-        raise ExportError(
-            f'{checkpoint} does not fit the config\'s model: missing '
-            f'{missing[:10]}, unexpected {unexpected[:10]}')
-
-
 def build_fixed_subnet(config: str, checkpoint: str, cfg_options=None):
     """The config's found network with ``checkpoint``'s weights, in eval."""
     import mmrazor_lite  # noqa: F401  (registers modules, safe loading)
@@ -83,8 +72,15 @@ def build_fixed_subnet(config: str, checkpoint: str, cfg_options=None):
         '.')[-1]
     init_default_scope(cfg.get('default_scope', 'mmrazor_lite'))
     if backbone_type == 'DartsEvalNetwork':
+        from mmrazor_lite.apis.trained_checkpoint import (
+            read_checkpoint, use_checkpoint_architecture, load_state_strictly)
+        from mmrazor_lite.subnet.architecture_meta import check_architecture
+        # the cell is the checkpoint's meta.genotype unless set explicitly
+        use_checkpoint_architecture(cfg, checkpoint)
         model = MODELS.build(cfg.model)
-        _load_plain(model, checkpoint)
+        data = read_checkpoint(checkpoint)
+        check_architecture(data.get('meta'), model, checkpoint)
+        load_state_strictly(model, data['state_dict'], checkpoint)
         genotype = model.backbone.genotype
         model.export_meta = {'genotype': genotype.to_dict()}
         model.export_source = f'genotype {genotype}'
@@ -188,11 +184,13 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     from mmrazor_lite.fileio.checkpoint_io import CheckpointError
     from mmrazor_lite.subnet import SubnetFileError
+    from mmrazor_lite.subnet.architecture_meta import \
+        ArchitectureMismatchError
     try:
         export_subnet(args.config, args.checkpoint, args.out,
                       args.torchscript, args.shape, args.cfg_options)
     except (ExportError, FileNotFoundError, CheckpointError,
-            SubnetFileError) as err:
+            SubnetFileError, ArchitectureMismatchError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 1
     return 0

@@ -3,4 +3,4 @@
 # 3.3 M params.
 _base_ = ['../pcdarts/pcdarts_subnet_1xb96_cifar10.py']
 
-model = dict(backbone=dict(genotype='{{fileDirname}}/DARTS_V2.yaml'))
+model = dict(backbone=dict(default_genotype='{{fileDirname}}/DARTS_V2.yaml'))

@@ -3,4 +3,4 @@
 # error (with its own, shorter recipe).
 _base_ = ['../pcdarts/pcdarts_subnet_8xb128_in1k.py']
 
-model = dict(backbone=dict(genotype='{{fileDirname}}/DARTS_V2.yaml'))
+model = dict(backbone=dict(default_genotype='{{fileDirname}}/DARTS_V2.yaml'))

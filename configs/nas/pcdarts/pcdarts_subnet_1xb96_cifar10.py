@@ -5,7 +5,9 @@
 #   python tools/train.py THIS_CONFIG --work-dir DIR
 #   ./tools/dist_test.sh THIS_CONFIG DIR/epoch_600.pth 1
 # Another genotype: --cfg-options model.backbone.genotype=PATH.yaml (a
-# search's genotype.yaml, or a shipped name such as DARTS_V2).
+# search's genotype.yaml, or a shipped name such as DARTS_V2). Checkpoints
+# carry their cell (meta.genotype): testing or exporting one builds that
+# cell, and an explicit model.backbone.genotype that differs is an error.
 _base_ = [
     '../../_base_/datasets/cifar10_darts_eval.py',
     '../../_base_/default_runtime.py',
@@ -15,7 +17,8 @@ model = dict(
     type='ImageClassifier',
     backbone=dict(
         type='DartsEvalNetwork',
-        genotype='{{fileDirname}}/PC_DARTS_cifar.yaml',
+        genotype=None,  # explicit cell: --cfg-options model.backbone.genotype=
+        default_genotype='{{fileDirname}}/PC_DARTS_cifar.yaml',
         channels=36,
         num_layers=20,
         stem_type='cifar',

@@ -14,7 +14,8 @@ model = dict(
     type='ImageClassifier',
     backbone=dict(
         type='DartsEvalNetwork',
-        genotype='{{fileDirname}}/PC_DARTS_image.yaml',
+        genotype=None,  # explicit cell: --cfg-options model.backbone.genotype=
+        default_genotype='{{fileDirname}}/PC_DARTS_image.yaml',
         channels=48,
         num_layers=14,
         stem_type='imagenet',
