@@ -1,4 +1,6 @@
+import io
 import os
+import re
 
 import numpy as np
 import pytest
@@ -98,3 +100,55 @@ def test_atomic_writes_get_ordinary_permissions(tmp_path):
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o644
     finally:
         os.umask(umask)
+
+
+# ------------------------------------------- refused vs corrupt (issue 13.6)
+from malicious_files import BROKEN, MALICIOUS  # noqa: E402
+
+
+def _assert_our_wording(message: str) -> None:
+    """One line, and never torch's advice to unpickle without limits."""
+    assert '\n' not in message
+    assert 'weights_only=False' not in message
+    assert 'set to `False`' not in message
+    assert 'add_safe_globals' not in message
+
+
+@pytest.mark.parametrize('build', MALICIOUS, ids=lambda b: b.__name__)
+def test_malicious_file_is_refused_naming_what(tmp_path, build):
+    path, marker = tmp_path / 'evil.pth', tmp_path / 'pwned'
+    name = build(str(path), marker)
+    with pytest.raises(CheckpointError) as info:
+        load_checkpoint_file(str(path))
+    message = str(info.value)
+    assert re.search(
+        r"'[^']*evil\.pth' refused: holds the globals? [^ ]*"
+        + re.escape(name) + r'.* outside the allow-list of safe types',
+        message), message
+    assert 'truncated' not in message and 'corrupt' not in message
+    _assert_our_wording(message)
+    assert not marker.exists()  # nothing in it ran
+
+
+def test_broken_files_are_still_truncated_or_corrupt(tmp_path):
+    for build in BROKEN:  # a cut zip, a cut legacy file, random bytes
+        path = tmp_path / f'{build.__name__}.pth'
+        build(str(path))
+        with pytest.raises(CheckpointError) as info:
+            load_checkpoint_file(str(path))
+        message = str(info.value)
+        assert path.name in message and 'truncated or corrupt' in message
+        assert 'refused' not in message
+        _assert_our_wording(message)
+
+
+def test_torch_advice_is_stripped_from_details():
+    from mmrazor_lite.fileio.unsafe_pickle import torch_error_detail
+    try:  # garbage makes torch word its error for a trusted file
+        torch.load(io.BytesIO(b'\x00' * 16), weights_only=True)
+    except Exception as err:  # noqa: BLE001
+        assert 'weights_only' in str(err)  # torch's advice is there ...
+        detail = torch_error_detail(err)
+    assert 'Unsupported operand 0' in detail  # ... ours keeps the cause
+    _assert_our_wording(detail)
+    assert 'weights_only' not in detail

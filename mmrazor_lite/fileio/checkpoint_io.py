@@ -13,7 +13,6 @@ final name.
 """
 import os
 import os.path as osp
-import pickle
 import tempfile
 from typing import Union
 
@@ -22,6 +21,8 @@ import torch
 from mmengine.fileio.backends import LocalBackend, register_backend
 from mmengine.logging.history_buffer import HistoryBuffer
 from mmengine.runner.checkpoint import CheckpointLoader
+
+from .unsafe_pickle import describe_refusal, torch_error_detail
 
 
 class CheckpointError(RuntimeError):
@@ -76,8 +77,9 @@ def load_checkpoint_file(filename: Union[str, os.PathLike],
 
     Raises:
         FileNotFoundError: the file does not exist.
-        CheckpointError: the file is truncated, corrupt or holds types that
-            are not allow-listed; the message names the file.
+        CheckpointError: the file holds types outside the allow-list
+            (``refused: holds ...``, naming them), or is truncated or
+            corrupt; the message names the file and is one line.
     """
     filename = osp.expanduser(str(filename))
     if not osp.isfile(filename):
@@ -86,16 +88,8 @@ def load_checkpoint_file(filename: Union[str, os.PathLike],
         # SAFE_GLOBALS were allow-listed process-wide by install().
         return torch.load(
             filename, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as err:
-        if 'GLOBAL' in str(err) or 'allowlist' in str(err):
-            raise CheckpointError(
-                f'checkpoint {filename!r} holds objects outside the '
-                f'allow-list of safe types; it was not loaded (no '
-                f'unrestricted unpickling is ever done). Details: {err}'
-            ) from err
-        raise _corrupt(filename, err) from err
     except Exception as err:  # torch raises many types on garbage input
-        raise _corrupt(filename, err) from err
+        raise checkpoint_load_error(filename, err) from None
 
 
 def load_state_dict_and_meta(filename: Union[str, os.PathLike]):
@@ -116,11 +110,27 @@ def load_state_dict_and_meta(filename: Union[str, os.PathLike]):
         f'{type(checkpoint).__name__}')
 
 
-def _corrupt(filename: str, err: Exception) -> CheckpointError:
+def checkpoint_load_error(filename: str, err: Exception) -> CheckpointError:
+    """Our error for a failed weights-only load of ``filename``.
+
+    A file refused for what it holds (a global outside the allow-list, a
+    pickle instruction the safe loader never runs) says so and names it; a
+    file that is no complete pickle is truncated or corrupt. torch's advice
+    to retry with unrestricted unpickling is never repeated.
+    """
+    refused = describe_refusal(filename, err)
+    if refused:
+        return CheckpointError(
+            f'checkpoint {filename!r} refused: holds {refused} outside the '
+            f'allow-list of safe types (tensors, numbers, strings, '
+            f'containers and the numpy / mmengine types checkpoints store); '
+            f'it was not loaded and nothing in it was run. Only if you '
+            f'trust its source: load it in your own code, save just its '
+            f'tensors (torch.save(model.state_dict(), NEW)) and use NEW')
     size = osp.getsize(filename)
     return CheckpointError(
         f'checkpoint {filename!r} ({size} bytes) is truncated or corrupt and '
-        f'cannot be read as a PyTorch checkpoint: {err}')
+        f'cannot be read as a PyTorch checkpoint: {torch_error_detail(err)}')
 
 
 def _load_from_local(filename, map_location):

@@ -67,6 +67,24 @@ class DartsAuxiliaryHead(nn.Module):
         return self.classifier(x.flatten(1))
 
 
+def _check_channels(feat: torch.Tensor, expected: int, head_key: str,
+                    backbone_attr: str, concat_key: str) -> None:
+    """A clear error where the Linear / conv would fail on a shape.
+
+    The head is built from numbers in the config while the backbone's
+    widths follow its genotype (``len(concat) x`` the cell's channels), so
+    a genotype with another concat or node count makes them disagree.
+    Skipped while tracing (export), where a shape test only warns and is
+    frozen into the trace; eager runs check.
+    """
+    if not torch.jit.is_tracing() and feat.shape[1] != expected:
+        raise ValueError(
+            f'DartsEvalHead: model.head.{head_key} is {expected} but the '
+            f'backbone gives {feat.shape[1]} channels (its {backbone_attr}:'
+            f' len({concat_key}) of its genotype x that cell\'s channels);'
+            f' set model.head.{head_key}={feat.shape[1]} for this genotype')
+
+
 @MODELS.register_module()
 class DartsEvalHead(ClsHead):
     """Global pool + linear classifier, plus an optional auxiliary head.
@@ -113,6 +131,8 @@ class DartsEvalHead(ClsHead):
 
     def forward(self, feats: Tuple[torch.Tensor, ...]) -> torch.Tensor:
         """Logits of the main classifier (the only ones used at test)."""
+        _check_channels(feats[-1], self.classifier.in_features,
+                        'in_channels', 'out_channels', 'normal_concat')
         return self.classifier(self.pre_logits(feats))
 
     def forward_aux(self, feats: Tuple[torch.Tensor, ...]) -> torch.Tensor:
@@ -124,6 +144,9 @@ class DartsEvalHead(ClsHead):
             raise ValueError('the auxiliary head needs (aux_map, final_map) '
                              'from the backbone: build it with '
                              'auxiliary=True')
+        _check_channels(feats[-2],
+                        self.auxiliary_head.features.conv1.in_channels,
+                        'aux_channels', 'aux_channels', 'reduce_concat')
         return self.auxiliary_head(feats[-2])
 
     def loss(self, feats: Tuple[torch.Tensor, ...],

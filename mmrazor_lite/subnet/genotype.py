@@ -12,6 +12,7 @@ yaml/json::
     reduce_concat: [2, 3, 4, 5]
 """
 import json
+import numbers
 import os.path as osp
 from typing import Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
@@ -19,6 +20,7 @@ import torch
 import yaml
 
 from mmrazor_lite.fileio.checkpoint_io import atomic_write_text
+from mmrazor_lite.fileio.strict_data_file import load_data_file
 
 from mmrazor_lite.mutables.edge_normalised_node import (edge_softmax,
                                                         node_edge_slices)
@@ -57,31 +59,52 @@ class Genotype(NamedTuple):
 
         A ``repr`` entry (the reference's string form) is ignored.
         """
+        if not isinstance(data, Mapping):
+            raise ValueError(f'{source}: a genotype is a mapping with keys '
+                             f'{list(_KEYS)}, got {type(data).__name__}')
         unknown = set(data) - set(_KEYS) - {'repr'}
         missing = set(_KEYS) - set(data)
         if unknown or missing:
             raise KeyError(f'{source}: a genotype has keys {list(_KEYS)}; '
                            f'missing {sorted(missing)}, unknown '
                            f'{sorted(unknown)}')
+        for key in _KEYS:  # lists only: a str or dict would be read as one
+            if not isinstance(data[key], (list, tuple)):
+                raise ValueError(f'{source}: {key} must be a list, got '
+                                 f'{type(data[key]).__name__} '
+                                 f'{data[key]!r}')
         genotype = cls(
-            normal=[(str(op), int(i)) for op, i in data['normal']],
-            normal_concat=[int(i) for i in data['normal_concat']],
-            reduce=[(str(op), int(i)) for op, i in data['reduce']],
-            reduce_concat=[int(i) for i in data['reduce_concat']])
+            normal=[_pair(source, 'normal', n, p)
+                    for n, p in enumerate(data['normal'])],
+            normal_concat=list(data['normal_concat']),
+            reduce=[_pair(source, 'reduce', n, p)
+                    for n, p in enumerate(data['reduce'])],
+            reduce_concat=list(data['reduce_concat']))
         genotype.validate(primitives, source)
-        return genotype
+        return genotype._replace(  # validated: plain ints from here on
+            normal_concat=[int(i) for i in genotype.normal_concat],
+            reduce_concat=[int(i) for i in genotype.reduce_concat])
 
     def validate(self,
                  primitives: Sequence[str] = DARTS_PRIMITIVES,
                  source: str = 'genotype') -> None:
-        """Raise if an op, an input index or a concat index is invalid."""
+        """Raise if an entry is malformed, invalid or builds a dead node.
+
+        Each entry is ``[op, input]`` with a non-``none`` primitive and an
+        integer input state that exists before its node; concat names
+        distinct existing states; every node feeds the output (it is in the
+        concat or read by a later node), else its ops would be built and
+        trained for nothing.
+        """
         valid_ops = [p for p in primitives if p != 'none']
         for cell in ('normal', 'reduce'):
             pairs = getattr(self, cell)
             if not pairs or len(pairs) % 2:
-                raise ValueError(f'{source}: {cell} needs two (op, input) '
-                                 f'pairs per node, got {len(pairs)} pairs')
-            for n, (op, inp) in enumerate(pairs):
+                raise ValueError(f'{source}: {cell} needs two [op, input] '
+                                 f'entries per node, got {len(pairs)} '
+                                 f'entries')
+            for n, pair in enumerate(pairs):
+                op, inp = _pair(source, cell, n, pair)
                 node = n // 2
                 if op not in valid_ops:
                     raise ValueError(f'{source}: {cell}[{n}] op {op!r} is not '
@@ -90,11 +113,50 @@ class Genotype(NamedTuple):
                     raise ValueError(
                         f'{source}: {cell}[{n}] (node {node}) reads state '
                         f'{inp}; valid inputs are 0..{node + 1}')
-            concat = getattr(self, f'{cell}_concat')
-            num_states = len(pairs) // 2 + 2
-            if not concat or any(not 0 <= i < num_states for i in concat):
-                raise ValueError(f'{source}: {cell}_concat {list(concat)} '
-                                 f'must name states in 0..{num_states - 1}')
+            _check_concat(source, cell, pairs,
+                          getattr(self, f'{cell}_concat'))
+
+
+def _is_index(value) -> bool:
+    # bool is an int to Python, and 1.7 or '1' must not become 1
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _pair(source: str, cell: str, n: int, pair) -> Tuple[str, int]:
+    """Entry ``n`` of ``cell`` as ``(op, input)``; errors say what is ok."""
+    if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+        raise ValueError(f'{source}: {cell}[{n}] (node {n // 2}) must be '
+                         f'[op, input state index], got {pair!r}')
+    op, inp = pair
+    if not isinstance(op, str) or not _is_index(inp):
+        raise ValueError(
+            f'{source}: {cell}[{n}] (node {n // 2}) must be [op name, '
+            f'integer input state index], got {list(pair)!r} (op '
+            f'{type(op).__name__}, index {type(inp).__name__})')
+    return op, int(inp)
+
+
+def _check_concat(source: str, cell: str, pairs, concat) -> None:
+    """Concat: distinct integer states; no node left feeding nothing."""
+    key = f'{cell}_concat'
+    num_states = len(pairs) // 2 + 2
+    bad = [i for i in concat if not _is_index(i)]
+    if bad or not concat or any(not 0 <= i < num_states for i in concat):
+        raise ValueError(f'{source}: {key} {list(concat)} must be a '
+                         f'non-empty list of integer states in '
+                         f'0..{num_states - 1}')
+    if len(set(concat)) != len(concat):
+        raise ValueError(f'{source}: {key} {list(concat)} names a state '
+                         f'twice; each state is concatenated once')
+    read = {int(inp) for _, inp in pairs}
+    dead = [s for s in range(2, num_states)
+            if s not in concat and s not in read]
+    if dead:
+        raise ValueError(
+            f'{source}: {cell} node(s) {[s - 2 for s in dead]} (state(s) '
+            f'{dead}) feed nothing: neither in {key} {list(concat)} nor '
+            f'read by a later node; add them to {key} or rewire the '
+            f'entries')
 
 
 def derive_genotype(alpha_normal: torch.Tensor,
@@ -171,16 +233,16 @@ def dump_genotype(genotype: Genotype, path: str) -> None:
 
 def load_genotype(path: str,
                   primitives: Sequence[str] = DARTS_PRIMITIVES) -> Genotype:
-    """Read and validate a genotype written by :func:`dump_genotype`."""
+    """Read and validate a genotype written by :func:`dump_genotype`.
+
+    Read strictly (UTF-8, no key twice); errors name ``path``, the cell and
+    the entry.
+    """
     ext = osp.splitext(path)[1].lower()
-    with open(path) as f:
-        if ext in ('.yaml', '.yml'):
-            data = yaml.safe_load(f)
-        elif ext == '.json':
-            data = json.load(f)
-        else:
-            raise ValueError(f'{path}: a genotype file ends in .yaml, .yml '
-                             f'or .json, got {ext!r}')
+    if ext not in ('.yaml', '.yml', '.json'):
+        raise ValueError(f'{path}: a genotype file ends in .yaml, .yml '
+                         f'or .json, got {ext!r}')
+    data = load_data_file(path, 'genotype file')
     if not isinstance(data, Mapping):
         raise ValueError(f'{path}: expected a mapping with keys '
                          f'{list(_KEYS)}, got {type(data).__name__}')

@@ -11,14 +11,11 @@ whose stages are ``layer1`` .. ``layer7``). Which one applies is decided by
 the keys the prepared mutator offers, so a file never lands in the wrong
 space silently.
 """
-import os.path as osp
 import re
 from collections import OrderedDict
 from typing import Iterable, Mapping, Union
 
-import yaml
-
-from .subnet_file import SubnetFileError, chosen_name
+from .subnet_file import SubnetFileError, chosen_name, read_subnet_data
 
 _LEGACY_KEY = re.compile(r'stage_(\d+)_block_(\d+)')
 
@@ -84,11 +81,6 @@ def load_mmrazor_legacy_subnet(
     if isinstance(path_or_data, Mapping):
         return convert_mmrazor_legacy_subnet(path_or_data, valid_keys)
     path = str(path_or_data)
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'subnet file {path!r} does not exist')
-    with open(path) as f:
-        try:
-            data = yaml.safe_load(f)
-        except yaml.YAMLError as err:
-            raise SubnetFileError(f'{path}: not valid yaml: {err}') from err
+    # strict: UTF-8, no key twice (the same reader as our own subnet files)
+    data = read_subnet_data(path)
     return convert_mmrazor_legacy_subnet(data, valid_keys, source=path)

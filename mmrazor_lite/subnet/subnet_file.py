@@ -8,16 +8,16 @@ Format (yaml or json), keyed by module path::
       chosen: shuffle_3x3
 
 A one-element list (``chosen: [shuffle_7x7]``, as MMRazor writes) is read
-too. Files are written atomically.
+too. Files are read strictly (UTF-8, no key twice) and written atomically.
 """
 import json
-import os.path as osp
 from collections import OrderedDict
 from typing import Dict, Mapping
 
 import yaml
 
 from mmrazor_lite.fileio.checkpoint_io import atomic_write_text
+from mmrazor_lite.fileio.strict_data_file import DataFileError, load_data_file
 
 
 class SubnetFileError(ValueError):
@@ -37,16 +37,17 @@ def chosen_name(path: str, key: str, value) -> str:
 
 
 def read_subnet_data(path: str) -> dict:
-    """The parsed yaml/json mapping of a subnet file, whatever its form."""
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'subnet file {path!r} does not exist')
-    with open(path) as f:
-        text = f.read()
+    """The parsed yaml/json mapping of a subnet file, whatever its form.
+
+    Raises:
+        FileNotFoundError: ``path`` is not a file.
+        SubnetFileError: not UTF-8, not yaml/json, a key given twice or not
+            a non-empty mapping; the message names the file.
+    """
     try:
-        data = json.loads(text) if path.endswith('.json') else \
-            yaml.safe_load(text)
-    except (yaml.YAMLError, json.JSONDecodeError) as err:
-        raise SubnetFileError(f'{path}: not valid yaml/json: {err}') from err
+        data = load_data_file(path, 'subnet file')
+    except DataFileError as err:
+        raise SubnetFileError(str(err)) from err
     if not isinstance(data, dict) or not data:
         raise SubnetFileError(
             f'{path}: expected a mapping "module.path: {{chosen: NAME}}", '

@@ -34,7 +34,9 @@ import torch
 from darts_reference_keys import (DIL_CONV_PARTS, RELU_CONV_BN_PARTS,
                                   SEP_CONV_PARTS, STEM_PREFIXES)
 
-from mmrazor_lite.fileio.checkpoint_io import atomic_torch_save
+from mmrazor_lite.fileio.checkpoint_io import (CheckpointError,
+                                               atomic_torch_save,
+                                               load_checkpoint_file)
 from mmrazor_lite.spaces.darts_eval_network import resolve_genotype
 from mmrazor_lite.subnet.genotype import Genotype
 
@@ -140,6 +142,14 @@ def convert_state_dict(state_dict: Dict[str, torch.Tensor],
     return out
 
 
+def read_reference_checkpoint(path: str):
+    """The reference file, loaded safely; a one-line exit naming it."""
+    try:
+        return load_checkpoint_file(path, map_location='cpu')
+    except (FileNotFoundError, CheckpointError) as err:
+        raise SystemExit(f'error: {err}')
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('src', help='reference state dict (.pt/.pth)')
@@ -152,13 +162,16 @@ def main(argv=None):
                         help='number of cells (default: counted)')
     args = parser.parse_args(argv)
 
-    ckpt = torch.load(args.src, map_location='cpu', weights_only=True)
+    ckpt = read_reference_checkpoint(args.src)
     if isinstance(ckpt, dict) and isinstance(ckpt.get('state_dict'), dict):
         ckpt = ckpt['state_dict']
     if not isinstance(ckpt, dict):
         raise SystemExit(f'{args.src}: expected a state dict, got '
                          f'{type(ckpt).__name__}')
-    genotype = resolve_genotype(args.genotype)
+    try:
+        genotype = resolve_genotype(args.genotype)
+    except (KeyError, TypeError, ValueError) as err:
+        raise SystemExit(f'--genotype: {err.args[0] if err.args else err}')
     try:
         state_dict = convert_state_dict(ckpt, genotype, args.num_layers)
     except ValueError as err:

@@ -148,6 +148,16 @@ def convert_state_dict(
     return out, arch
 
 
+def read_reference_checkpoint(path: str):
+    """The reference file, loaded safely; a one-line exit naming it."""
+    from mmrazor_lite.fileio.checkpoint_io import (CheckpointError,
+                                                   load_checkpoint_file)
+    try:
+        return load_checkpoint_file(path, map_location='cpu')
+    except (FileNotFoundError, CheckpointError) as err:
+        raise SystemExit(f'error: {err}')
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('src', help='reference state dict (.pt/.pth)')
@@ -167,16 +177,19 @@ def main(argv=None):
         args.classifier_prefix = 'architecture.head.fc.'
 
 
-    ckpt = torch.load(args.src, map_location='cpu', weights_only=True)
+    ckpt = read_reference_checkpoint(args.src)
     if isinstance(ckpt, dict) and isinstance(ckpt.get('state_dict'), dict):
         extra = {k: v for k, v in ckpt.items() if k in _ARCH}
         ckpt = dict(ckpt['state_dict'], **extra)
     if not isinstance(ckpt, dict):
         raise SystemExit(f'{args.src}: expected a state dict, got '
                          f'{type(ckpt).__name__}')
-    state_dict, arch = convert_state_dict(
-        ckpt, args.steps, prefix=args.prefix,
-        classifier_prefix=args.classifier_prefix)
+    try:
+        state_dict, arch = convert_state_dict(
+            ckpt, args.steps, prefix=args.prefix,
+            classifier_prefix=args.classifier_prefix)
+    except (KeyError, ValueError) as err:
+        raise SystemExit(f'{args.src}: {err.args[0] if err.args else err}')
     out = {'state_dict': state_dict,
            'meta': {'converted_from': args.src,
                     'converter': 'pcdarts_search_to_mmrazor_lite'}}
