@@ -9,6 +9,7 @@ import torch
 import mmrazor_lite  # noqa: F401  (allow-lists what checkpoints hold)
 from conftest import REPO, free_port, run_tool
 from fake_data import make_fake_cifar10
+from mmrazor_lite.subnet.genotype import GENOTYPES
 
 CONFIG = osp.join(REPO, 'configs', 'nas', 'pcdarts',
                   'pcdarts_subnet_1xb96_cifar10.py')
@@ -46,7 +47,10 @@ def test_train_resume_and_test_a_cell_with_two_processes(tmp_path,
     work_dir = str(tmp_path / 'train')
     train = ['bash', 'tools/dist_train.sh', CONFIG, '2', '--work-dir',
              work_dir]
-    log = _ok(run_tool(train + ['--cfg-options'] + _options(fake_cifar, 2),
+    # trained as DARTS_V1, not the config's default cell (PC_DARTS_cifar)
+    cell = 'model.backbone.genotype=DARTS_V1'
+    log = _ok(run_tool(train + ['--cfg-options', cell] +
+                       _options(fake_cifar, 2),
                        env_extra=dict(PORT=free_port()), timeout=900))
     # the auxiliary loss is trained, the drop-path probability rises
     assert re.search(r'loss_aux: \d', log)
@@ -57,7 +61,7 @@ def test_train_resume_and_test_a_cell_with_two_processes(tmp_path,
         assert osp.isfile(osp.join(work_dir, f'epoch_{epoch}.pth'))
 
     # killed after epoch 2, resumed: continues at epoch 3 with the ramp
-    log = _ok(run_tool(train + ['--resume', '--cfg-options'] +
+    log = _ok(run_tool(train + ['--resume', '--cfg-options', cell] +
                        _options(fake_cifar, 3),
                        env_extra=dict(PORT=free_port()), timeout=900))
     assert 'resumed epoch: 2' in log
@@ -66,10 +70,15 @@ def test_train_resume_and_test_a_cell_with_two_processes(tmp_path,
     assert any(k.startswith('head.auxiliary_head.')
                for k in ckpt['state_dict'])
 
-    # dist_test.sh reports accuracy (the auxiliary head is not used)
+    assert ckpt['meta']['genotype'] == GENOTYPES['DARTS_V1'].to_dict()
+
+    # dist_test.sh reports accuracy (the auxiliary head is not used) of
+    # the checkpoint's own cell, without --cfg-options cell
     log = _ok(run_tool(['bash', 'tools/dist_test.sh', CONFIG,
                         osp.join(work_dir, 'epoch_3.pth'), '2',
                         '--work-dir', str(tmp_path / 'test'),
                         '--cfg-options'] + _options(fake_cifar, 3),
                        env_extra=dict(PORT=free_port()), timeout=600))
     assert re.search(r'accuracy/top1: [\d.]+\s+accuracy/top5: [\d.]+', log)
+    assert 'epoch_3.pth (strict)' in log
+    assert 'epoch_3.pth (meta.genotype)' in log

@@ -149,3 +149,16 @@ def test_spos_checkpoint_with_another_explicit_subnet_is_refused(
                        r"'shuffle_7x7' vs built 'shuffle_3x3'"):
         _test(SPOS_CONFIG, checkpoint, str(tmp_path / 't'),
               f'model.fix_subnet={path}')
+
+
+def test_training_from_a_checkpoint_of_another_cell_is_refused(
+        darts_checkpoint, tmp_path):
+    """load_from (non-strict in mmengine) of a DARTS_V1 checkpoint into
+    the config's default cell would train a half-loaded network."""
+    proc = run_tool_in_process('tools/train.py', [
+        DARTS_CONFIG, '--work-dir', str(tmp_path), '--cfg-options',
+        f'load_from={darts_checkpoint}', 'train_cfg.max_epochs=1'])
+    assert proc.returncode == 1
+    assert 'ArchitectureMismatchError' in proc.stderr
+    assert 'was trained as another DARTS cell' in proc.stderr
+    assert not osp.exists(osp.join(tmp_path, 'epoch_1.pth'))
