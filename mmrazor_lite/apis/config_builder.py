@@ -55,8 +55,16 @@ def _apply_resume(cfg: Config, resume: Optional[str]) -> None:
     elif resume is None:
         return
     elif resume == 'auto':
-        cfg.resume = True
-        cfg.load_from = None
+        # not mmengine's blind read of last_checkpoint: a complete one
+        from mmrazor_lite.fileio.latest_checkpoint import \
+            find_resumable_checkpoint
+        latest = find_resumable_checkpoint(cfg.work_dir)
+        cfg.load_from = latest
+        # None: nothing to resume, a fresh start. mmengine's own look-up
+        # (resume, no load_from) stays only where no spoilt last_checkpoint
+        # can trip it: there it starts afresh too, as it always did
+        cfg.resume = latest is not None or not osp.exists(
+            osp.join(cfg.work_dir, 'last_checkpoint'))
     else:
         cfg.resume = True
         cfg.load_from = resume

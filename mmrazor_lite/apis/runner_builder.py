@@ -12,8 +12,23 @@ def build_runner(cfg: Config):
         init_distributed(cfg.launcher, cfg.get('env_cfg', {}).get('dist_cfg'))
     if 'runner_type' in cfg:
         from mmrazor_lite.registry import RUNNERS
-        return RUNNERS.build(cfg)
-    return Runner.from_cfg(cfg)
+        runner = RUNNERS.build(cfg)
+    else:
+        runner = Runner.from_cfg(cfg)
+    _sweep_stale_temp_files(runner)
+    return runner
+
+
+def _sweep_stale_temp_files(runner) -> None:
+    """Remove what killed atomic writes left in the work dir (rank 0)."""
+    from mmengine.dist import is_main_process
+
+    from mmrazor_lite.fileio.stale_temp_files import sweep_stale_temp_files
+    if not is_main_process():
+        return
+    for path in sweep_stale_temp_files(runner.work_dir):
+        runner.logger.info(f'removed {path}, the temporary file of a write '
+                           f'that was interrupted by an earlier run')
 
 
 def shutdown_distributed() -> None:

@@ -5,5 +5,6 @@ from .subnet_meta_hook import SubnetMetaHook  # noqa: F401
 from .separate_optim_constructor import SeparateOptimWrapperConstructor  # noqa: F401,E501
 from .darts_train_loop import DartsTrainLoop  # noqa: F401
 from .drop_path_schedule_hook import DropPathScheduleHook  # noqa: F401
+from .safe_checkpoint_hook import KillSafeCheckpointHook  # noqa: F401
 
 __all__ = ['NASDistributedDataParallel', 'init_distributed']
