@@ -81,9 +81,10 @@ def load_module(relative_path, name=None):
 
 #: test files that spawn training processes, slowest first: collected
 #: first, so the two workers start on them and finish together
-SLOW_FILES = ('test_spos_pipeline.py', 'test_demo.py', 'test_dist_train.py',
+SLOW_FILES = ('test_spos_pipeline.py', 'test_demo.py',
+              'test_trained_checkpoint.py', 'test_dist_train.py',
               'test_darts_search_pipeline.py', 'test_darts_eval_pipeline.py',
-              'test_evolution_search.py')
+              'test_evolution_search.py', 'test_checkpoint_kill_safety.py')
 
 
 def pytest_collection_modifyitems(config, items):
