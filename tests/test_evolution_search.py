@@ -307,3 +307,224 @@ def test_zero_calibration_samples_is_refused(tmp_path, supernet_ckpt):
                        'to re-estimate BN, got 0; set calibrate_dataloader='
                        'False'):
         run(cfg)
+
+
+# ------------------------------------------ stale or changed search state
+def run_logged(cfg):
+    """``run(cfg)``; also returns the runner logger's messages."""
+    import logging
+
+    from mmrazor_lite.apis import build_runner
+    runner = build_runner(cfg)
+    messages = []
+    handler = logging.Handler()
+    handler.emit = lambda record: messages.append(record.getMessage())
+    runner.logger.addHandler(handler)
+    try:
+        runner.train()
+    finally:
+        runner.logger.removeHandler(handler)
+    return runner, '\n'.join(messages)
+
+
+def copy_state(src_dir, dst_dir, *generations, edit=None):
+    """Copy ``search_epoch_{N}.pth`` files, changed by ``edit(state)``."""
+    for n in generations:
+        state = torch.load(osp.join(src_dir, f'search_epoch_{n}.pth'),
+                           weights_only=True)
+        if edit is not None:
+            edit(state)
+        torch.save(state, osp.join(dst_dir, f'search_epoch_{n}.pth'))
+
+
+def test_fresh_search_refuses_a_work_dir_of_another_search(
+        tmp_path, full_search, supernet_ckpt):
+    """A fresh search used to overwrite some files and leave others (here
+    search_epoch_2.pth), which a later --resume then continued."""
+    import shutil
+    full_dir, _ = full_search
+    copy_state(full_dir, tmp_path, 1, 2)
+    shutil.copy(osp.join(full_dir, 'best_fix_subnet.yaml'), tmp_path)
+    before = sorted(p.name for p in tmp_path.iterdir() if p.is_file())
+    cfg = tiny_config(tmp_path, search=dict(max_epochs=1, seed=1),
+                      load_from=supernet_ckpt)
+    with pytest.raises(FileExistsError, match=r"already holds the files of "
+                       r"an earlier search \(best_fix_subnet.yaml, "
+                       r"search_epoch_1.pth, search_epoch_2.pth\).*"
+                       r"train_cfg.overwrite=True"):
+        run(cfg)
+    # (the runner dumps the config; no search file is touched)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()
+                  and not p.name.endswith('.py')) == before
+
+    # told to overwrite: the old files are removed before the search writes
+    cfg = tiny_config(tmp_path, search=dict(max_epochs=1, seed=1,
+                                            overwrite=True),
+                      load_from=supernet_ckpt)
+    runner, log = run_logged(cfg)
+    assert 'removed best_fix_subnet.yaml, search_epoch_1.pth, ' \
+        'search_epoch_2.pth of an earlier search' in log
+    assert sorted(p.name for p in tmp_path.glob('search_epoch_*')) == \
+        ['search_epoch_1.pth']
+    state = torch.load(tmp_path / 'search_epoch_1.pth', weights_only=True)
+    assert state['seed'] == 1
+    from mmrazor_lite.subnet.subnet_file import load_subnet_file
+    best = load_subnet_file(str(tmp_path / 'best_fix_subnet.yaml'))
+    assert dict(best) == dict(zip(state['decisions'], state['top_k'][0]))
+
+    # overwrite and resume contradict each other
+    cfg = tiny_config(tmp_path, search=dict(overwrite=True),
+                      load_from=supernet_ckpt, resume=True)
+    with pytest.raises(ValueError, match='train_cfg.overwrite=True deletes '
+                       'the search state that resume_from'):
+        run(cfg)
+
+
+def test_resume_with_changed_settings_is_refused(tmp_path, full_search,
+                                                 supernet_ckpt):
+    """A tighter budget on resume used to keep top-k candidates over it;
+    any setting that changes the answer is now compared."""
+    full_dir, _ = full_search
+    copy_state(full_dir, tmp_path, 1)
+    cfg = tiny_config(tmp_path, search=dict(top_k=3, flops_range=2e6),
+                      load_from=supernet_ckpt, resume=True)
+    cfg.train_cfg.dataloader.batch_size = 32
+    cfg.model.architecture.head.loss.label_smooth_val = 0.2
+    with pytest.raises(ValueError) as error:
+        run(cfg)
+    message = str(error.value)
+    for line in (
+            'train_cfg.dataloader.batch_size: saved 64, now 32',
+            'train_cfg.flops_range: saved None, now [None, 2000000.0]',
+            'train_cfg.top_k: saved 2, now 3',
+            'model.architecture.head.loss.label_smooth_val: saved 0.1, '
+            'now 0.2'):
+        assert line in message
+    assert 'search_epoch_1.pth' in message
+    assert 'train_cfg.overwrite=True' in message  # the way out is named
+    assert 'train_cfg.seed' not in message  # what agrees is not listed
+    assert not (tmp_path / 'search_epoch_2.pth').exists()
+
+    # fewer generations than the state has done: its answer is not that of
+    # max_epochs generations
+    copy_state(full_dir, tmp_path, 2)
+    cfg = tiny_config(tmp_path, search=dict(max_epochs=1),
+                      load_from=supernet_ckpt, resume=True)
+    with pytest.raises(ValueError, match=r'train_cfg.max_epochs: saved 2, '
+                       r'now 1 \(the state is after generation 2; at least '
+                       r'2'):
+        run(cfg)
+    assert not (tmp_path / 'best_fix_subnet.yaml').exists()
+
+
+def test_resume_checks_the_supernet_file(tmp_path, full_search,
+                                         supernet_ckpt):
+    """The state records the supernet's path and sha256: a changed file is
+    refused, a moved one with the same content is searched."""
+    import shutil
+    full_dir, full_loop = full_search
+    moved = tmp_path / 'supernet_copy.pth'
+    shutil.copy(supernet_ckpt, moved)
+    work = tmp_path / 'work'
+    work.mkdir()
+
+    def names_the_copy(state):
+        state['supernet_checkpoint'] = str(moved)
+
+    copy_state(full_dir, work, 1, edit=names_the_copy)
+    with open(moved, 'ab') as f:  # same path, other content
+        f.write(b'retrained')
+    cfg = tiny_config(work, search={}, load_from=None, resume=True)
+    with pytest.raises(ValueError, match=r'load_from \(the supernet\): '
+                       rf'saved {moved} \(sha256 [0-9a-f]{{12}}\), now '
+                       rf'{moved} \(sha256 [0-9a-f]{{12}}\)'):
+        run(cfg)
+    other = tmp_path / 'other.pth'
+    shutil.copy(moved, other)
+    cfg = tiny_config(work, search={}, load_from=str(other), resume=True)
+    with pytest.raises(ValueError, match=rf'now {other} \(sha256'):
+        run(cfg)
+    assert not (work / 'search_epoch_2.pth').exists()
+
+    # the original file: another path, the recorded content
+    cfg = tiny_config(work, search={}, load_from=supernet_ckpt, resume=True)
+    runner, log = run_logged(cfg)
+    assert f'was written with the supernet {moved}, now {supernet_ckpt}' \
+        ' (the same content)' in log
+    with open(osp.join(full_dir, 'best_fix_subnet.yaml')) as f:
+        assert (work / 'best_fix_subnet.yaml').read_text() == f.read()
+    state = torch.load(work / 'search_epoch_2.pth', weights_only=True)
+    assert state['supernet_checkpoint'] == supernet_ckpt
+    full = torch.load(osp.join(full_dir, 'search_epoch_2.pth'),
+                      weights_only=True)
+    assert state['supernet_sha256'] == full['supernet_sha256']
+
+
+def test_resume_of_a_state_without_its_settings_is_refused(
+        tmp_path, full_search, supernet_ckpt):
+    """A state written before the settings were recorded cannot be told
+    apart from another search's."""
+    full_dir, _ = full_search
+
+    def as_written_before(state):
+        del state['settings'], state['supernet_sha256']
+
+    copy_state(full_dir, tmp_path, 1, edit=as_written_before)
+    cfg = tiny_config(tmp_path, search={}, load_from=supernet_ckpt,
+                      resume=True)
+    with pytest.raises(ValueError, match='records no search settings and no '
+                       'supernet hash.*start the search afresh'):
+        run(cfg)
+    assert not (tmp_path / 'search_epoch_2.pth').exists()
+
+
+def test_resume_keeps_the_seed_the_search_drew(tmp_path, full_search):
+    """With no seed in the config, a resumed search used to draw a new one
+    and re-estimate BN on other images than the interrupted search."""
+    full_dir, _ = full_search
+    copy_state(full_dir, tmp_path, 2)
+    runner = run(tiny_config(tmp_path, search=dict(seed=None), resume=True))
+    loop = runner.train_loop
+    assert loop.seed == 0 and loop.scorer.seed == 0
+    ours = torch.load(tmp_path / 'best_subnet_weights.pth',
+                      weights_only=True)['state_dict']
+    full = torch.load(osp.join(full_dir, 'best_subnet_weights.pth'),
+                      weights_only=True)['state_dict']
+    assert list(ours) == list(full)
+    assert all(torch.equal(ours[k], full[k]) for k in full)
+
+
+def test_two_process_resume_with_changed_settings_fails_on_every_rank(
+        tmp_path, full_search, supernet_ckpt):
+    """Both ranks refuse, and neither waits for the other: the ranks run
+    as two plain processes (no torchrun to stop a survivor), so a rank
+    left in a collective would hang until the timeout."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import TESTS, free_port
+    full_dir, _ = full_search
+    copy_state(full_dir, tmp_path, 1)
+    config = tmp_path / 'changed_search.py'
+    tiny_config(tmp_path, search=dict(top_k=3), load_from=supernet_ckpt,
+                resume=True).dump(str(config))
+    env = dict(os.environ, MASTER_ADDR='127.0.0.1', MASTER_PORT=free_port(),
+               WORLD_SIZE='2', OMP_NUM_THREADS='1',
+               PYTHONPATH=os.pathsep.join([REPO, osp.join(TESTS, 'helpers')]))
+    procs = [subprocess.Popen(
+        [sys.executable, 'tools/train.py', str(config), '--launcher',
+         'pytorch', '--work-dir', str(tmp_path)], cwd=REPO,
+        env=dict(env, RANK=str(rank), LOCAL_RANK=str(rank)),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for rank in (0, 1)]
+    try:
+        outputs = [proc.communicate(timeout=150)[0] for proc in procs]
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+    for proc, output in zip(procs, outputs):
+        assert proc.returncode != 0, output[-3000:]
+        assert 'train_cfg.top_k: saved 2, now 3' in output, output[-3000:]
+    assert not (tmp_path / 'search_epoch_2.pth').exists()

@@ -151,6 +151,9 @@ def main(argv=None):
     # 2. evolution search
     options = dict(space, load_from=supernet_ckpt)
     options['train_cfg.flops_range'] = (None, budget)
+    # the demo reruns every stage from scratch: replace an earlier demo's
+    # search files (a search refuses them otherwise)
+    options['train_cfg.overwrite'] = True
     if args.generations:
         options['train_cfg.max_epochs'] = args.generations
     cfg = _config('spos_search_digits.py',

@@ -110,4 +110,9 @@ def build_config(config: str,
         cfg.auto_scale_lr.enable = True
     cfg.setdefault('model_wrapper_cfg',
                    dict(type='NASDistributedDataParallel'))
+    if not any(str(h.get('type')).split('.')[-1] == 'ResumeConfigCheckHook'
+               for h in cfg.get('custom_hooks') or []):
+        # --resume: warn when the checkpoint's config differs
+        cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [
+            dict(type='ResumeConfigCheckHook')]
     return cfg

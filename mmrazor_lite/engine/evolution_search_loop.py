@@ -2,23 +2,19 @@
 
 ``train_cfg=dict(type='EvolutionSearchLoop', ...)``, run by ``tools/train.py
 CONFIG --cfg-options load_from=SUPERNET_CKPT``. A generation is an mmengine
-epoch: ``before_train_epoch`` / ``after_train_epoch`` hooks run around each,
-``before_train`` / ``after_train`` around the search. One generation fills
-the population with random paths, scores the new ones
+epoch (epoch hooks run around each, train hooks around the search). It
+fills the population with random paths, scores the new ones
 (:class:`CandidateScorer`: BN re-estimated, no path scored twice), keeps the
-``top_k`` best, and breeds the next population from them by mutation and
-crossover (:mod:`.evolution_operators`), rejecting children over the budget
-(:class:`ResourceBudget`, a table lookup) or already seen.
+``top_k`` best and breeds the next population from them
+(:mod:`.evolution_operators`), rejecting children over the budget
+(:class:`ResourceBudget`) or already seen.
 
 Files, from rank 0: ``search_epoch_{N}.pth`` (:mod:`.search_state`) and
 ``search_top_k.txt`` after each generation; ``best_fix_subnet.yaml`` and
 ``best_subnet_weights.pth`` at the end (``subnet/search_result.py``).
-
-Resume: ``resume_from`` (``'auto'``: the latest state; ``--resume`` sets
-it) restores RNG, population, top-k and scores: an interrupted search ends
-as an uninterrupted one. ``load_from`` is the supernet (else the one the
-state names; none at all is an error). Every rank makes the same decisions
-and gets the same scores: 1 or N processes give the same answer.
+``resume_from`` (``--resume``) restores RNG, population, top-k and scores
+of the same search (else refused, :mod:`.search_settings`): it ends as an
+uninterrupted one. Every rank makes the same decisions and scores.
 """
 import random
 from collections import OrderedDict
@@ -33,15 +29,15 @@ from torch.utils.data import DataLoader
 from mmrazor_lite.estimators.resource_budget import (ResourceBudget,
                                                      SearchConstraintError)
 from mmrazor_lite.estimators.resource_table import ResourceTable
-from mmrazor_lite.fileio.checkpoint_io import atomic_torch_save
 from mmrazor_lite.registry import LOOPS
 from mmrazor_lite.subnet.search_result import (sliced_state_dict,
                                                write_search_result,
                                                write_top_k_table)
 from . import evolution_operators as ops
-from . import search_state
+from . import search_settings, search_state
 from .candidate_scorer import CandidateScorer
 from .evolution_operators import Candidate
+from .rank_agreement import on_every_rank
 
 __all__ = ['EvolutionSearchLoop', 'SearchConstraintError']
 
@@ -55,10 +51,8 @@ class EvolutionSearchLoop(BaseLoop):
         dataloader (DataLoader | dict): the search split (scored).
         evaluator (dict | list | Evaluator): e.g. ``dict(type='Accuracy')``.
         calibrate_dataloader, calibrate_samples, score_key, cache_data,
-            device_accuracy: how a path is scored, see
-            :class:`CandidateScorer` (``calibrate_dataloader`` defaults to
-            the config's ``train_dataloader``; ``False``: no BN
-            re-estimation).
+            device_accuracy: how a path is scored, see :class:`CandidateScorer`
+            (``calibrate_dataloader``: ``train_dataloader`` if None).
         max_epochs (int): generations; num_candidates (int): population
             size; top_k (int): candidates kept as parents.
         num_mutation, num_crossover (int): children per generation;
@@ -66,10 +60,11 @@ class EvolutionSearchLoop(BaseLoop):
             max_tries_factor (int): at most this many tries per child.
         flops_range, params_range: the budget, see :class:`ResourceBudget`;
             input_shape, flops_convention: of its FLOPs table.
-        seed (int, optional): of the search RNG (default: drawn on rank 0
-            and broadcast).
+        seed (int, optional): of the search RNG (default: drawn on rank 0).
         resume_from (str, optional): a ``search_epoch_{N}.pth`` to continue,
             or ``'auto'`` for the latest one in the work dir.
+        overwrite (bool): delete an earlier search's files from the work
+            dir (without it, a fresh search there is refused).
     """
 
     #: ``tools/train.py --resume`` sets ``resume_from``, not mmengine's resume
@@ -92,7 +87,9 @@ class EvolutionSearchLoop(BaseLoop):
                  seed: Optional[int] = None,
                  cache_data: Union[bool, str] = True,
                  device_accuracy: bool = True,
-                 resume_from: Optional[str] = None):
+                 resume_from: Optional[str] = None,
+                 overwrite: bool = False):
+        args = dict(locals())  # what the answer depends on, see settings
         super().__init__(runner, dataloader)
         ops.check_settings(num_mutation, num_crossover, mutate_prob,
                            max_epochs=max_epochs, top_k=top_k,
@@ -101,8 +98,8 @@ class EvolutionSearchLoop(BaseLoop):
         search_state.check_runner_config(runner.cfg)
         self._max_epochs, self.top_k = int(max_epochs), int(top_k)
         self.num_candidates = int(num_candidates)
-        self.num_mutation = int(num_mutation)
-        self.num_crossover = int(num_crossover)
+        self.num_mutation, self.num_crossover = (int(num_mutation),
+                                                 int(num_crossover))
         self.mutate_prob = float(mutate_prob)
         self.max_tries_factor = int(max_tries_factor)
         self.budget = ResourceBudget(flops_range, params_range)
@@ -110,19 +107,22 @@ class EvolutionSearchLoop(BaseLoop):
         self.flops_convention, self.score_key = flops_convention, score_key
         self.seed = int(seed) if seed is not None else sync_random_seed()
         self.rng = random.Random(self.seed)
+        self.settings = search_settings.search_settings(
+            args, runner.cfg, self.budget.state_dict())
         self.scorer = CandidateScorer.from_runner(
             runner, self.model, self.dataloader, evaluator,
             calibrate_dataloader, calibrate_samples=calibrate_samples,
             seed=self.seed, score_key=score_key, cache_data=cache_data,
             device_accuracy=device_accuracy)
         self._epoch = 0  # generations done (mmengine's epoch index)
-        self.population: List[Candidate] = []
-        self.top_k_candidates: List[Candidate] = []
+        self.population, self.top_k_candidates = [], []  # of Candidate
         self.scores: 'OrderedDict[Candidate, float]' = OrderedDict()
         self.evaluated: List[Candidate] = []  # scored here, in order
         self.supernet_checkpoint = runner.cfg.get('load_from')
-        self.resume_from = search_state.resolve_resume(
-            resume_from, runner.work_dir, runner.logger)
+        self.resume_from = search_state.claim_work_dir(
+            runner.work_dir, resume_from, overwrite, runner.logger)
+        self.supernet_sha256 = None if self.resume_from else \
+            search_settings.file_sha256(self.supernet_checkpoint)
 
     @property
     def max_epochs(self) -> int:
@@ -161,9 +161,9 @@ class EvolutionSearchLoop(BaseLoop):
     def _setup(self) -> None:
         """Restore a saved state, build the resource table, check budget."""
         self.choices = self.mutator.choices
-        if self.resume_from is not None:
-            self.load_state_dict(
-                search_state.load_search_state(self.resume_from))
+        if self.resume_from is not None:  # refused on every rank or none
+            on_every_rank(lambda: self.load_state_dict(
+                search_state.load_search_state(self.resume_from)))
         search_state.check_supernet_weights(self.supernet_checkpoint,
                                             self.runner.cfg)
         self.table = ResourceTable(self.model.architecture, self.mutator,
@@ -239,27 +239,29 @@ class EvolutionSearchLoop(BaseLoop):
     def state_dict(self, generation: Optional[int] = None) -> dict:
         """The search state after ``generation`` generations (default: the
         loop's epoch), plain python only (``weights_only`` loadable)."""
-        done = self._epoch if generation is None else generation
         return search_state.pack_state(
-            done, self.choices, self.population, self.top_k_candidates,
+            self._epoch if generation is None else generation,
+            self.choices, self.population, self.top_k_candidates,
             self.scores, self.rng, seed=self.seed,
+            max_epochs=self._max_epochs, settings=self.settings,
             supernet_checkpoint=self.supernet_checkpoint,
-            num_candidates=self.num_candidates, top_k_size=self.top_k,
-            **self.budget.state_dict())
+            supernet_sha256=self.supernet_sha256)
 
     def load_state_dict(self, state: dict) -> None:
-        """Continue from ``state``; load its supernet if none is given."""
+        """Continue from ``state`` if this search wrote it (else raise:
+        :func:`.search_settings.check_resume`); load its supernet if none."""
+        given = self.supernet_checkpoint
+        self.supernet_checkpoint, self.supernet_sha256 = \
+            search_settings.check_resume(
+                state, self.resume_from, self.settings, self._max_epochs,
+                given, self.runner.logger)
         (self._epoch, self.population, self.top_k_candidates,
          self.scores) = search_state.unpack_state(state, self.choices,
                                                   self.rng)
-        saved = state.get('supernet_checkpoint')
-        if self.supernet_checkpoint is None and saved:
-            self.runner.load_checkpoint(saved)
-            self.supernet_checkpoint = saved
-        elif saved not in (None, self.supernet_checkpoint):
-            self.runner.logger.warning(
-                f'resume: the search in {self.resume_from} ran on {saved!r}, '
-                f'load_from is now {self.supernet_checkpoint!r}')
+        # a drawn seed (seed=None) is the saved one: same calibration images
+        self.seed = self.scorer.seed = int(state['seed'])
+        if given is None and self.supernet_checkpoint:
+            self.runner.load_checkpoint(self.supernet_checkpoint)
         self.runner.logger.info(f'resume: search state {self.resume_from} '
                                 f'(generation {self._epoch})')
 
@@ -267,8 +269,7 @@ class EvolutionSearchLoop(BaseLoop):
         if not is_main_process():
             return
         work_dir = self.runner.work_dir
-        atomic_torch_save(self.state_dict(done), f'{work_dir}/'
-                          f'{search_state.state_file_name(done)}')
+        search_state.save_state(self.state_dict(done), work_dir)
         write_top_k_table(
             work_dir, f'generation {done}/{self._max_epochs}, score '
             f'{self.score_key}, FLOPs at input {self.input_shape} '

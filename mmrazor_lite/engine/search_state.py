@@ -1,22 +1,35 @@
-"""The saved state of an evolution search: file names, RNG, validation.
+"""The saved state of an evolution search: file names, RNG, validation,
+and one search per work dir (:func:`claim_work_dir`).
 
 A state file ``search_epoch_{N}.pth`` holds plain lists, numbers and
 strings only, so it loads with ``torch.load(weights_only=True)``.
 """
 import glob
+import os
 import os.path as osp
 import random
 import re
 from collections import OrderedDict
-from typing import Optional
+from typing import List, Optional
 
-from mmrazor_lite.fileio.checkpoint_io import load_checkpoint_file
+from mmengine.dist import barrier, is_main_process
+
+from mmrazor_lite.fileio.checkpoint_io import (atomic_torch_save,
+                                              load_checkpoint_file)
+from .rank_agreement import on_every_rank
 
 STATE_PATTERN = re.compile(r'search_epoch_(\d+)\.pth$')
 
 
 def state_file_name(generation: int) -> str:
     return f'search_epoch_{generation}.pth'
+
+
+def save_state(state: dict, work_dir: str) -> str:
+    """Write ``state`` atomically as its generation's file; its path."""
+    path = osp.join(work_dir, state_file_name(state['generation']))
+    atomic_torch_save(state, path)
+    return path
 
 
 def is_search_state(path) -> bool:
@@ -47,6 +60,60 @@ def resolve_resume(resume_from: Optional[str], work_dir: str,
                         f'search starts afresh')
         return latest
     return str(resume_from)
+
+
+#: what a search writes into its work dir; a new search must not leave an
+#: older one's among its own (a later --resume would continue that one)
+SEARCH_FILES = ('search_epoch_*.pth', 'best_fix_subnet.yaml',
+                'best_subnet_weights.pth', 'search_top_k.txt')
+
+
+def claim_work_dir(work_dir: str, resume_from, overwrite: bool,
+                   logger) -> Optional[str]:
+    """The state file to resume (None: start afresh), on every rank.
+
+    A fresh search in a work dir holding an earlier search's files
+    (:data:`SEARCH_FILES`) is refused, on every rank, unless ``overwrite``:
+    then rank 0 deletes them before any rank goes on.
+
+    Args:
+        resume_from: as configured (``'auto'``, a file or None).
+        overwrite: ``train_cfg.overwrite``; refused with a resume.
+    """
+    resolved = resolve_resume(resume_from, work_dir, logger)
+    old = on_every_rank(_old_search_files, work_dir, resume_from, resolved,
+                        overwrite)
+    if old and is_main_process():
+        for path in old:
+            os.remove(path)
+        logger.warning(
+            f'train_cfg.overwrite=True: removed '
+            f'{", ".join(osp.basename(p) for p in old)} of an earlier '
+            f'search from {work_dir}')
+    barrier()  # nothing is written before the old files are gone
+    return resolved
+
+
+def _old_search_files(work_dir: str, resume_from, resolved: Optional[str],
+                      overwrite: bool) -> List[str]:
+    if overwrite and resume_from not in (None, False):
+        raise ValueError(
+            f'train_cfg.overwrite=True deletes the search state that '
+            f'resume_from={resume_from!r} (--resume) would continue: drop '
+            f'one of them')
+    if resolved is not None:
+        return []
+    old = sorted({path for pattern in SEARCH_FILES
+                  for path in glob.glob(osp.join(work_dir, pattern))})
+    if old and not overwrite:
+        raise FileExistsError(
+            f'{work_dir} already holds the files of an earlier search '
+            f'({", ".join(osp.basename(p) for p in old)}); a new search '
+            f'would mix its files with them and a later --resume would '
+            f'continue the old one. Continue that search with --resume, use '
+            f'a new --work-dir, or set train_cfg.overwrite=True '
+            f'(--cfg-options train_cfg.overwrite=True) to delete them first')
+    return old
 
 
 def load_search_state(path: str) -> dict:
