@@ -284,7 +284,15 @@ def test_build_config_hands_resume_to_the_search_loop(tmp_path):
     assert 'resume_from' not in build_config(search, str(tmp_path)).train_cfg
     # a training config resumes through mmengine, as before
     cfg = build_config(DEMO_CONFIG, str(tmp_path), resume='auto')
-    assert cfg.resume and cfg.load_from is None
+    # an empty work dir: nothing to resume, a fresh start that keeps the
+    # config's load_from (mmengine's auto-resume dropped it)
+    assert not cfg.resume and cfg.load_from is None
+    cfg = build_config(DEMO_CONFIG, str(tmp_path), resume='auto',
+                       cfg_options={'load_from': 'pretrained.pth'})
+    assert not cfg.resume and cfg.load_from == 'pretrained.pth'
+    cfg = build_config(DEMO_CONFIG, str(tmp_path),
+                       cfg_options={'resume': True})
+    assert not cfg.resume  # the config's resume = True: the same look-up
     cfg = build_config(DEMO_CONFIG, str(tmp_path), resume='iter_5.pth')
     assert cfg.resume and cfg.load_from == 'iter_5.pth'
 

@@ -4,6 +4,8 @@ from typing import Optional
 
 from mmengine.config import Config
 
+from .cfg_options_check import check_cfg_options
+
 
 def enable_amp(cfg: Config) -> None:
     """Turn every optim wrapper of ``cfg`` into an ``AmpOptimWrapper``.
@@ -46,9 +48,9 @@ def _apply_resume(cfg: Config, resume: Optional[str]) -> None:
     resume, which expects an optimizer and counters, stays off; a config's
     own ``resume = True`` means ``'auto'`` there.
     """
+    if resume is None and cfg.get('resume') is True:
+        resume = 'auto'  # a config's own resume = True means --resume
     if _resumes_own_state(cfg):
-        if resume is None and cfg.get('resume'):
-            resume = 'auto'
         if resume is not None:
             cfg.train_cfg.resume_from = resume
         cfg.resume = False
@@ -59,12 +61,11 @@ def _apply_resume(cfg: Config, resume: Optional[str]) -> None:
         from mmrazor_lite.fileio.latest_checkpoint import \
             find_resumable_checkpoint
         latest = find_resumable_checkpoint(cfg.work_dir)
-        cfg.load_from = latest
-        # None: nothing to resume, a fresh start. mmengine's own look-up
-        # (resume, no load_from) stays only where no spoilt last_checkpoint
-        # can trip it: there it starts afresh too, as it always did
-        cfg.resume = latest is not None or not osp.exists(
-            osp.join(cfg.work_dir, 'last_checkpoint'))
+        # nothing to resume: a fresh start that keeps the config's
+        # load_from (mmengine would drop it and train from scratch)
+        cfg.resume = latest is not None
+        if latest is not None:
+            cfg.load_from = latest
     else:
         cfg.resume = True
         cfg.load_from = resume
@@ -93,6 +94,7 @@ def build_config(config: str,
         raise FileNotFoundError(f'config file {config!r} does not exist')
     cfg = Config.fromfile(config)
     if cfg_options:
+        check_cfg_options(cfg, cfg_options, config)
         cfg.merge_from_dict(cfg_options)
     cfg.launcher = launcher
     if work_dir:
@@ -110,9 +112,16 @@ def build_config(config: str,
         cfg.auto_scale_lr.enable = True
     cfg.setdefault('model_wrapper_cfg',
                    dict(type='NASDistributedDataParallel'))
-    if not any(str(h.get('type')).split('.')[-1] == 'ResumeConfigCheckHook'
-               for h in cfg.get('custom_hooks') or []):
-        # --resume: warn when the checkpoint's config differs
-        cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [
-            dict(type='ResumeConfigCheckHook')]
+    add_default_hook(cfg, 'SubnetMetaHook')  # architecture in checkpoints
+    add_default_hook(cfg, 'ClassCountCheckHook')  # head fits the dataset
+    add_default_hook(cfg, 'ResumeConfigCheckHook')  # --resume: same config?
     return cfg
+
+
+def add_default_hook(cfg: Config, hook_type: str) -> None:
+    """Append ``dict(type=hook_type)`` to ``cfg.custom_hooks`` unless there."""
+    hooks = list(cfg.get('custom_hooks') or [])
+    if not any(str(h.get('type')).split('.')[-1] == hook_type
+               for h in hooks):
+        hooks.append(dict(type=hook_type))
+    cfg.custom_hooks = hooks
