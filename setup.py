@@ -31,7 +31,11 @@ setup(
     packages=find_packages(exclude=('configs', 'tools', 'tests', 'docs')),
     include_package_data=True,
     install_requires=read_requirements('runtime'),
-    extras_require={'tests': read_requirements('tests')},
+    # the tests check ONNX exports, so "tests" brings "deploy" along
+    extras_require={
+        'tests': read_requirements('tests') + read_requirements('deploy'),
+        'deploy': read_requirements('deploy'),
+    },
     license='Apache License 2.0',
     zip_safe=False,
 )

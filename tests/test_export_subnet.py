@@ -85,11 +85,15 @@ def search(tmp_path_factory):
 
 @pytest.fixture(scope='module')
 def exported(search, tmp_path_factory):
+    """(.pth, TorchScript, returned dict, ONNX, torch.export) of the paper
+    subnet, all from one export."""
     out_dir = tmp_path_factory.mktemp('export')
     out, pt = str(out_dir / 'subnet.pth'), str(out_dir / 'subnet.pt')
+    onnx, pt2 = str(out_dir / 'subnet.onnx'), str(out_dir / 'subnet.pt2')
     returned = export_subnet(SUBNET_CONFIG, search[2], out, torchscript=pt,
-                             shape=SHAPE, cfg_options=OPTIONS)
-    return out, pt, returned
+                             shape=SHAPE, cfg_options=OPTIONS, onnx=onnx,
+                             torch_export=pt2)
+    return out, pt, returned, onnx, pt2
 
 
 @pytest.fixture(scope='module')
@@ -100,7 +104,7 @@ def from_search(search):
 
 
 def test_clean_keys_and_subnet_from_checkpoint(search, exported):
-    out, _, returned = exported
+    out, _, returned = exported[:3]
     saved = torch.load(out, weights_only=True)
     assert set(saved) == {'state_dict', 'meta'}
     keys = list(saved['state_dict'])
@@ -240,3 +244,129 @@ def test_mobilenet_space_samples_fixes_and_exports(tmp_path):
     torch.testing.assert_close(_logits(plain, x),
                                _logits(spos.architecture, x),
                                atol=1e-5, rtol=0)
+
+
+# --- deployable exports (issue 14, item 4) ---------------------------------
+
+#: the ImageNet SPOS configs' data_preprocessor (top-level in the config)
+IMAGENET_PREPROCESS = dict(mean=[123.675, 116.28, 103.53],
+                           std=[58.395, 57.12, 57.375], to_rgb=True,
+                           input_size=list(SHAPE))
+
+
+def _file_metas(exported):
+    """The meta each of the four files carries, as written."""
+    import json
+
+    import onnxruntime
+    out, pt, _, onnx, pt2 = exported
+    metas = {'pth': torch.load(out, weights_only=True)['meta']}
+    extra = {'meta.json': ''}
+    torch.jit.load(pt, _extra_files=extra)
+    metas['torchscript'] = json.loads(extra['meta.json'])
+    extra = {'meta.json': ''}
+    torch.export.load(pt2, extra_files=extra)
+    metas['torch.export'] = json.loads(extra['meta.json'])
+    stored = onnxruntime.InferenceSession(
+        onnx, providers=['CPUExecutionProvider']).get_modelmeta(
+        ).custom_metadata_map
+    metas['onnx'] = {k: json.loads(v) for k, v in stored.items()}
+    return metas
+
+
+def test_every_export_records_preprocessing_and_subnet(search, exported):
+    metas = _file_metas(exported)
+    assert set(metas) == {'pth', 'torchscript', 'torch.export', 'onnx'}
+    for fmt, meta in metas.items():
+        pre = meta['preprocess']
+        for key, value in IMAGENET_PREPROCESS.items():
+            assert pre[key] == pytest.approx(value), (fmt, key)
+        assert pre['type'] == 'ClsDataPreprocessor', fmt
+        assert meta['fix_subnet'] == dict(search[1]), fmt
+        assert meta['source_checkpoint'] == search[2], fmt
+
+
+def test_model_data_preprocessor_wins_over_top_level(search, tmp_path):
+    """As in training, model.data_preprocessor wins over the top level."""
+    own = dict(mean=[0., 0., 0.], std=[1., 1., 255.], to_rgb=False)
+    out = tmp_path / 'own.pth'
+    export_subnet(SUBNET_CONFIG, search[2], str(out), shape=(40, 48),
+                  cfg_options=dict(OPTIONS, **{'model.data_preprocessor':
+                                               own}))
+    pre = torch.load(out, weights_only=True)['meta']['preprocess']
+    assert {k: pre[k] for k in own} == own
+    assert pre['input_size'] == [40, 48]
+
+
+def test_onnx_reproduces_logits_any_batch(exported, from_search):
+    import onnxruntime
+    session = onnxruntime.InferenceSession(
+        exported[3], providers=['CPUExecutionProvider'])
+    assert [i.name for i in session.get_inputs()] == ['input']
+    opsets = {o.domain: o.version for o in __import__('onnx').load(
+        exported[3]).opset_import}
+    assert opsets[''] == 18
+    x = torch.randn(4, 3, *SHAPE)  # traced with another batch size
+    got = torch.from_numpy(session.run(None, {'input': x.numpy()})[0])
+    expected = _logits(from_search, x)
+    assert expected.shape == (4, 10)
+    assert (got - expected).abs().max().item() <= 1e-4
+
+
+def test_torch_export_reproduces_logits_any_batch(exported, from_search):
+    program = torch.export.load(exported[4])
+    x = torch.randn(5, 3, *SHAPE)
+    with torch.no_grad():
+        got = program.module()(x)
+    torch.testing.assert_close(got, _logits(from_search, x), atol=1e-5,
+                               rtol=0)
+
+
+def test_torch_export_mismatch_fails_the_command(search, tmp_path,
+                                                 monkeypatch, capsys):
+    load = torch.export.load
+
+    class OffByOne(torch.nn.Module):
+        def __init__(self, program):
+            super().__init__()
+            self.program = program
+
+        def forward(self, x):
+            return self.program.module()(x) + 1
+
+    def off_by_one_load(*args, **kwargs):
+        program = load(*args, **kwargs)
+        return type('Program', (), {'module': lambda _: OffByOne(program)})()
+
+    monkeypatch.setattr(torch.export, 'load', off_by_one_load)
+    paths = [tmp_path / name for name in ('b.pth', 'b.pt2', 'b.onnx')]
+    options = [f'{k}={v}' for k, v in OPTIONS.items()]
+    code = main([SUBNET_CONFIG, search[2], '--out', str(paths[0]),
+                 '--torch-export', str(paths[1]), '--onnx', str(paths[2]),
+                 '--shape', *map(str, SHAPE), '--cfg-options', *options])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert 'torch.export export does not reproduce' in err
+    assert 'Traceback' not in err
+    assert not [p for p in paths if p.exists()]
+
+
+def test_onnx_without_its_packages_names_the_extra(search, tmp_path,
+                                                   monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, 'onnxscript', None)  # not installed
+    out, onnx = tmp_path / 'c.pth', tmp_path / 'c.onnx'
+    code = main([SUBNET_CONFIG, search[2], '--out', str(out), '--onnx',
+                 str(onnx)])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert 'missing here: onnxscript' in err
+    assert '"deploy" extra' in err and 'pip install -e ".[deploy]"' in err
+    assert not out.exists() and not onnx.exists()
+
+
+def test_two_outputs_on_one_path_refused(search, tmp_path):
+    same = str(tmp_path / 'same')
+    with pytest.raises(ExportError, match='must name different files'):
+        export_subnet(SUBNET_CONFIG, search[2], same, torch_export=same,
+                      shape=SHAPE, cfg_options=OPTIONS)
+    assert not osp.exists(same)

@@ -1,4 +1,4 @@
-"""Export a found network: clean weights (+ optional TorchScript).
+"""Export a found network: clean weights, and deployable files on request.
 
 Two kinds of config:
 
@@ -13,45 +13,46 @@ Two kinds of config:
 It writes::
 
     {'state_dict': backbone.* / neck.* / head.* (plain ops, no prefixes),
-     'meta': {'fix_subnet': {module path: choice}, 'config': CONFIG,
-              'source_checkpoint': CKPT}}
+     'meta': {'fix_subnet': {module path: choice} (or 'genotype'),
+              'preprocess': {'mean', 'std', 'to_rgb', 'input_size', ...},
+              'config': CONFIG, 'source_checkpoint': CKPT}}
 
 which ``torch.load(OUT, weights_only=True)`` reads and which loads strictly
 into the same config's model built with ``model.fix_subnet`` set to that
-subnet. ``--torchscript`` also writes a traced module ``x -> logits``.
+subnet. Optionally, each a module ``x -> logits`` where ``x`` is the
+normalised image batch (``meta.preprocess`` says how to make it: channels
+swapped if ``to_rgb``, then ``(x - mean) / std``), carrying the same meta:
+
+* ``--onnx OUT.onnx``: ONNX, opset 18, any batch size (needs the extra
+  ``deploy``: onnx, onnxruntime, onnxscript); meta in its metadata;
+* ``--torch-export OUT.pt2``: a ``torch.export`` program, any batch size
+  (``torch.export.load(OUT).module()``); meta in its ``meta.json``;
+* ``--torchscript OUT.pt``: a traced TorchScript module, batch 1 (TorchScript
+  is deprecated in torch; prefer the two above); meta in its ``meta.json``.
+
+Each is traced at ``--shape H W``, read back from the exact bytes to be
+written and compared with the PyTorch model on a random input; if any
+differs, nothing at all is written.
 
 Usage::
 
     python tools/model_converters/export_subnet.py CONFIG CKPT --out OUT.pth \
-        [--torchscript OUT.pt] [--shape H W] [--cfg-options k=v ...]
+        [--onnx OUT.onnx] [--torch-export OUT.pt2] [--torchscript OUT.pt] \
+        [--shape H W] [--cfg-options k=v ...]
 """
 import argparse
-import io
 import os.path as osp
 import sys
 from typing import Optional, Sequence
 
-import torch
-import torch.nn as nn
+from mmrazor_lite.deploy import (ExportError, LogitsModule, onnx_bytes,
+                                 preprocessing_meta, require_onnx_packages,
+                                 torch_export_bytes, torchscript_bytes)
+from mmrazor_lite.deploy.torch_formats import export_program
 
 MODEL_ROOTS = ('backbone.', 'neck.', 'head.')
 #: in a clean key these would mean a wrapper or an unfixed choice slipped in
 FORBIDDEN = ('architecture.', 'module.', '_candidates')
-
-
-class ExportError(RuntimeError):
-    """The config or the export result is not what an export needs."""
-
-
-class _Logits(nn.Module):
-    """``x -> model(x, mode='tensor')``: tracing needs a plain forward(x)."""
-
-    def __init__(self, model: nn.Module):
-        super().__init__()
-        self.model = model
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.model(x, mode='tensor')
 
 
 def build_fixed_subnet(config: str, checkpoint: str, cfg_options=None):
@@ -67,6 +68,10 @@ def build_fixed_subnet(config: str, checkpoint: str, cfg_options=None):
     cfg = Config.fromfile(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
+    # as the Runner does: the top-level data_preprocessor unless the model
+    # names its own, so the exported meta.preprocess is what training used
+    if cfg.get('data_preprocessor') is not None:
+        cfg.model.setdefault('data_preprocessor', cfg.data_preprocessor)
     model_type = str(cfg.model.get('type')).split('.')[-1]
     backbone_type = str(cfg.model.get('backbone', {}).get('type')).split(
         '.')[-1]
@@ -99,30 +104,23 @@ def build_fixed_subnet(config: str, checkpoint: str, cfg_options=None):
     return model
 
 
-def _trace(model: nn.Module, shape) -> bytes:
-    """Traced logits module as bytes, checked against ``model``."""
-    wrapper = _Logits(model).eval()
-    with torch.no_grad():
-        traced = torch.jit.trace(wrapper, torch.zeros(1, 3, *shape))
-    buffer = io.BytesIO()
-    torch.jit.save(traced, buffer)
-    data = buffer.getvalue()
-    # check what was serialised (the exact bytes written), not the in-memory
-    # trace, so a bad file is never written
-    reloaded = torch.jit.load(io.BytesIO(data), map_location='cpu').eval()
-    x = torch.randn(1, 3, *shape, generator=torch.Generator().manual_seed(0))
-    with torch.no_grad():
-        expected, got = wrapper(x), reloaded(x)
-    diff = (expected - got).abs().max().item()
-    print(f'torchscript check: max abs difference {diff:.3g} on a random '
-          f'input of shape {tuple(x.shape)}')
-    if expected.shape != got.shape or not torch.allclose(
-            expected, got, atol=1e-5):
-        raise ExportError(
-            f'the traced module does not reproduce the model (max abs '
-            f'difference {diff:.3g}, shapes {tuple(expected.shape)} vs '
-            f'{tuple(got.shape)}); nothing written')
-    return data
+def _deployable_files(model, shape, meta, onnx=None, torch_export=None,
+                      torchscript=None) -> dict:
+    """{path: bytes} of each requested format, every one checked."""
+    module = LogitsModule(model).eval()
+    files = {}
+    if onnx or torch_export:
+        program = export_program(module, shape)  # both formats start here
+        if torch_export:
+            files[torch_export] = (
+                'torch.export program',
+                torch_export_bytes(program, module, shape, meta))
+        if onnx:
+            files[onnx] = ('ONNX', onnx_bytes(program, module, shape, meta))
+    if torchscript:
+        files[torchscript] = ('TorchScript',
+                              torchscript_bytes(module, shape, meta))
+    return files
 
 
 def export_subnet(config: str,
@@ -130,8 +128,11 @@ def export_subnet(config: str,
                   out: str,
                   torchscript: Optional[str] = None,
                   shape: Sequence[int] = (224, 224),
-                  cfg_options: Optional[dict] = None) -> dict:
-    """Write the subnet's clean checkpoint to ``out`` (see module doc).
+                  cfg_options: Optional[dict] = None,
+                  onnx: Optional[str] = None,
+                  torch_export: Optional[str] = None) -> dict:
+    """Write the subnet's clean checkpoint to ``out`` (see module doc) and
+    the requested deployable files.
 
     Returns:
         the checkpoint dict written to ``out``.
@@ -139,42 +140,61 @@ def export_subnet(config: str,
     from mmrazor_lite.fileio.checkpoint_io import (atomic_torch_save,
                                                    atomic_write_bytes)
 
+    outputs = [p for p in (out, onnx, torch_export, torchscript) if p]
+    if len({osp.abspath(p) for p in outputs}) < len(outputs):
+        raise ExportError(f'--out, --onnx, --torch-export and --torchscript '
+                          f'must name different files; got {outputs}')
+    if onnx:
+        require_onnx_packages()  # before minutes of building and tracing
+    shape = tuple(int(v) for v in shape)
     model = build_fixed_subnet(config, checkpoint, cfg_options)
     state_dict = model.state_dict()
     bad = [k for k in state_dict
            if any(s in k for s in FORBIDDEN) or not k.startswith(MODEL_ROOTS)]
     if bad:
         raise ExportError(f'unclean keys in the fixed model: {bad[:10]}')
-    result = {
-        'state_dict': state_dict,
-        'meta': dict(model.export_meta, config=config,
-                     source_checkpoint=checkpoint),
-    }
-    # trace before writing anything, so a failed check leaves no output
-    traced = _trace(model, tuple(shape)) if torchscript else None
+    meta = dict(model.export_meta,
+                preprocess=preprocessing_meta(model, shape), config=config,
+                source_checkpoint=checkpoint)
+    # every file is made and checked before any is written, so a failed
+    # check leaves no output
+    files = _deployable_files(model, shape, meta, onnx, torch_export,
+                              torchscript)
+    result = {'state_dict': state_dict, 'meta': meta}
     atomic_torch_save(result, out)
     print(f'wrote {len(state_dict)} tensors to {out} '
           f'({model.export_source})')
-    if traced is not None:
-        atomic_write_bytes(traced, torchscript)
-        print(f'wrote TorchScript (input 1x3x{shape[0]}x{shape[1]} -> '
-              f'logits) to {torchscript}')
+    for path, (fmt, data) in files.items():
+        atomic_write_bytes(data, path)
+        batch = '1' if fmt == 'TorchScript' else 'N'
+        print(f'wrote {fmt} (input {batch}x3x{shape[0]}x{shape[1]}, '
+              f'normalised as meta.preprocess says -> logits) to {path}')
+    pre = meta['preprocess']
+    print(f'preprocessing (in every file\'s meta): to_rgb={pre["to_rgb"]}, '
+          f'mean={pre["mean"]}, std={pre["std"]}')
     return result
 
 
 def parse_args(argv=None):
     from mmengine.config import DictAction
     parser = argparse.ArgumentParser(
-        description='Export a found network (clean weights, TorchScript)')
+        description='Export a found network (clean weights; ONNX, '
+        'torch.export, TorchScript)')
     parser.add_argument('config', help='SPOS subnet config (FixedSubnet) or '
                         'DARTS evaluation config')
     parser.add_argument(
         'checkpoint', help='search result (best_subnet_weights.pth) or '
         'subnet checkpoint')
     parser.add_argument('--out', required=True, help='output .pth')
-    parser.add_argument('--torchscript', help='also write a traced .pt')
+    parser.add_argument('--onnx', help='also write ONNX (.onnx; needs the '
+                        'extra "deploy")')
+    parser.add_argument('--torch-export', help='also write a torch.export '
+                        'program (.pt2)')
+    parser.add_argument('--torchscript', help='also write a traced .pt '
+                        '(deprecated format)')
     parser.add_argument('--shape', type=int, nargs=2, default=[224, 224],
-                        metavar=('H', 'W'), help='trace input size')
+                        metavar=('H', 'W'), help='input size of the traced '
+                        'files, recorded in the meta (default 224 224)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value')
     return parser.parse_args(argv)
@@ -188,7 +208,8 @@ def main(argv=None) -> int:
         ArchitectureMismatchError
     try:
         export_subnet(args.config, args.checkpoint, args.out,
-                      args.torchscript, args.shape, args.cfg_options)
+                      args.torchscript, args.shape, args.cfg_options,
+                      onnx=args.onnx, torch_export=args.torch_export)
     except (ExportError, FileNotFoundError, CheckpointError,
             SubnetFileError, ArchitectureMismatchError) as err:
         print(f'error: {err}', file=sys.stderr)
