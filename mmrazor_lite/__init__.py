@@ -7,8 +7,8 @@ mmengine stores) and write local files atomically.
 """
 from .version import __version__
 
-# Our registries fall back to mmpretrain's, but a parent registry is only
-# searched, never imported, so mmpretrain's modules must be registered here.
+# Our registries fall back to mmpretrain's for bare names; registering all
+# of mmpretrain here also serves code that reaches its registries directly.
 from mmpretrain.utils import register_all_modules as _register_mmpretrain
 
 _register_mmpretrain(init_default_scope=False)

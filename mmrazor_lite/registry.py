@@ -1,10 +1,19 @@
-"""The registries of mmrazor_lite, children of mmpretrain's (scope ``mmrazor_lite``).
+"""The registries of mmrazor_lite (scope ``mmrazor_lite``).
 
-Because every registry here has mmpretrain's as its parent, a config whose
-default scope is ``mmrazor_lite`` builds our types and still reaches
-mmpretrain's (``ImageClassifier``, ``LinearClsHead``, ``ImageNet``...) and,
-through mmpretrain, mmengine's.
+Like every OpenMMLab repo's, each registry here is a direct child of
+mmengine's root registry of its kind, so ``mmrazor_lite.SPOS`` resolves from
+any other repo's scope (mmengine looks a scoped name up among the root's
+children only).
+
+A bare name that is not ours is looked up in mmpretrain's registry of the
+same kind before mmengine's, so configs under ``default_scope =
+'mmrazor_lite'`` keep naming ``ImageClassifier``, ``LinearClsHead``,
+``ImageNet``, ``Accuracy``, ``PackInputs``... without a scope, and our own
+registrations (e.g. our ``CheckpointHook``) still shadow both.
 """
+from typing import Optional, Type
+
+from mmengine import registry as mmengine_registry
 from mmengine.registry import DefaultScope
 from mmengine.registry import Registry
 from mmpretrain import registry as mmpretrain_registry
@@ -21,37 +30,66 @@ __all__ = [
 SCOPE = 'mmrazor_lite'
 
 
-def _child(parent, location):
-    # Building any of our types imports the whole package, which registers
-    # everything: ``default_scope='mmrazor_lite'`` alone is enough.
-    return Registry(parent.name, parent=parent, scope=SCOPE,
-                    locations=['mmrazor_lite'])
+class FallbackRegistry(Registry):
+    """A registry that asks ``fallback`` for bare names it does not hold.
+
+    Order for a bare name: this registry, ``fallback`` (mmpretrain's of the
+    same kind), then the ancestors (mmengine's root). Scoped names
+    (``mmpretrain.X``, ``mydown.X``) are resolved by mmengine as usual.
+    """
+
+    def __init__(self, name: str, parent: Registry, fallback: Registry):
+        # Building any of our types imports the whole package, which
+        # registers everything: ``default_scope='mmrazor_lite'`` is enough.
+        super().__init__(name, parent=parent, scope=SCOPE,
+                         locations=['mmrazor_lite'])
+        self.fallback = fallback
+
+    def get(self, key: str) -> Optional[Type]:
+        scope, real_key = self.split_scope_key(key)
+        if scope is None:
+            self.import_from_location()
+            if real_key not in self.module_dict:
+                self.fallback.import_from_location()
+                if real_key in self.fallback.module_dict:
+                    return self.fallback.get(real_key)
+        return super().get(key)
 
 
-RUNNERS = _child(mmpretrain_registry.RUNNERS, 'engine')
-RUNNER_CONSTRUCTORS = _child(mmpretrain_registry.RUNNER_CONSTRUCTORS, 'engine')
-LOOPS = _child(mmpretrain_registry.LOOPS, 'engine')
-HOOKS = _child(mmpretrain_registry.HOOKS, 'engine')
-LOG_PROCESSORS = _child(mmpretrain_registry.LOG_PROCESSORS, 'engine')
-OPTIMIZERS = _child(mmpretrain_registry.OPTIMIZERS, 'engine')
-OPTIM_WRAPPERS = _child(mmpretrain_registry.OPTIM_WRAPPERS, 'engine')
-OPTIM_WRAPPER_CONSTRUCTORS = _child(
-    mmpretrain_registry.OPTIM_WRAPPER_CONSTRUCTORS, 'engine')
-PARAM_SCHEDULERS = _child(mmpretrain_registry.PARAM_SCHEDULERS, 'engine')
-DATASETS = _child(mmpretrain_registry.DATASETS, 'datasets')
-DATA_SAMPLERS = _child(mmpretrain_registry.DATA_SAMPLERS, 'datasets')
-TRANSFORMS = _child(mmpretrain_registry.TRANSFORMS, 'datasets')
-MODELS = _child(mmpretrain_registry.MODELS, 'models')
-MODEL_WRAPPERS = _child(mmpretrain_registry.MODEL_WRAPPERS, 'engine')
-WEIGHT_INITIALIZERS = _child(mmpretrain_registry.WEIGHT_INITIALIZERS, 'models')
-TASK_UTILS = _child(mmpretrain_registry.TASK_UTILS, 'models')
-METRICS = _child(mmpretrain_registry.METRICS, 'evaluation')
-EVALUATORS = _child(mmpretrain_registry.EVALUATORS, 'evaluation')
-VISUALIZERS = _child(mmpretrain_registry.VISUALIZERS, 'engine')
-VISBACKENDS = _child(mmpretrain_registry.VISBACKENDS, 'engine')
-# augmentations of a whole batch, run by mmpretrain's data preprocessor
-# after normalisation (e.g. Cutout as the DARTS evaluation applies it)
-BATCH_AUGMENTS = _child(mmpretrain_registry.BATCH_AUGMENTS, 'models')
+def _child(kind: str, root_kind: Optional[str] = None) -> FallbackRegistry:
+    """Our ``kind``: child of mmengine's root, falling back to mmpretrain's."""
+    root = getattr(mmengine_registry, root_kind or kind)
+    fallback = getattr(mmpretrain_registry, kind)
+    return FallbackRegistry(fallback.name, parent=root, fallback=fallback)
+
+
+RUNNERS = _child('RUNNERS')
+RUNNER_CONSTRUCTORS = _child('RUNNER_CONSTRUCTORS')
+LOOPS = _child('LOOPS')
+HOOKS = _child('HOOKS')
+LOG_PROCESSORS = _child('LOG_PROCESSORS')
+OPTIMIZERS = _child('OPTIMIZERS')
+OPTIM_WRAPPERS = _child('OPTIM_WRAPPERS')
+OPTIM_WRAPPER_CONSTRUCTORS = _child('OPTIM_WRAPPER_CONSTRUCTORS')
+PARAM_SCHEDULERS = _child('PARAM_SCHEDULERS')
+DATASETS = _child('DATASETS')
+DATA_SAMPLERS = _child('DATA_SAMPLERS')
+TRANSFORMS = _child('TRANSFORMS')
+MODELS = _child('MODELS')
+MODEL_WRAPPERS = _child('MODEL_WRAPPERS')
+WEIGHT_INITIALIZERS = _child('WEIGHT_INITIALIZERS')
+TASK_UTILS = _child('TASK_UTILS')
+METRICS = _child('METRICS')
+EVALUATORS = _child('EVALUATORS', root_kind='EVALUATOR')
+VISUALIZERS = _child('VISUALIZERS')
+VISBACKENDS = _child('VISBACKENDS')
+# Augmentations of a whole batch, run by mmpretrain's data preprocessor
+# after normalisation (e.g. Cutout as the DARTS evaluation applies it).
+# mmengine has no such registry: mmpretrain's is the root of this kind, so
+# ours is its child and ``mmrazor_lite.BatchCutout`` resolves from any scope.
+BATCH_AUGMENTS = Registry(mmpretrain_registry.BATCH_AUGMENTS.name,
+                          parent=mmpretrain_registry.BATCH_AUGMENTS,
+                          scope=SCOPE, locations=['mmrazor_lite'])
 
 
 def register_all_modules(init_default_scope: bool = True) -> None:

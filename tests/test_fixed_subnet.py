@@ -266,3 +266,110 @@ def test_fix_model_can_keep_mmrazor_candidate_keys():
     assert not any('_candidates' in k for k in plain_keys)
     assert all(f'{p}._candidates.{n}.' in ' '.join(kept_keys)
                for p, n in subnet.items())
+
+
+# --- a searched subnet as the backbone of someone else's classifier -------
+BACKBONE = ARCH['backbone']
+
+
+def _build_backbone(**kwargs):
+    return MODELS.build(dict(type='FixedSubnet', architecture=BACKBONE,
+                             _scope_='mmrazor_lite', **kwargs))
+
+
+def _features(backbone, seed=1):
+    torch.manual_seed(seed)
+    x = torch.randn(2, 3, 32, 32)
+    backbone.eval()
+    with torch.no_grad():
+        return backbone(x)[-1]
+
+
+def _unprefixed(choices):
+    return {k[len('backbone.'):]: v for k, v in choices.items()}
+
+
+def test_bare_backbone_takes_the_files_a_search_writes(tmp_path, spos):
+    choices = _subnet(10)
+    ckpt = str(tmp_path / 'best_subnet_weights.pth')
+    torch.save(dict(state_dict=_sliced(spos, choices),
+                    meta=dict(fix_subnet=dict(choices))), ckpt)
+    weights = dict(type='Pretrained', checkpoint=ckpt, prefix='backbone.')
+    spos.mutator.set_choices(choices)
+    expected = _features(spos.architecture.backbone)
+    # the subnet file as the search wrote it (backbone.-prefixed keys), or
+    # only the checkpoint's meta.fix_subnet; mmengine's prefix without '.'
+    for fix_subnet, prefix in ((_yaml(tmp_path, choices), 'backbone.'),
+                               (None, 'backbone')):
+        backbone = _build_backbone(fix_subnet=fix_subnet,
+                                   init_cfg=dict(weights, prefix=prefix))
+        assert dict(backbone.fix_subnet) == _unprefixed(choices)
+        assert not any(isinstance(m, OneShotChoice)
+                       for m in backbone.modules())
+        assert torch.equal(_features(backbone), expected)
+    # the explicit subnet is still checked against the checkpoint's
+    other = dict(choices)
+    other['backbone.layers.1.1'] = next(
+        n for n in NAMES if n != choices['backbone.layers.1.1'])
+    with pytest.raises(ArchitectureMismatchError,
+                       match=r"layers\.1\.1: checkpoint"):
+        _build_backbone(fix_subnet=_yaml(tmp_path, other, 'other.yaml'),
+                        init_cfg=weights)
+    # an MMRazor 0.x subnet file fits a bare backbone too
+    legacy = {f'stage_{p.split(".")[2]}_block_{p.split(".")[3]}':
+              {'chosen': [n]} for p, n in choices.items()}
+    path = tmp_path / 'legacy.yaml'
+    path.write_text(yaml.safe_dump(legacy))
+    assert dict(_build_backbone(fix_subnet=str(path)).fix_subnet) == \
+        _unprefixed(choices)
+
+
+def test_bare_backbone_takes_a_retrained_subnet_checkpoint(tmp_path, spos):
+    choices = _subnet(11)
+    search = str(tmp_path / 'best_subnet_weights.pth')
+    torch.save(dict(state_dict=_sliced(spos, choices),
+                    meta=dict(fix_subnet=dict(choices))), search)
+    retrained = _build(init_cfg=dict(type='Pretrained', checkpoint=search))
+    with torch.no_grad():
+        for p in retrained.parameters():
+            p.add_(0.01)
+        _randomise_bn(retrained)
+    ckpt = str(tmp_path / 'iter_300.pth')  # backbone.layers... keys
+    torch.save(dict(state_dict=retrained.state_dict(),
+                    meta=dict(fix_subnet=dict(retrained.fix_subnet))), ckpt)
+    backbone = _build_backbone(init_cfg=dict(
+        type='Pretrained', checkpoint=ckpt, prefix='backbone.'))
+    assert dict(backbone.fix_subnet) == _unprefixed(choices)
+    assert torch.equal(_features(backbone), _features(retrained.backbone))
+
+
+def test_bare_backbone_errors_name_the_fix(tmp_path, spos):
+    choices = _subnet(12)
+    ckpt = str(tmp_path / 'best_subnet_weights.pth')
+    torch.save(dict(state_dict=_sliced(spos, choices),
+                    meta=dict(fix_subnet=dict(choices))), ckpt)
+    # keys of neither form
+    neither = {k.replace('backbone.', 'trunk.'): v for k, v in choices.items()}
+    with pytest.raises(SubnetFileError) as err:
+        _build_backbone(fix_subnet=_yaml(tmp_path, neither, 'neither.yaml'))
+    msg = str(err.value)
+    assert 'neither.yaml' in msg and 'trunk.layers.0.0' in msg
+    assert 'layers.0.0' in msg and 'backbone.layers.0.0' in msg
+    # both forms in one file
+    mixed = dict(_unprefixed(choices))
+    mixed['backbone.layers.0.0'] = mixed.pop('layers.0.0')
+    with pytest.raises(SubnetFileError, match=r'mixed\.yaml: keys mix'):
+        _build_backbone(fix_subnet=_yaml(tmp_path, mixed, 'mixed.yaml'))
+    # a prefix with nothing under it names what there is
+    with pytest.raises(CheckpointError) as err:
+        _build_backbone(init_cfg=dict(type='Pretrained', checkpoint=ckpt,
+                                      prefix='neck.'))
+    assert "'neck.'" in str(err.value) and "'backbone.'" in str(err.value)
+    assert ckpt in str(err.value)
+    # a whole classifier's weights without the prefix: say to add it
+    with pytest.raises(CheckpointError, match=r"prefix='backbone\.'"):
+        _build_backbone(fix_subnet=dict(choices),
+                        init_cfg=dict(type='Pretrained', checkpoint=ckpt))
+    with pytest.raises(ValueError, match='prefix'):
+        _build_backbone(fix_subnet=dict(choices), init_cfg=dict(
+            type='Pretrained', checkpoint=ckpt, prefix=['backbone.']))

@@ -74,3 +74,56 @@ def test_register_all_modules_sets_the_scope():
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.split() == ['mmrazor_lite', 'OneShotMutator',
                                    'LinearClsHead']
+
+
+def _sibling(kind, scope='registry_test_sibling'):
+    """A registry of another repo's scope: a child of mmengine's root."""
+    from mmengine import registry as root
+    parent = getattr(root, kind)
+    if scope in parent.children:
+        return parent.children[scope]
+    return root.Registry(parent.name, parent=parent, scope=scope)
+
+
+def test_our_types_resolve_from_any_scope():
+    """``mmrazor_lite.X`` from a sibling scope; bare names as they were."""
+    from mmengine.registry import DefaultScope
+    from mmrazor_lite import registry as ours
+    from mmrazor_lite.engine.safe_checkpoint_hook import KillSafeCheckpointHook
+    one_of_ours = dict(
+        MODELS='SPOS', DATASETS='SklearnDigits', HOOKS='SubnetMetaHook',
+        LOOPS='EvolutionSearchLoop', TRANSFORMS='TorchvisionColorJitter',
+        OPTIM_WRAPPER_CONSTRUCTORS='SeparateOptimWrapperConstructor',
+        MODEL_WRAPPERS='NASDistributedDataParallel')
+    for kind, name in one_of_ours.items():
+        assert _sibling(kind).get(f'mmrazor_lite.{name}') is \
+            getattr(ours, kind).get(name), kind
+    # every registry is a direct child of mmengine's root of its kind
+    roots = dict(EVALUATORS='EVALUATOR')
+    import mmengine.registry as root
+    for kind in ours.__all__:
+        if kind in ('register_all_modules', 'BATCH_AUGMENTS'):
+            continue
+        assert getattr(ours, kind).parent is getattr(
+            root, roots.get(kind, kind)), kind
+    # and mmengine's own builders under our scope still see our shadowing
+    with DefaultScope.overwrite_default_scope('mmrazor_lite'), \
+            root.HOOKS.switch_scope_and_registry(None) as registry:
+        assert registry.get('CheckpointHook') is KillSafeCheckpointHook
+    # BATCH_AUGMENTS: mmpretrain's is the root of that kind
+    from mmpretrain.registry import BATCH_AUGMENTS
+    assert BATCH_AUGMENTS.get('mmrazor_lite.BatchCutout') is \
+        ours.BATCH_AUGMENTS.get('BatchCutout')
+
+    # bare names as before: ours first, then mmpretrain's, then mmengine's
+    from mmengine.hooks import IterTimerHook
+    from mmpretrain.engine.hooks import EMAHook as PretrainEMAHook
+    from mmpretrain.models import ImageClassifier
+    assert ours.HOOKS.get('CheckpointHook') is KillSafeCheckpointHook
+    assert ours.HOOKS.get('EMAHook') is PretrainEMAHook  # also in mmengine's
+    assert ours.HOOKS.get('IterTimerHook') is IterTimerHook
+    assert ours.MODELS.get('ImageClassifier') is ImageClassifier
+    # ``mmrazor_lite.X`` is X as our scope resolves it
+    assert _sibling('MODELS').get('mmrazor_lite.ImageClassifier') is \
+        ImageClassifier
+    assert ours.MODELS.get('NoSuchModel') is None

@@ -33,7 +33,9 @@ class NASAlgorithm(BaseModel):
                                         None)
         elif isinstance(data_preprocessor, dict):
             data_preprocessor = dict(data_preprocessor)
-            data_preprocessor.setdefault('type', 'ClsDataPreprocessor')
+            # scoped: BaseModel builds it in the caller's scope (any repo's)
+            data_preprocessor.setdefault('type',
+                                         'mmpretrain.ClsDataPreprocessor')
         super().__init__(data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
         self.architecture = architecture

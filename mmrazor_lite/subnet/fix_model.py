@@ -8,6 +8,10 @@ is left: the chosen op sits at the mutable's module path as a plain module
 read ``backbone.layers.0.0.branch2.0.conv.weight``. ``keep_candidate_keys``
 keeps MMRazor's layout instead (the chosen op stays under the candidate
 prefix, the others are dropped); FLOPs and params are the same either way.
+
+Keys are the model's module paths. A bare backbone (a search space used as
+someone else's backbone) also takes the files a classifier's search writes:
+their ``backbone.`` prefix is taken off.
 """
 from collections import OrderedDict
 from typing import Mapping, Union
@@ -19,6 +23,47 @@ from .mmrazor_legacy import (convert_mmrazor_legacy_subnet,
                              is_mmrazor_legacy_subnet)
 from .subnet_file import (SubnetFileError, parse_subnet_data,
                           read_subnet_data)
+
+
+#: the classifier's name of its backbone: keys of our subnet files start so
+BACKBONE_PREFIX = 'backbone.'
+
+
+def is_bare_backbone(paths) -> bool:
+    """Do a model's mutable ``paths`` say: a backbone, not a classifier?"""
+    return not any(p.startswith(BACKBONE_PREFIX) for p in paths)
+
+
+def strip_backbone_prefix(choices: Mapping[str, str], paths,
+                          source: str = 'subnet') -> 'OrderedDict[str, str]':
+    """``choices`` keyed for the model whose mutable ``paths`` are given.
+
+    A classifier's subnet (``backbone.layers.0.0``) on a bare backbone
+    (``layers.0.0``) loses the prefix; otherwise ``choices`` is unchanged.
+
+    Raises:
+        SubnetFileError: keys of both forms at once.
+    """
+    out = OrderedDict(choices)
+    if not is_bare_backbone(paths):
+        return out
+    prefixed = [k for k in out if k.startswith(BACKBONE_PREFIX)]
+    if not prefixed:
+        return out
+    if len(prefixed) != len(out):
+        plain = [k for k in out if not k.startswith(BACKBONE_PREFIX)]
+        raise SubnetFileError(
+            f'{source}: keys mix a classifier\'s module paths ({prefixed[0]}) '
+            f'and a backbone\'s ({plain[0]}); use one form for all keys')
+    return OrderedDict((k[len(BACKBONE_PREFIX):], v) for k, v in out.items())
+
+
+def _key_forms(paths) -> str:
+    if is_bare_backbone(paths):
+        return ('Keys are module paths of the backbone built (layers.0.0), '
+                'or of a classifier around it (backbone.layers.0.0).')
+    return ('Keys are module paths of the classifier built '
+            '(backbone.layers.0.0).')
 
 
 def _prepared_mutator(model: nn.Module):
@@ -94,16 +139,20 @@ def check_subnet(model: nn.Module, spec: Union[str, Mapping],
             with ``source`` and what would be valid.
     """
     mutator = _prepared_mutator(model)
-    choices = read_subnet_spec(spec, list(mutator.choices), source)
+    paths, valid = mutator.mutable_paths, list(mutator.choices)
+    if is_bare_backbone(paths):  # MMRazor 0.x keys name a classifier's
+        valid = [BACKBONE_PREFIX + k for k in valid]
+    choices = read_subnet_spec(spec, valid, source)
     if isinstance(spec, str):
         source = spec
+    choices = strip_backbone_prefix(choices, paths, source)
     try:
         decided = mutator.validate_choices(choices)
     except (KeyError, ValueError) as err:
         detail = err.args[0] if err.args else str(err)
         raise SubnetFileError(
-            f'{source}: {detail}. Valid: {describe_choices(mutator.choices)}'
-        ) from err
+            f'{source}: {detail}. {_key_forms(paths)} Valid: '
+            f'{describe_choices(mutator.choices)}') from err
     return OrderedDict(
         (path, decided[key])
         for key, members in mutator.search_groups.items()
