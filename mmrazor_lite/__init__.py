@@ -5,7 +5,17 @@ algorithm, loop, hook and dataset in the ``mmrazor_lite`` registries, makes
 mmengine read checkpoints with ``weights_only=True`` (allow-listing what
 mmengine stores) and write local files atomically.
 """
+import warnings
+
 from .version import __version__
+
+# mmcv-lite has no compiled ops: mmpretrain's import of mmcv's transformer
+# bricks warns that this one op is missing, on every command; we never use
+# it (full mmcv, when installed, does not warn)
+warnings.filterwarnings(
+    'ignore', category=UserWarning, module=r'mmcv\.cnn\.bricks\.transformer',
+    message=r'Fail to import ``MultiScaleDeformableAttention`` from '
+    r'``mmcv\.ops\.multi_scale_deform_attn``')
 
 # Our registries fall back to mmpretrain's for bare names; registering all
 # of mmpretrain here also serves code that reaches its registries directly.

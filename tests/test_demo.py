@@ -43,6 +43,9 @@ def test_demo_runs_all_four_stages(tmp_path, space):
         k: v['chosen'] for k, v in found.items()}
     assert not any('_candidates' in k for k in retrained['state_dict'])
     assert (tmp_path / 'supernet' / 'iter_10.pth').is_file()
+    # the search's picture (docs/spos.md links an example)
+    pareto = tmp_path / 'search' / 'search_pareto.png'
+    assert pareto.is_file() and f'drawn in {pareto}' in out
 
 
 def test_demo_pcdarts_search_then_trains_the_cell(tmp_path):

@@ -536,3 +536,161 @@ def test_two_process_resume_with_changed_settings_fails_on_every_rank(
         assert proc.returncode != 0, output[-3000:]
         assert 'train_cfg.top_k: saved 2, now 3' in output, output[-3000:]
     assert not (tmp_path / 'search_epoch_2.pth').exists()
+
+
+# ------------------------------------------------- a search you can watch
+def _search_log(loop) -> str:
+    import glob
+    logs = glob.glob(osp.join(loop.runner.log_dir, '*.log'))
+    assert len(logs) == 1, logs
+    with open(logs[0]) as f:
+        return f.read()
+
+
+def _candidates_table(work_dir):
+    import csv
+    with open(osp.join(work_dir, 'search_candidates.csv'),
+              newline='') as f:
+        return list(csv.DictReader(f))
+
+
+def test_search_logs_progress_data_loading_and_no_optimizer(full_search):
+    import re
+    _, loop = full_search
+    log = _search_log(loop)
+    # a line per candidate (6 new ones per generation) with an ETA
+    for generation in (1, 2):
+        for i in range(1, 7):
+            assert re.search(
+                rf'evolution search: generation {generation}/2, candidate '
+                rf'{i}/6, best accuracy/top1 [\d.]+, eta \d+:\d\d:\d\d\n',
+                log), (generation, i)
+    # the one-off data loading, with counts and times, and the first BN
+    # re-estimation (64 calibration images in one batch of 64; the 128
+    # search images in 2)
+    assert re.search(r'loading 64 calibration images \(BN re-estimation, '
+                     r'the same for every candidate\) once, kept on cpu, '
+                     r'as loaded\n.*evolution search: 64 images in 1 '
+                     r'batches ready in [\d.]+ s', log)
+    assert re.search(r'loading the search split \(128 images\) once, kept '
+                     r'on cpu, as loaded\n.*evolution search: 128 images in '
+                     r'2 batches ready in [\d.]+ s', log)
+    assert len(re.findall(r'BN statistics re-estimated for the first '
+                          r'candidate in [\d.]+ s', log)) == 1
+    # the config inherits the supernet's SGD with paramwise_cfg; a search
+    # takes no step, so none is built (nor its line per parameter)
+    assert 'paramwise_options' not in log
+    groups = loop.runner.optim_wrapper.optimizer.param_groups
+    assert [len(g['params']) for g in groups] == [0]
+
+
+def test_search_writes_every_candidate_scalars_and_picture(full_search):
+    import matplotlib.image
+    from statistics import fmean
+    work_dir, loop = full_search
+    rows = _candidates_table(work_dir)
+    assert list(rows[0]) == ['candidate', 'generation', 'accuracy/top1',
+                             'flops', 'params', *loop.choices]
+    assert [tuple(r[k] for k in loop.choices) for r in rows] == \
+        list(loop.scores)
+    assert [float(r['accuracy/top1']) for r in rows] == \
+        list(loop.scores.values())
+    assert [int(r['candidate']) for r in rows] == list(range(1, 13))
+    assert [int(r['generation']) for r in rows] == [1] * 6 + [2] * 6
+    for row, candidate in zip(rows, loop.scores):
+        choices = loop.as_choices(candidate)
+        assert int(row['flops']) == loop.table.flops_of(choices)
+        assert int(row['params']) == loop.table.params_of(choices)
+
+    # per generation through the runner's visualizer, step = generation
+    scalars = [json.loads(line) for path in
+               glob_paths(work_dir, '*/vis_data/scalars.json')
+               for line in open(path)]
+    assert [s['step'] for s in scalars] == [1, 2]
+    for generation, logged in zip((1, 2), scalars):
+        state = torch.load(osp.join(work_dir,
+                                    f'search_epoch_{generation}.pth'),
+                           weights_only=True)
+        scores = {tuple(c): s for c, s in state['scores']}
+        best = tuple(state['top_k'][0])
+        choices = loop.as_choices(best)
+        # every candidate of a generation's population is new to it
+        population = [float(r['accuracy/top1']) for r in rows
+                      if int(r['generation']) == generation]
+        assert logged == pytest.approx({
+            'step': generation,
+            'search/best_accuracy/top1': max(scores.values()),
+            'search/mean_accuracy/top1': fmean(population),
+            'search/top_k_mean_accuracy/top1': fmean(
+                scores[tuple(c)] for c in state['top_k']),
+            'search/best_flops': loop.table.flops_of(choices),
+            'search/best_params': loop.table.params_of(choices)})
+
+    picture = matplotlib.image.imread(osp.join(work_dir,
+                                               'search_pareto.png'))
+    assert picture.shape[0] > 200 and picture.shape[1] > 300
+
+
+def glob_paths(work_dir, pattern):
+    import glob
+    return sorted(glob.glob(osp.join(work_dir, pattern)))
+
+
+class _Killed(Exception):
+    pass
+
+
+def test_candidates_table_after_kill_and_resume(tmp_path, full_search,
+                                                supernet_ckpt, monkeypatch):
+    """Killed in generation 2 after 2 of its 6 candidates, resumed: each
+    candidate is in the table once, in order, as in an uninterrupted
+    search (the 2 are scored again after the resume)."""
+    from mmrazor_lite.engine.candidate_scorer import CandidateScorer
+    full_dir, _ = full_search
+    score, calls = CandidateScorer.score, []
+
+    def killed_after_8(self, choices):
+        if len(calls) == 8:
+            raise _Killed
+        calls.append(choices)
+        return score(self, choices)
+
+    monkeypatch.setattr(CandidateScorer, 'score', killed_after_8)
+    with pytest.raises(_Killed):
+        run(tiny_config(tmp_path, search={}, load_from=supernet_ckpt))
+    monkeypatch.undo()
+    assert not osp.exists(tmp_path / 'search_epoch_2.pth')
+    assert [r['generation'] for r in _candidates_table(tmp_path)] == \
+        ['1'] * 6 + ['2'] * 2  # written as scored
+    run(tiny_config(tmp_path, search={}, resume=True))
+    with open(osp.join(full_dir, 'search_candidates.csv')) as f:
+        expected = f.read()
+    assert (tmp_path / 'search_candidates.csv').read_text() == expected
+
+
+def test_search_tool_output_is_quiet_and_keeps_what_matters(
+        tmp_path, supernet_ckpt):
+    """tools/train.py on a search: no line per parameter of an unused
+    optimizer, no mmcv-lite or fvcore import warnings; the progress and
+    the result are there."""
+    from conftest import run_tool
+    config = tmp_path / 'search.py'
+    tiny_config(tmp_path, search=dict(
+        max_epochs=1, num_candidates=2, top_k=1, num_mutation=1,
+        num_crossover=1, calibrate_samples=32),
+        load_from=supernet_ckpt).dump(str(config))
+    proc = run_tool(['python', 'tools/train.py', str(config), '--work-dir',
+                     str(tmp_path)], timeout=300)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    for noise in ('paramwise_options', 'MultiScaleDeformableAttention',
+                  'torch.jit.script'):
+        assert noise not in out, noise
+    for wanted in ('evolution search: generation 1/1, candidate 1/2, best '
+                   'accuracy/top1', 'candidate 2/2', 'evolution search: '
+                   'loading the search split', 'BN statistics re-estimated',
+                   'generation [1/1] best accuracy/top1', 'search done: '):
+        assert wanted in out, wanted
+    for name in ('search_candidates.csv', 'search_pareto.png',
+                 'best_fix_subnet.yaml'):
+        assert (tmp_path / name).is_file(), name

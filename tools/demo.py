@@ -13,7 +13,9 @@ ImageNet pipeline (``configs/demo/``):
    with ``--space mobilenet`` the MobileNet ProxylessNAS-GPU space (widen
    0.5, one block per stage);
 2. evolution search on it under a FLOPs budget, each candidate scored on
-   the val split after BN re-estimation on training images;
+   the val split after BN re-estimation on training images; every
+   candidate's score against its FLOPs is drawn in
+   ``search/search_pareto.png``;
 3. retrain the found subnet alone, starting from its search weights;
 4. test the retrained subnet on the held-out test split (chance: 10 %).
 
@@ -169,6 +171,9 @@ def main(argv=None):
           f'(budget {budget:,.0f}, fvcore, 32x32), '
           f'{loop.table.params_of(choices):,} params, val top-1 with '
           f'supernet weights {loop.scores[best]:.1f} %')
+    print(f'[demo] stage 2: every candidate in '
+          f'{osp.join(cfg.work_dir, "search_candidates.csv")}, drawn in '
+          f'{osp.join(cfg.work_dir, "search_pareto.png")}')
     search_weights = osp.join(cfg.work_dir, 'best_subnet_weights.pth')
 
     # 3. retrain the subnet from its search weights

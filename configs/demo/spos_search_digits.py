@@ -34,6 +34,9 @@ train_cfg = dict(
     score_key='accuracy/top1',
     seed=0,
 )
+# A search takes no optimizer step: not the supernet's SGD with
+# paramwise_cfg (the loop gives the Runner one over no parameters anyway)
+optim_wrapper = dict(_delete_=True, optimizer=dict(type='SGD', lr=0.0))
 param_scheduler = []
 val_cfg = None
 val_dataloader = None

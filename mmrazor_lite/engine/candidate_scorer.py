@@ -18,6 +18,7 @@ and gets the same number (the evaluator gathers predictions, the device
 counter all-reduces its counts, BN sums are all-reduced).
 """
 import logging
+import time
 from typing import Mapping, Optional, Union
 
 import torch
@@ -95,6 +96,9 @@ class CandidateScorer:
         #: the on-device accuracy counter, None: scored by the evaluator
         self.accuracy_counter: Optional[DeviceAccuracy] = None
         self._counter_decided = False
+        #: seconds spent loading and caching data once (not per path)
+        self.data_seconds = 0.0
+        self._bn_timed = False
 
     @classmethod
     def from_runner(cls, runner, model, dataloader, evaluator,
@@ -150,13 +154,21 @@ class CandidateScorer:
                           logging.WARNING)
             return
         if self.calibration_batches is None:
-            self.calibration_batches = [
-                self._cached(b) if self.cache_data else b
-                for b in calibration_batches(self.calibrate_dataloader,
-                                             self.calibrate_samples,
-                                             self.seed)]
+            self.calibration_batches = self._load_once(
+                f'{self.calibrate_samples} calibration images (BN '
+                f're-estimation, the same for every candidate)',
+                lambda: [self._cached(b) if self.cache_data else b
+                         for b in calibration_batches(
+                             self.calibrate_dataloader,
+                             self.calibrate_samples, self.seed)])
+        start = time.perf_counter()
         # called on every rank, even one with no batch: it all-reduces
         recalibrate_bn(self.model, self.calibration_batches, self.logits)
+        if not self._bn_timed:  # later ones cost the same: said once
+            self._bn_timed = True
+            self._log(f'evolution search: BN statistics re-estimated for '
+                      f'the first candidate in '
+                      f'{time.perf_counter() - start:.2f} s')
 
     def validate(self) -> dict:
         """Metrics of the active path on the search split."""
@@ -226,8 +238,26 @@ class CandidateScorer:
         if not self.cache_data:
             return self.dataloader
         if self.search_cache is None:
-            self.search_cache = [self._cached(b) for b in self.dataloader]
+            self.search_cache = self._load_once(
+                f'the search split ({len(self.dataloader.dataset)} images)',
+                lambda: [self._cached(b) for b in self.dataloader])
         return self.search_cache
+
+    def _load_once(self, what: str, load) -> list:
+        """``load()``, logged when it starts and ends: the first candidate
+        waits for it (minutes for ImageNet val)."""
+        kept = 'in memory' if not self.cache_data else \
+            f'on {self.device}, ' + ('normalised' if self.cache_data ==
+                                     'preprocessed' else 'as loaded')
+        self._log(f'evolution search: loading {what} once, kept {kept}')
+        start = time.perf_counter()
+        batches = load()
+        seconds = time.perf_counter() - start
+        self.data_seconds += seconds
+        images = sum(len(b['inputs']) for b in batches)
+        self._log(f'evolution search: {images} images in {len(batches)} '
+                  f'batches ready in {seconds:.1f} s (this process)')
+        return batches
 
     def _labelled_batches(self):
         """``(batch, labels)`` pairs of this rank's search split."""

@@ -9,9 +9,9 @@ fills the population with random paths, scores the new ones
 (:mod:`.evolution_operators`), rejecting children over the budget
 (:class:`ResourceBudget`) or already seen.
 
-Files, from rank 0: ``search_epoch_{N}.pth`` (:mod:`.search_state`) and
-``search_top_k.txt`` after each generation; ``best_fix_subnet.yaml`` and
-``best_subnet_weights.pth`` at the end (``subnet/search_result.py``).
+Files, from rank 0: ``search_epoch_{N}.pth`` (:mod:`.search_state`), the
+records (:mod:`.search_records`), at the end the result
+(``subnet/search_result.py``). Progress lines: :mod:`.search_progress`.
 ``resume_from`` (``--resume``) restores RNG, population, top-k and scores
 of the same search (else refused, :mod:`.search_settings`): it ends as an
 uninterrupted one. Every rank makes the same decisions and scores.
@@ -31,13 +31,15 @@ from mmrazor_lite.estimators.resource_budget import (ResourceBudget,
 from mmrazor_lite.estimators.resource_table import ResourceTable
 from mmrazor_lite.registry import LOOPS
 from mmrazor_lite.subnet.search_result import (sliced_state_dict,
-                                               write_search_result,
-                                               write_top_k_table)
+                                               write_search_result)
 from . import evolution_operators as ops
 from . import search_settings, search_state
 from .candidate_scorer import CandidateScorer
 from .evolution_operators import Candidate
 from .rank_agreement import on_every_rank
+from .search_progress import SearchProgress
+from .search_records import SearchRecords
+from .stepless_optim_wrapper import use_stepless_optim_wrapper
 
 __all__ = ['EvolutionSearchLoop', 'SearchConstraintError']
 
@@ -123,6 +125,9 @@ class EvolutionSearchLoop(BaseLoop):
             runner.work_dir, resume_from, overwrite, runner.logger)
         self.supernet_sha256 = None if self.resume_from else \
             search_settings.file_sha256(self.supernet_checkpoint)
+        self.progress = SearchProgress(runner, self._max_epochs,
+                                       self.num_candidates, score_key)
+        use_stepless_optim_wrapper(runner)  # a search takes no step
 
     @property
     def max_epochs(self) -> int:
@@ -161,6 +166,10 @@ class EvolutionSearchLoop(BaseLoop):
     def _setup(self) -> None:
         """Restore a saved state, build the resource table, check budget."""
         self.choices = self.mutator.choices
+        self.records = SearchRecords(
+            self.runner.work_dir, self.score_key, list(self.choices),
+            self._costs, f'FLOPs at input {self.input_shape} '
+            f'({self.flops_convention})')
         if self.resume_from is not None:  # refused on every rank or none
             on_every_rank(lambda: self.load_state_dict(
                 search_state.load_search_state(self.resume_from)))
@@ -169,6 +178,7 @@ class EvolutionSearchLoop(BaseLoop):
         self.table = ResourceTable(self.model.architecture, self.mutator,
                                    self.input_shape, self.flops_convention)
         self.budget.check_feasible(self.table)
+        self.records.write(self.scores)  # the resumed state's, or a header
         self.runner.logger.info(
             f'evolution search: {self._max_epochs} generations, population '
             f'{self.num_candidates}, top-k {self.top_k}, '
@@ -179,35 +189,31 @@ class EvolutionSearchLoop(BaseLoop):
     def run_epoch(self) -> None:
         """One generation: fill, score, select, breed, save (see ops)."""
         self.runner.call_hook('before_train_epoch')
+        done = self._epoch + 1  # generations done, this one included
         names = list(self.choices.values())
         self.population, short = ops.fill_population(
             self.population, self.num_candidates, names, self.rng,
             self._allowed, self._seen(), self.max_tries_factor)
-        self._log_shortfall(short)
+        self.progress.log_shortfall(done, short, self.max_tries_factor)
         if not self.population and not self.top_k_candidates:
             raise self.budget.nothing_found(
                 self.num_candidates * self.max_tries_factor, self.input_shape)
-        for candidate in self.population:
-            if candidate not in self.scores:
+        new = [c for c in self.population if c not in self.scores]
+        self.progress.start_generation(done, len(new))
+        for candidate in new:
+            with self.progress.candidate(self.scorer, self.scores):
                 self.scores[candidate] = self.score_candidate(candidate)
+                self.records.scored(candidate, done, self.scores)
         self.top_k_candidates = ops.select_top_k(
             self.top_k_candidates, self.population, self.scores, self.top_k)
-        done = self._epoch + 1  # generations done, this one included
-        best = self.top_k_candidates[0]
-        flops, params = self._costs(best)
-        self.runner.logger.info(
-            f'generation [{done}/{self._max_epochs}] best '
-            f'{self.score_key} {self.scores[best]:.4f}, FLOPs {flops:,}, '
-            f'params {params:,}, {len(self.scores)} candidates scored so '
-            f'far, subnet {list(best)}')
-        self.runner.visualizer.add_scalars(
-            {f'search/best_{self.score_key}': self.scores[best],
-             'search/best_flops': flops}, step=done)
+        self.progress.generation_done(done, self.population,
+                                      self.top_k_candidates, self.scores,
+                                      self._costs)
         self.population, short = ops.breed(
             self.top_k_candidates, names, self.rng, self.num_mutation,
             self.num_crossover, self.mutate_prob, self._allowed, self._seen(),
             self.max_tries_factor)
-        self._log_shortfall(short)
+        self.progress.log_shortfall(done, short, self.max_tries_factor)
         self._save_state(done)
         # as in mmengine's loops, the hook sees the epoch index just run
         self.runner.call_hook('after_train_epoch')
@@ -221,13 +227,6 @@ class EvolutionSearchLoop(BaseLoop):
 
     def _allowed(self, candidate: Candidate) -> bool:
         return self.budget.allows(self.table, self.as_choices(candidate))
-
-    def _log_shortfall(self, short) -> None:
-        for kind, found, wanted in short:
-            self.runner.logger.warning(
-                f'generation {self._epoch + 1}: only {found} of {wanted} '
-                f'{kind} found new and within budget in '
-                f'{wanted * self.max_tries_factor} tries')
 
     def _seen(self) -> ops.SeenCandidates:  # scored or kept: not again
         return ops.SeenCandidates(self.scores, self.top_k_candidates)
@@ -243,6 +242,7 @@ class EvolutionSearchLoop(BaseLoop):
             self._epoch if generation is None else generation,
             self.choices, self.population, self.top_k_candidates,
             self.scores, self.rng, seed=self.seed,
+            score_generations=self.records.state_dict(self.scores),
             max_epochs=self._max_epochs, settings=self.settings,
             supernet_checkpoint=self.supernet_checkpoint,
             supernet_sha256=self.supernet_sha256)
@@ -258,6 +258,8 @@ class EvolutionSearchLoop(BaseLoop):
         (self._epoch, self.population, self.top_k_candidates,
          self.scores) = search_state.unpack_state(state, self.choices,
                                                   self.rng)
+        self.records.load_state_dict(self.scores,
+                                     state.get('score_generations'))
         # a drawn seed (seed=None) is the saved one: same calibration images
         self.seed = self.scorer.seed = int(state['seed'])
         if given is None and self.supernet_checkpoint:
@@ -268,14 +270,9 @@ class EvolutionSearchLoop(BaseLoop):
     def _save_state(self, done: int) -> None:
         if not is_main_process():
             return
-        work_dir = self.runner.work_dir
-        search_state.save_state(self.state_dict(done), work_dir)
-        write_top_k_table(
-            work_dir, f'generation {done}/{self._max_epochs}, score '
-            f'{self.score_key}, FLOPs at input {self.input_shape} '
-            f'({self.flops_convention}), decisions {list(self.choices)}',
-            [(self.scores[c], *self._costs(c), c)
-             for c in self.top_k_candidates])
+        search_state.save_state(self.state_dict(done), self.runner.work_dir)
+        self.records.write_top_k(f'generation {done}/{self._max_epochs}',
+                                 self.top_k_candidates, self.scores)
 
     def _finish(self) -> None:
         """Export the best candidate: subnet yaml and its sliced weights."""
@@ -296,4 +293,8 @@ class EvolutionSearchLoop(BaseLoop):
                 dict(score=float(self.scores[best]),
                      score_key=self.score_key,
                      supernet_checkpoint=self.supernet_checkpoint))
+            self.records.draw_pareto(
+                self.scores, self.top_k_candidates, self.budget.flops_range,
+                f'{len(self.scores)} candidates in {self._epoch} '
+                f'generations, {self.budget.describe()}')
         barrier()  # the files exist on every rank's return

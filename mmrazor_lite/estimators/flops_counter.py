@@ -9,6 +9,7 @@ One FLOP here is one multiply-add (fvcore's unit). Conventions:
 - ``'conv_linear'``: convolutions and linear layers only, the official SPOS
   code's convention (conv multiply-adds plus the classifier's weights).
 """
+import warnings
 from typing import Dict, Sequence, Tuple
 
 import torch
@@ -48,6 +49,21 @@ class _TensorForward(nn.Module):
             return self.model(x)
 
 
+def _flop_count_analysis():
+    """fvcore's ``FlopCountAnalysis``, imported without its warning.
+
+    Importing ``fvcore.nn`` scripts its focal loss with ``torch.jit.script``,
+    which today's torch reports as deprecated on every command; we never
+    call it. Only that warning, and only during this import, is silenced.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            'ignore', category=FutureWarning,
+            message=r'`torch\.jit\.script` is deprecated')
+        from fvcore.nn import FlopCountAnalysis
+    return FlopCountAnalysis
+
+
 def check_convention(convention: str) -> None:
     if convention not in CONVENTIONS:
         raise ValueError(f'unknown FLOPs convention {convention!r}; choose '
@@ -58,7 +74,7 @@ def count_flops_by_module(model: nn.Module,
                           input_shape: Sequence[int] = (1, 3, 224, 224),
                           convention: str = 'fvcore') -> Dict[str, int]:
     """FLOPs per module path of ``model`` ('' = total), traced in eval mode."""
-    from fvcore.nn import FlopCountAnalysis
+    FlopCountAnalysis = _flop_count_analysis()
     check_convention(convention)
     was_training = model.training
     model.eval()

@@ -5,10 +5,14 @@
   'score', 'score_key', 'supernet_checkpoint'}}``, the searched model's state
   dict (the SPOS algorithm's, so keys read ``architecture.backbone...`` as
   in MMRazor) without the weights of unchosen candidates;
-- ``search_top_k.txt``: rank, score, FLOPs, params and subnet of the top-k.
+- ``search_top_k.txt``: rank, score, FLOPs, params and subnet of the top-k;
+- ``search_candidates.csv``: every scored candidate, in the order scored:
+  its generation, score, FLOPs, params and choice per decision.
 
 All are written atomically.
 """
+import csv
+import io
 import os.path as osp
 from collections import OrderedDict
 from typing import Iterable, Mapping, Sequence, Tuple
@@ -23,6 +27,7 @@ from .subnet_file import dump_subnet_file
 SUBNET_FILE = 'best_fix_subnet.yaml'
 WEIGHTS_FILE = 'best_subnet_weights.pth'
 TOP_K_FILE = 'search_top_k.txt'
+CANDIDATES_FILE = 'search_candidates.csv'
 
 
 def sliced_state_dict(model: nn.Module, mutables: Iterable[nn.Module]
@@ -71,3 +76,22 @@ def write_top_k_table(work_dir: str, title: str,
                      f'{params:>12,}  {" ".join(names)}')
     atomic_write_text('\n'.join(lines) + '\n',
                       osp.join(work_dir, TOP_K_FILE))
+
+
+def write_candidates_table(work_dir: str, score_key: str,
+                           decisions: Sequence[str],
+                           rows: Iterable[Tuple[int, float, int, int,
+                                                Sequence[str]]]) -> None:
+    """``search_candidates.csv``: a row (generation, score, FLOPs, params,
+    subnet) per candidate; columns ``candidate`` (1-based, the order
+    scored), ``generation``, ``score_key``, ``flops``, ``params`` and one
+    per decision (its choice)."""
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator='\n')
+    writer.writerow(['candidate', 'generation', score_key, 'flops',
+                     'params', *decisions])
+    for index, (generation, score, flops, params, names) in enumerate(
+            rows, 1):
+        writer.writerow([index, '' if generation is None else generation,
+                         repr(float(score)), flops, params, *names])
+    atomic_write_text(text.getvalue(), osp.join(work_dir, CANDIDATES_FILE))

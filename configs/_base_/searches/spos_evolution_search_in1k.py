@@ -57,7 +57,9 @@ train_cfg = dict(
     device_accuracy=True,   # count top-k on the GPU: Accuracy's numbers
 )
 
-# A search takes no optimizer step; mmengine still wants an optimizer.
+# A search takes no optimizer step. mmengine's Runner wants an
+# optim_wrapper in the config; the search loop hands it one over no
+# parameters instead, so none is built from this.
 optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.0))
 param_scheduler = []
 val_cfg = None
