@@ -29,9 +29,10 @@ param_scheduler = dict(
     mutator=[],
 )
 train_cfg = dict(
+    # the architecture trains on val_dataloader's split (shuffled): set
+    # from it (mmrazor_lite/apis/loop_dataloaders.py)
     arch_dataloader=dict(
-        _loader, dataset=dict(_digits, _delete_=True, split='val'),
-        sampler=dict(type='DefaultSampler', shuffle=True)),
+        _delete_=True, sampler=dict(type='DefaultSampler', shuffle=True)),
     max_epochs=max_epochs,
     arch_begin_epoch=2,
     val_interval=max_epochs,

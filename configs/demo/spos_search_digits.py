@@ -5,20 +5,14 @@
 # mobilenet swaps in spos_supernet_mobilenet_proxyless_gpu_digits.py's.
 _base_ = ['./spos_supernet_shufflenetv2_digits.py']
 
-_digits = dict(type='SklearnDigits', image_size=32,
-               pipeline=[dict(type='PackInputs')])
 train_cfg = dict(
     _delete_=True,
     type='EvolutionSearchLoop',
-    # scored on the val split; the test split stays unseen until stage 4
-    dataloader=dict(batch_size=128, num_workers=0, persistent_workers=False,
-                    dataset=dict(_digits, split='val'),
-                    sampler=dict(type='DefaultSampler', shuffle=False)),
+    # Data: the stage-1 config's. Paths are scored on val_dataloader (the
+    # val split; the test split stays unseen until stage 4) and BN is
+    # re-estimated on train_dataloader's images: train_cfg.dataloader and
+    # calibrate_dataloader follow them (mmrazor_lite/apis/loop_dataloaders.py)
     evaluator=dict(type='Accuracy', topk=(1, 5)),
-    calibrate_dataloader=dict(
-        batch_size=64, num_workers=0, persistent_workers=False,
-        dataset=dict(_digits, split='train'),
-        sampler=dict(type='DefaultSampler', shuffle=False)),
     calibrate_samples=256,
     max_epochs=4,
     num_candidates=16,
@@ -38,7 +32,6 @@ train_cfg = dict(
 # paramwise_cfg (the loop gives the Runner one over no parameters anyway)
 optim_wrapper = dict(_delete_=True, optimizer=dict(type='SGD', lr=0.0))
 param_scheduler = []
-val_cfg = None
-val_dataloader = None
+val_cfg = None  # no validation: val_dataloader is the search split
 val_evaluator = None
 default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=-1))

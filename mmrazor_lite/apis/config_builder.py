@@ -5,6 +5,8 @@ from typing import Optional
 from mmengine.config import Config
 
 from .cfg_options_check import check_cfg_options
+from .data_options import apply_data_options
+from .loop_dataloaders import follow_config_dataloaders
 
 
 def enable_amp(cfg: Config) -> None:
@@ -93,9 +95,11 @@ def build_config(config: str,
     if not osp.isfile(config):
         raise FileNotFoundError(f'config file {config!r} does not exist')
     cfg = Config.fromfile(config)
+    cfg_options = apply_data_options(cfg, cfg_options)  # data_root= ...
     if cfg_options:
         check_cfg_options(cfg, cfg_options, config)
         cfg.merge_from_dict(cfg_options)
+    follow_config_dataloaders(cfg, config)  # search loops' loaders, unless set
     cfg.launcher = launcher
     if work_dir:
         cfg.work_dir = work_dir

@@ -54,5 +54,7 @@ class ClassCountCheckHook(Hook):
                     f'{len(classes)} classes ({classes[:5]}...). Set '
                     f'model...head.num_classes (and the loss\'s and '
                     f'data_preprocessor.num_classes where the config has '
-                    f'them) to {len(classes)}, or give the dataset only '
-                    f'your classes ({key}.dataset.classes=[...]).')
+                    f'them) to {len(classes)} (--cfg-options '
+                    f'num_classes={len(classes)} sets them all), or give '
+                    f'the dataset only your classes '
+                    f'({key}.dataset.classes=[...]).')

@@ -4,7 +4,8 @@ _base_ = ['../datasets/imagenet_bs128_spos.py']
 
 # The search split, scored per candidate: ImageNet val, as MMRazor searches
 # (the official code holds out 50k train images instead: point
-# dataset.ann_file at such a list).
+# dataset.ann_file at such a list). Set here rather than following
+# val_dataloader, which a search without validation has not.
 search_dataloader = dict(
     batch_size=2048,
     num_workers=16,
@@ -17,25 +18,15 @@ search_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
 )
 
-# BN statistics are re-estimated per candidate on the same 4096 training
-# images (train augmentation, seeded per image), 128 per batch.
-calibrate_dataloader = dict(
-    batch_size=128,
-    num_workers=16,
-    persistent_workers=False,
-    dataset=dict(
-        type={{_base_.dataset_type}},
-        data_root={{_base_.data_root}},
-        split='train',
-        pipeline={{_base_.train_pipeline}}),
-    sampler=dict(type='DefaultSampler', shuffle=False),
-)
-
 train_cfg = dict(
     type='EvolutionSearchLoop',
     dataloader=search_dataloader,
     evaluator=dict(type='Accuracy', topk=(1, 5)),
-    calibrate_dataloader=calibrate_dataloader,
+    # BN statistics are re-estimated per candidate on the same 4096 training
+    # images (train augmentation, seeded per image), in batches of 128:
+    # train_dataloader's (calibrate_dataloader follows it, see
+    # mmrazor_lite/apis/loop_dataloaders.py), 16 loading workers
+    calibrate_dataloader=dict(num_workers=16, persistent_workers=False),
     calibrate_samples=4096,
     max_epochs=20,          # generations
     num_candidates=50,      # population
