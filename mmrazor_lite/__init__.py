@@ -17,6 +17,12 @@ warnings.filterwarnings(
     message=r'Fail to import ``MultiScaleDeformableAttention`` from '
     r'``mmcv\.ops\.multi_scale_deform_attn``')
 
+# mmengine 0.10 imports pkg_resources for `mmpretrain::` _base_ configs;
+# setuptools < 81 (pinned for that reason) warns on that import each time
+warnings.filterwarnings(
+    'ignore', category=UserWarning,
+    message=r'pkg_resources is deprecated as an API')
+
 # Our registries fall back to mmpretrain's for bare names; registering all
 # of mmpretrain here also serves code that reaches its registries directly.
 from mmpretrain.utils import register_all_modules as _register_mmpretrain

@@ -2,9 +2,11 @@
 import copy
 
 from mmengine.model import is_model_wrapper
-from mmengine.optim import DefaultOptimWrapperConstructor, OptimWrapperDict
+from mmengine.optim import OptimWrapperDict
 
 from mmrazor_lite.registry import OPTIM_WRAPPER_CONSTRUCTORS
+from .summarising_optim_constructor import \
+    SummarisingOptimWrapperConstructor
 
 
 @OPTIM_WRAPPER_CONSTRUCTORS.register_module()
@@ -53,6 +55,6 @@ class SeparateOptimWrapperConstructor:
             cfg = dict(cfg)
             paramwise = cfg.pop('paramwise_cfg', None)
             cfg.setdefault('type', 'OptimWrapper')
-            wrappers[name] = DefaultOptimWrapperConstructor(
+            wrappers[name] = SummarisingOptimWrapperConstructor(
                 cfg, paramwise)(part)
         return OptimWrapperDict(**wrappers)
