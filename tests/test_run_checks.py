@@ -1,6 +1,7 @@
 """Settings that would be ignored or misread are refused before a run
 starts (issue 13, defect 8): unknown --cfg-options keys, a head with fewer
 classes than its dataset."""
+import json
 import os.path as osp
 
 import pytest
@@ -66,3 +67,28 @@ def test_head_with_fewer_classes_than_the_dataset_is_named(tmp_path):
     assert 'train_dataloader.dataset (SklearnDigits) has 10 classes' in \
         proc.stderr
     assert not osp.exists(osp.join(tmp_path, 'iter_1.pth'))
+
+
+def test_get_flops_and_export_check_options_as_training_does(tmp_path):
+    """The analysis and export tools read --cfg-options the same way: a
+    misplaced key is refused there too, and num_classes= applies."""
+    flops = run_tool_in_process('tools/analysis_tools/get_flops.py', [
+        DEMO_SUPERNET, '--cfg-options', 'max_epochs=3'])
+    assert flops.returncode == 1
+    assert "no top-level key 'max_epochs'" in flops.stderr
+    flops = run_tool_in_process('tools/analysis_tools/get_flops.py', [
+        DEMO_SUPERNET, '--json', '--cfg-options', 'num_classes=4'])
+    assert flops.returncode == 0, flops.stderr[-2000:]
+    ten = run_tool_in_process('tools/analysis_tools/get_flops.py', [
+        DEMO_SUPERNET, '--json'])
+    # a 4-way head on the 1024 features: 6 x 1024 weights, 6 biases fewer
+    params = [json.loads(p.stdout)['params'] for p in (flops, ten)]
+    assert params[1] - params[0] == 6 * 1024 + 6
+    checkpoint = tmp_path / 'any.pth'
+    checkpoint.write_bytes(b'')
+    export = run_tool_in_process('tools/model_converters/export_subnet.py', [
+        DEMO_SUPERNET, str(checkpoint), '--out', str(tmp_path / 'x.pth'),
+        '--cfg-options', 'trian_cfg.max_iters=3'])
+    assert export.returncode == 1
+    assert "no top-level key 'trian_cfg'" in export.stderr
+    assert 'Traceback' not in export.stderr

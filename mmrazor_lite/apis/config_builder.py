@@ -73,6 +73,19 @@ def _apply_resume(cfg: Config, resume: Optional[str]) -> None:
         cfg.load_from = resume
 
 
+def load_config(config: str, cfg_options: Optional[dict] = None) -> Config:
+    """``config`` with ``--cfg-options`` checked and applied, as every tool
+    reads it (``data_root=`` / ``num_classes=`` included)."""
+    if not osp.isfile(config):
+        raise FileNotFoundError(f'config file {config!r} does not exist')
+    cfg = Config.fromfile(config)
+    cfg_options = apply_data_options(cfg, cfg_options)  # data_root= ...
+    if cfg_options:
+        check_cfg_options(cfg, cfg_options, config)
+        cfg.merge_from_dict(cfg_options)
+    return cfg
+
+
 def build_config(config: str,
                  work_dir: Optional[str] = None,
                  cfg_options: Optional[dict] = None,
@@ -92,13 +105,7 @@ def build_config(config: str,
         amp: mixed precision on every optim wrapper.
         auto_scale_lr: scale the lr by the real batch size.
     """
-    if not osp.isfile(config):
-        raise FileNotFoundError(f'config file {config!r} does not exist')
-    cfg = Config.fromfile(config)
-    cfg_options = apply_data_options(cfg, cfg_options)  # data_root= ...
-    if cfg_options:
-        check_cfg_options(cfg, cfg_options, config)
-        cfg.merge_from_dict(cfg_options)
+    cfg = load_config(config, cfg_options)
     follow_config_dataloaders(cfg, config)  # search loops' loaders, unless set
     cfg.launcher = launcher
     if work_dir:

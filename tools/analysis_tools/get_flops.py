@@ -14,7 +14,7 @@ import json
 import os.path as osp
 import sys
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 
 
 def parse_args(argv=None):
@@ -93,14 +93,16 @@ def main(argv=None):
     args = parse_args(argv)
     if not osp.isfile(args.config):
         sys.exit(f'config file {args.config!r} does not exist')
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.json:
-        # logs (e.g. which subnet was built) go to stderr: stdout is JSON
-        with contextlib.redirect_stdout(sys.stderr):
-            result = measure(cfg, args.shape, args.subnet, args.convention)
-    else:
+    from mmrazor_lite.apis import load_config
+    # logs (e.g. which subnet was built) go to stderr with --json: stdout
+    # is JSON
+    with contextlib.redirect_stdout(sys.stderr) if args.json else \
+            contextlib.nullcontext():
+        try:
+            # the same checks and data_root= / num_classes= as training
+            cfg = load_config(args.config, args.cfg_options)
+        except KeyError as err:
+            sys.exit(f'error: {err.args[0]}')
         result = measure(cfg, args.shape, args.subnet, args.convention)
     if args.json:
         print(json.dumps(result))

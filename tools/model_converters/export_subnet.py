@@ -58,16 +58,18 @@ FORBIDDEN = ('architecture.', 'module.', '_candidates')
 def build_fixed_subnet(config: str, checkpoint: str, cfg_options=None):
     """The config's found network with ``checkpoint``'s weights, in eval."""
     import mmrazor_lite  # noqa: F401  (registers modules, safe loading)
-    from mmengine.config import Config
     from mmengine.registry import init_default_scope
 
+    from mmrazor_lite.apis import load_config
     from mmrazor_lite.registry import MODELS
 
     if not osp.isfile(checkpoint):
         raise FileNotFoundError(f'checkpoint {checkpoint!r} does not exist')
-    cfg = Config.fromfile(config)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
+    # the same checks and data_root= / num_classes= options as training
+    try:
+        cfg = load_config(config, cfg_options)
+    except KeyError as err:  # an --cfg-options key nothing would read
+        raise ExportError(err.args[0]) from err
     # as the Runner does: the top-level data_preprocessor unless the model
     # names its own, so the exported meta.preprocess is what training used
     if cfg.get('data_preprocessor') is not None:
