@@ -28,6 +28,17 @@ def fake_imagenet(tmp_path_factory):
                               layout='ann')
 
 
+@pytest.fixture(scope='module')
+def one_torch_thread():
+    """One intra-op thread for a module's tests: tiny convs ran ~100x
+    slower with 2 threads than with 1 on the small CI machine."""
+    import torch
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def shrink_options(data_root, iters=4, batch=2, ckpt_interval=2):
     """--cfg-options that make an ImageNet config run in seconds on CPU."""
     opts = []

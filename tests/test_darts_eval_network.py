@@ -29,13 +29,9 @@ converter = load_module('tools/model_converters/pcdarts_eval_to_mmrazor_lite.py'
 
 
 @pytest.fixture(scope='module', autouse=True)
-def one_thread():
-    # many tiny convs: threads cost more than they give on a small machine
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
+def one_thread(one_torch_thread):
+    """One intra-op thread (conftest), our default scope."""
     init_default_scope('mmrazor_lite')
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope='module')

@@ -30,13 +30,8 @@ CANDIDATE = re.compile(r'^architecture\.(.+)\._candidates\.([^.]+)\.')
 
 
 @pytest.fixture(scope='module', autouse=True)
-def one_thread():
-    # intra-op threads oversubscribe the small CI machine: these tiny convs
-    # ran ~100x slower with 2 threads than with 1
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+def one_thread(one_torch_thread):
+    """Every test of this module on one intra-op thread (conftest)."""
 
 
 def _config():

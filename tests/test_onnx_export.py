@@ -30,11 +30,8 @@ SHAPE = (32, 32)
 
 
 @pytest.fixture(scope='module', autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+def one_thread(one_torch_thread):
+    """Every test of this module on one intra-op thread (conftest)."""
 
 
 def _build(config, options):

@@ -78,36 +78,43 @@ def class_folder_dataset(dataset: Mapping, data_root: str, where: str
     return out
 
 
-def _set_num_classes(node, path: str, value: int, changed: list) -> None:
+def _walk(node, path: str, visit) -> None:
+    """Call ``visit(mapping, key, path)`` on every mapping entry under
+    ``node``; descend where it returns False."""
     if isinstance(node, Mapping):
         for key, child in node.items():
             here = f'{path}.{key}'
-            if key == 'num_classes' and isinstance(child, int) and \
-                    not isinstance(child, bool):
-                if child != value:
-                    changed.append(f'{here}: {child} -> {value}')
-                node[key] = value
-            else:
-                _set_num_classes(child, here, value, changed)
+            if not visit(node, key, here):
+                _walk(child, here, visit)
     elif isinstance(node, list):
         for i, child in enumerate(node):
-            _set_num_classes(child, f'{path}.{i}', value, changed)
+            _walk(child, f'{path}.{i}', visit)
+
+
+def _set_num_classes(node, path: str, value: int, changed: list) -> None:
+    def visit(mapping, key, here):
+        child = mapping[key]
+        if key != 'num_classes' or not isinstance(child, int) or \
+                isinstance(child, bool):
+            return False
+        if child != value:
+            changed.append(f'{here}: {child} -> {value}')
+        mapping[key] = value
+        return True
+    _walk(node, path, visit)
 
 
 def _trim_topk(node, path: str, num_classes: int, changed: list) -> None:
-    if isinstance(node, Mapping):
-        for key, child in node.items():
-            here = f'{path}.{key}'
-            if key == 'topk' and isinstance(child, (list, tuple)):
-                kept = tuple(k for k in child if k <= num_classes) or (1, )
-                if kept != tuple(child):
-                    changed.append(f'{here}: {tuple(child)} -> {kept}')
-                    node[key] = kept
-            else:
-                _trim_topk(child, here, num_classes, changed)
-    elif isinstance(node, list):
-        for i, child in enumerate(node):
-            _trim_topk(child, f'{path}.{i}', num_classes, changed)
+    def visit(mapping, key, here):
+        child = mapping[key]
+        if key != 'topk' or not isinstance(child, (list, tuple)):
+            return False
+        kept = tuple(k for k in child if k <= num_classes) or (1, )
+        if kept != tuple(child):
+            changed.append(f'{here}: {tuple(child)} -> {kept}')
+            mapping[key] = kept
+        return True
+    _walk(node, path, visit)
 
 
 def _model_class_counts(cfg: Config) -> List[str]:
