@@ -39,6 +39,17 @@ def one_torch_thread():
     torch.set_num_threads(threads)
 
 
+def backbone_features(backbone, seed):
+    """The last feature map of ``backbone`` (eval) on a seeded 2x3x32x32
+    input: how tests compare two backbones' weights and paths."""
+    import torch
+    torch.manual_seed(seed)
+    x = torch.randn(2, 3, 32, 32)
+    backbone.eval()
+    with torch.no_grad():
+        return backbone(x)[-1]
+
+
 def shrink_options(data_root, iters=4, batch=2, ckpt_interval=2):
     """--cfg-options that make an ImageNet config run in seconds on CPU."""
     opts = []

@@ -18,7 +18,7 @@ from mmengine.registry import MODELS as ROOT_MODELS
 from mmengine.registry import DefaultScope
 from mmengine.utils import import_modules_from_strings
 
-from conftest import REPO, TESTS, run_tool
+from conftest import REPO, TESTS, backbone_features, run_tool
 
 DOWN = osp.join(TESTS, 'downstream_pkg')
 if DOWN not in sys.path:
@@ -35,14 +35,6 @@ def _cfg(name, **options):
 def _build(cfg, model=None):
     with DefaultScope.overwrite_default_scope(cfg.default_scope):
         return ROOT_MODELS.build(model or cfg.model)
-
-
-def _backbone_out(backbone, seed=0):
-    torch.manual_seed(seed)
-    x = torch.randn(2, 3, 32, 32)
-    backbone.eval()
-    with torch.no_grad():
-        return backbone(x)[-1]
 
 
 @pytest.fixture(scope='module')
@@ -97,10 +89,10 @@ def test_search_result_is_the_backbone_of_a_downstream_classifier(searched):
         k[len('backbone.'):]: v for k, v in done['subnet'].items()}
     # the searched path of the trained supernet, weights and BN statistics
     spos = _supernet_on(done['subnet'], work)
-    expected = _backbone_out(spos.architecture.backbone)
-    assert torch.equal(_backbone_out(backbone), expected)
+    expected = backbone_features(spos.architecture.backbone, seed=0)
+    assert torch.equal(backbone_features(backbone, seed=0), expected)
     model.init_weights()  # the Runner calls it: the weights stay
-    assert torch.equal(_backbone_out(backbone), expected)
+    assert torch.equal(backbone_features(backbone, seed=0), expected)
     assert model(torch.randn(2, 3, 32, 32)).shape == (2, 10)
 
 
@@ -119,14 +111,14 @@ def test_retrained_subnet_checkpoint_is_a_downstream_backbone(
     ckpt = str(tmp_path / 'iter_300.pth')
     torch.save(dict(state_dict=retrained.state_dict(),
                     meta=dict(fix_subnet=dict(retrained.fix_subnet))), ckpt)
-    expected = _backbone_out(retrained.backbone)
+    expected = backbone_features(retrained.backbone, seed=0)
     # the subnet named twice (file and meta) or only by the checkpoint
     for fix_subnet in (osp.join(work, 'best_fix_subnet.yaml'), None):
         cfg = _cfg('searched_backbone_classifier.py', **{
             'model.backbone.fix_subnet': fix_subnet,
             'model.backbone.init_cfg.checkpoint': ckpt})
         model = _build(cfg)
-        assert torch.equal(_backbone_out(model.backbone), expected)
+        assert torch.equal(backbone_features(model.backbone, seed=0), expected)
 
 
 def test_darts_eval_network_in_a_downstream_classifier(tmp_path):

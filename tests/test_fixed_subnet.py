@@ -9,6 +9,7 @@ import torch
 import yaml
 
 import mmrazor_lite  # noqa: F401  (registers everything)
+from conftest import backbone_features
 from mmrazor_lite.fileio.checkpoint_io import CheckpointError
 from mmrazor_lite.mutables.one_shot_choice import OneShotChoice
 from mmrazor_lite.registry import MODELS
@@ -277,14 +278,6 @@ def _build_backbone(**kwargs):
                              _scope_='mmrazor_lite', **kwargs))
 
 
-def _features(backbone, seed=1):
-    torch.manual_seed(seed)
-    x = torch.randn(2, 3, 32, 32)
-    backbone.eval()
-    with torch.no_grad():
-        return backbone(x)[-1]
-
-
 def _unprefixed(choices):
     return {k[len('backbone.'):]: v for k, v in choices.items()}
 
@@ -296,7 +289,7 @@ def test_bare_backbone_takes_the_files_a_search_writes(tmp_path, spos):
                     meta=dict(fix_subnet=dict(choices))), ckpt)
     weights = dict(type='Pretrained', checkpoint=ckpt, prefix='backbone.')
     spos.mutator.set_choices(choices)
-    expected = _features(spos.architecture.backbone)
+    expected = backbone_features(spos.architecture.backbone, seed=1)
     # the subnet file as the search wrote it (backbone.-prefixed keys), or
     # only the checkpoint's meta.fix_subnet; mmengine's prefix without '.'
     for fix_subnet, prefix in ((_yaml(tmp_path, choices), 'backbone.'),
@@ -306,7 +299,7 @@ def test_bare_backbone_takes_the_files_a_search_writes(tmp_path, spos):
         assert dict(backbone.fix_subnet) == _unprefixed(choices)
         assert not any(isinstance(m, OneShotChoice)
                        for m in backbone.modules())
-        assert torch.equal(_features(backbone), expected)
+        assert torch.equal(backbone_features(backbone, seed=1), expected)
     # the explicit subnet is still checked against the checkpoint's
     other = dict(choices)
     other['backbone.layers.1.1'] = next(
@@ -340,7 +333,8 @@ def test_bare_backbone_takes_a_retrained_subnet_checkpoint(tmp_path, spos):
     backbone = _build_backbone(init_cfg=dict(
         type='Pretrained', checkpoint=ckpt, prefix='backbone.'))
     assert dict(backbone.fix_subnet) == _unprefixed(choices)
-    assert torch.equal(_features(backbone), _features(retrained.backbone))
+    assert torch.equal(backbone_features(backbone, seed=1),
+                       backbone_features(retrained.backbone, seed=1))
 
 
 def test_bare_backbone_errors_name_the_fix(tmp_path, spos):

@@ -45,16 +45,16 @@ def main(argv=None):
     cfg = build_config(args.config, args.work_dir, args.cfg_options,
                        args.launcher)
     cfg.load_from = None
-    load_after_build = None
+    checkpoint = None  # read once, loaded strictly after the build
     if args.checkpoint.lower() != 'none':
         if not osp.isfile(args.checkpoint):
             raise FileNotFoundError(
                 f'checkpoint {args.checkpoint!r} does not exist (pass none '
                 f'to take the weights from model.init_cfg)')
-        load_after_build = use_checkpoint_architecture(cfg, args.checkpoint)
+        checkpoint = use_checkpoint_architecture(cfg, args.checkpoint)
     runner = build_runner(cfg)
-    if load_after_build is not None:
-        load_checkpoint_strictly(runner, load_after_build)
+    if checkpoint is not None:
+        load_checkpoint_strictly(runner, args.checkpoint, checkpoint)
     metrics = runner.test()
     shutdown_distributed()
     return metrics

@@ -19,8 +19,7 @@ from mmengine.config import Config
 from mmengine.logging import print_log
 
 from mmrazor_lite.fileio.checkpoint_io import (CheckpointError,
-                                               load_checkpoint_file,
-                                               load_state_dict_and_meta)
+                                               load_checkpoint_file)
 from mmrazor_lite.subnet.architecture_meta import (ArchitectureMismatchError,
                                                    check_architecture,
                                                    genotype_difference,
@@ -32,28 +31,31 @@ def _type_name(node) -> str:
     return str(kind).split('.')[-1]
 
 
-def use_checkpoint_architecture(cfg: Config, checkpoint: str) -> Optional[str]:
+def use_checkpoint_architecture(cfg: Config,
+                                checkpoint: str) -> Optional[dict]:
     """Point ``cfg`` at ``checkpoint``'s architecture and weights.
 
     Returns:
-        the file :func:`load_checkpoint_strictly` must load after the
-        runner is built, or None when the model loads it itself
-        (``FixedSubnet``). ``cfg.load_from`` is cleared either way, so
-        mmengine's non-strict load does not run.
+        the checkpoint, read once (:func:`read_checkpoint`), for
+        :func:`load_checkpoint_strictly` to load after the runner is built;
+        or None when the model loads it itself (``FixedSubnet``).
+        ``cfg.load_from`` is cleared either way, so mmengine's non-strict
+        load does not run.
     """
     cfg.load_from = None
     if _type_name(cfg.model) == 'FixedSubnet':
         cfg.model.init_cfg = dict(type='Pretrained', checkpoint=checkpoint)
         return None
+    data = read_checkpoint(checkpoint)
     backbone = cfg.model.get('backbone')
     if _type_name(backbone) == 'DartsEvalNetwork':
-        _use_checkpoint_genotype(backbone, checkpoint)
-    return checkpoint
+        _use_checkpoint_genotype(backbone, checkpoint, data['meta'])
+    return data
 
 
-def _use_checkpoint_genotype(backbone, checkpoint: str) -> None:
+def _use_checkpoint_genotype(backbone, checkpoint: str, meta: dict) -> None:
     from mmrazor_lite.spaces.darts_eval_network import resolve_genotype
-    saved = load_state_dict_and_meta(checkpoint)[1].get('genotype')
+    saved = (meta or {}).get('genotype')
     if not saved:
         return  # an older checkpoint: the strict load still checks fit
     explicit = backbone.get('genotype')
@@ -81,17 +83,19 @@ def read_checkpoint(checkpoint: str) -> dict:
     return data
 
 
-def load_checkpoint_strictly(runner, checkpoint: str) -> None:
+def load_checkpoint_strictly(runner, checkpoint: str,
+                             data: Optional[dict] = None) -> None:
     """Load ``checkpoint`` into ``runner.model``: every key, every shape.
 
-    Runs the ``after_load_checkpoint`` hooks as mmengine's load does.
+    ``data``: the checkpoint when it was read already. Runs the
+    ``after_load_checkpoint`` hooks as mmengine's load does.
 
     Raises:
         ArchitectureMismatchError: the checkpoint records another
             architecture (``meta.fix_subnet`` / ``meta.genotype``).
         CheckpointError: see :func:`load_state_strictly`.
     """
-    data = read_checkpoint(checkpoint)
+    data = read_checkpoint(checkpoint) if data is None else data
     model = unwrap_model(runner.model)
     check_architecture(data.get('meta'), model, checkpoint)
     runner.call_hook('after_load_checkpoint', checkpoint=data)

@@ -80,12 +80,12 @@ def build_fixed_subnet(config: str, checkpoint: str, cfg_options=None):
     init_default_scope(cfg.get('default_scope', 'mmrazor_lite'))
     if backbone_type == 'DartsEvalNetwork':
         from mmrazor_lite.apis.trained_checkpoint import (
-            read_checkpoint, use_checkpoint_architecture, load_state_strictly)
+            load_state_strictly, use_checkpoint_architecture)
         from mmrazor_lite.subnet.architecture_meta import check_architecture
-        # the cell is the checkpoint's meta.genotype unless set explicitly
-        use_checkpoint_architecture(cfg, checkpoint)
+        # the cell is the checkpoint's meta.genotype unless set explicitly;
+        # the file is read once
+        data = use_checkpoint_architecture(cfg, checkpoint)
         model = MODELS.build(cfg.model)
-        data = read_checkpoint(checkpoint)
         check_architecture(data.get('meta'), model, checkpoint)
         load_state_strictly(model, data['state_dict'], checkpoint)
         genotype = model.backbone.genotype
