@@ -1,6 +1,7 @@
 """Runtime pieces: distributed set-up, loops and hooks."""
 from .distributed import NASDistributedDataParallel, init_distributed
 from .evolution_search_loop import EvolutionSearchLoop  # noqa: F401
+from .pareto_search_loop import ParetoSearchLoop  # noqa: F401
 from .subnet_meta_hook import SubnetMetaHook  # noqa: F401
 from .resume_config_check_hook import ResumeConfigCheckHook  # noqa: F401
 from .class_count_check_hook import ClassCountCheckHook  # noqa: F401

@@ -15,7 +15,7 @@ from mmengine.dist import is_main_process
 
 from mmrazor_lite.subnet.search_result import (write_candidates_table,
                                                write_top_k_table)
-from .search_pareto import PARETO_FILE, draw_search_pareto
+from .search_pareto import MEGA, PARETO_FILE, draw_search_pareto
 
 Candidate = Tuple[str, ...]
 
@@ -86,3 +86,22 @@ class SearchRecords:
             [(*point[c], self.generation_of.get(c)) for c in scores],
             [point[c] for c in top_k], point[top_k[0]], flops_range,
             self.score_key, self.flops_label, title)
+
+    def draw_front(self, scores: Mapping[Candidate, float],
+                   front: Sequence[Candidate], chosen: Candidate,
+                   cost: Callable[[Candidate], float], cost_label: str,
+                   bounds, kept: Sequence[Candidate], title: str = ''):
+        """``search_pareto.png`` of a Pareto search: every candidate at
+        ``cost(candidate)`` (FLOPs, params or latency: ``cost_label``),
+        its ``front`` highlighted, the last ``kept`` ringed, ``chosen``
+        starred and the cost ``bounds``; the Figure."""
+        point = {c: (cost(c), s) for c, s in scores.items()}
+        millions = 'latency' not in cost_label  # ms are drawn as they are
+        return draw_search_pareto(
+            osp.join(self.work_dir, PARETO_FILE),
+            [(*point[c], self.generation_of.get(c)) for c in scores],
+            [point[c] for c in kept], point[chosen], bounds,
+            self.score_key, cost_label, title,
+            front=[point[c] for c in front],
+            x_scale=MEGA if millions else 1.0,
+            kept_label=f'kept ({len(kept)})')

@@ -1,0 +1,146 @@
+"""Pick a subnet for a budget from a Pareto search's front, without
+searching again.
+
+    python tools/analysis_tools/pick_subnet.py WORK_DIR/pareto_front.yaml \
+        (--flops-max F | --latency-max MS) [--params-max P] \
+        [--supernet-checkpoint CKPT] --out-dir DIR
+
+Takes the best-scoring member of ``pareto_front.yaml`` within every bound
+given and writes into ``--out-dir`` what a search writes for its best:
+``best_fix_subnet.yaml`` and ``best_subnet_weights.pth`` (the supernet's
+weights sliced to the member's path, with the BN statistics re-estimated
+for it during the search, kept in ``pareto_front_bn.pth``): stage 3's
+subnet config takes them as they are. The supernet is the one the front
+records (``--supernet-checkpoint``: the same file moved; its sha256 is
+checked); the model is built from the config the front records.
+"""
+import argparse
+import copy
+import os
+import os.path as osp
+import sys
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('front', help='pareto_front.yaml of a search')
+    parser.add_argument('--flops-max', type=float, help='at most these FLOPs '
+                        '(as the search counted them: see the file)')
+    parser.add_argument('--latency-max', type=float,
+                        help='at most this predicted latency, ms (a front '
+                        'searched with a latency table)')
+    parser.add_argument('--params-max', type=float, help='at most these '
+                        'params')
+    parser.add_argument('--supernet-checkpoint', default=None,
+                        help='default: the one the front records')
+    parser.add_argument('--out-dir', required=True,
+                        help='where best_fix_subnet.yaml and '
+                        'best_subnet_weights.pth are written')
+    return parser.parse_args(argv)
+
+
+def build_supernet(data: dict, checkpoint: str, front: str):
+    """The searched model of the front's config with ``checkpoint``'s
+    weights, loaded strictly."""
+    import mmrazor_lite  # noqa: F401  (registers the types)
+    from mmengine.registry import init_default_scope
+
+    from mmrazor_lite.fileio.checkpoint_io import load_state_dict_and_meta
+    from mmrazor_lite.registry import MODELS
+    from mmrazor_lite.subnet.pareto_front_file import ParetoFrontError
+    init_default_scope('mmrazor_lite')
+    if not isinstance(data.get('model'), dict):
+        raise ParetoFrontError(f'{front}: records no "model" config')
+    model = MODELS.build(copy.deepcopy(data['model']))
+    state_dict, _ = load_state_dict_and_meta(checkpoint)
+    state_dict = {k[len('module.'):] if k.startswith('module.') else k: v
+                  for k, v in state_dict.items()}
+    missing, unexpected = model.load_state_dict(state_dict, strict=False)
+    if missing or unexpected:
+        raise ParetoFrontError(
+            f'{checkpoint} does not fit the model {front} records: missing '
+            f'{missing[:5]}, unexpected {unexpected[:5]}')
+    return model.eval()
+
+
+def pick_subnet(front: str, out_dir: str, flops_max=None, params_max=None,
+                latency_max=None, supernet_checkpoint=None) -> dict:
+    """Write the picked member's subnet and weights into ``out_dir``.
+
+    Returns ``dict(index, member, subnet_file, weights_file)``.
+
+    Raises:
+        FileNotFoundError: the front, its BN statistics or the supernet
+            checkpoint is missing.
+        ParetoFrontError: no bound, no member within the bounds (with the
+            cheapest member's cost), latency asked of a front without it,
+            or another supernet than the one searched.
+    """
+    from mmrazor_lite.engine.search_settings import file_sha256
+    from mmrazor_lite.subnet.pareto_front_file import (ParetoFrontError,
+                                                       load_member_bn,
+                                                       load_pareto_front,
+                                                       pick_member)
+    from mmrazor_lite.subnet.search_result import (SUBNET_FILE, WEIGHTS_FILE,
+                                                   sliced_state_dict,
+                                                   write_search_result)
+    data = load_pareto_front(front)
+    index, member = pick_member(data, front, flops_max=flops_max,
+                                params_max=params_max,
+                                latency_max=latency_max)
+    checkpoint = supernet_checkpoint or data.get('supernet_checkpoint')
+    if not checkpoint or not osp.isfile(checkpoint):
+        raise FileNotFoundError(
+            f'supernet checkpoint {checkpoint!r} (recorded in {front}) does '
+            f'not exist; pass --supernet-checkpoint where it is now')
+    recorded = data.get('supernet_sha256')
+    if recorded and file_sha256(checkpoint) != recorded:
+        raise ParetoFrontError(
+            f'{checkpoint} is not the supernet {front} was searched on '
+            f'(sha256 {recorded[:12]}...): its scores and BN statistics '
+            f'belong to that one')
+    bn = load_member_bn(front, data, index)
+    model = build_supernet(data, checkpoint, front)
+    model.mutator.set_choices(member['decisions'])
+    _, unexpected = model.load_state_dict(bn, strict=False)
+    if unexpected:
+        raise ParetoFrontError(f'BN statistics of member {index + 1} do '
+                               f'not fit the model: {unexpected[:5]}')
+    os.makedirs(out_dir, exist_ok=True)
+    write_search_result(
+        out_dir, model.mutator.current_subnet(),
+        sliced_state_dict(model, model.mutator.mutables),
+        dict(score=float(member['score']), score_key=member.get(
+            'score_key', data.get('score_key')),
+             supernet_checkpoint=checkpoint,
+             pareto_front=osp.abspath(front), front_rank=member['rank']))
+    return dict(index=index, member=member,
+                subnet_file=osp.join(out_dir, SUBNET_FILE),
+                weights_file=osp.join(out_dir, WEIGHTS_FILE))
+
+
+def describe(member: dict) -> str:
+    """One line: the member's rank, score and costs."""
+    latency = f', {member["latency_ms"]:.3f} ms' \
+        if member.get('latency_ms') is not None else ''
+    return (f'front member {member["rank"]}: {member.get("score_key")} '
+            f'{member["score"]:.2f}, {member["flops"]:,} FLOPs, '
+            f'{member["params"]:,} params{latency}')
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    from mmrazor_lite.subnet.pareto_front_file import ParetoFrontError
+    try:
+        picked = pick_subnet(args.front, args.out_dir, args.flops_max,
+                             args.params_max, args.latency_max,
+                             args.supernet_checkpoint)
+    except (FileNotFoundError, ParetoFrontError) as err:
+        sys.exit(f'error: {err}')
+    print(f'picked {describe(picked["member"])}')
+    print(f'wrote {picked["subnet_file"]} and {picked["weights_file"]}')
+    return picked
+
+
+if __name__ == '__main__':
+    main()
