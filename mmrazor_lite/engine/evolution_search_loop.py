@@ -22,21 +22,20 @@ from typing import List, Optional, Sequence, Union
 
 from mmengine.dist import barrier, is_main_process, sync_random_seed
 from mmengine.evaluator import Evaluator
-from mmengine.model import is_model_wrapper
-from mmengine.runner.base_loop import BaseLoop
 from torch.utils.data import DataLoader
 
 from mmrazor_lite.estimators.resource_budget import (ResourceBudget,
                                                      SearchConstraintError)
-from mmrazor_lite.estimators.resource_table import ResourceTable
 from mmrazor_lite.registry import LOOPS
 from mmrazor_lite.subnet.search_result import (sliced_state_dict,
                                                write_search_result)
 from . import evolution_operators as ops
 from . import search_settings, search_state
+from .base_search_loop import BaseSearchLoop
 from .candidate_scorer import CandidateScorer
 from .evolution_operators import Candidate
 from .rank_agreement import on_every_rank
+from .score_predictor import ScorePredictor
 from .search_progress import SearchProgress
 from .search_records import SearchRecords
 from .stepless_optim_wrapper import use_stepless_optim_wrapper
@@ -45,7 +44,7 @@ __all__ = ['EvolutionSearchLoop', 'SearchConstraintError']
 
 
 @LOOPS.register_module()
-class EvolutionSearchLoop(BaseLoop):
+class EvolutionSearchLoop(BaseSearchLoop):
     """Evolutionary search of a one-shot supernet (see the module docstring).
 
     Args:
@@ -60,17 +59,19 @@ class EvolutionSearchLoop(BaseLoop):
         num_mutation, num_crossover (int): children per generation;
             mutate_prob (float): chance to re-draw each block of a mutant;
             max_tries_factor (int): at most this many tries per child.
-        flops_range, params_range: the budget, see :class:`ResourceBudget`;
-            input_shape, flops_convention: of its FLOPs table.
+        flops_range, params_range, latency_range: the budget, see
+            :class:`ResourceBudget`; input_shape, flops_convention: of its
+            FLOPs table; latency_table (str): the JSON file of
+            ``tools/analysis_tools/build_latency_table.py``, needed by
+            ``latency_range`` (ms).
+        predictor (dict, optional): ``dict(type=, warmup=, oversample=)``:
+            score only the best predicted children, see :mod:`.score_predictor`.
         seed (int, optional): of the search RNG (default: drawn on rank 0).
         resume_from (str, optional): a ``search_epoch_{N}.pth`` to continue,
             or ``'auto'`` for the latest one in the work dir.
         overwrite (bool): delete an earlier search's files from the work
             dir (without it, a fresh search there is refused).
     """
-
-    #: ``tools/train.py --resume`` sets ``resume_from``, not mmengine's resume
-    resumes_own_state = True
 
     def __init__(self, runner,
                  dataloader: Union[DataLoader, dict],
@@ -83,6 +84,9 @@ class EvolutionSearchLoop(BaseLoop):
                  max_tries_factor: int = 10,
                  flops_range: Optional[Sequence] = None,
                  params_range: Optional[Sequence] = None,
+                 latency_range: Optional[Sequence] = None,
+                 latency_table: Optional[str] = None,
+                 predictor: Optional[dict] = None,
                  input_shape: Sequence[int] = (1, 3, 224, 224),
                  flops_convention: str = 'fvcore',
                  score_key: str = 'accuracy/top1',
@@ -104,7 +108,10 @@ class EvolutionSearchLoop(BaseLoop):
                                                  int(num_crossover))
         self.mutate_prob = float(mutate_prob)
         self.max_tries_factor = int(max_tries_factor)
-        self.budget = ResourceBudget(flops_range, params_range)
+        self.budget = ResourceBudget(flops_range, params_range,
+                                     latency_range)
+        self.latency_table_file = latency_table
+        self.predictor = ScorePredictor.build(predictor)
         self.input_shape = tuple(input_shape)
         self.flops_convention, self.score_key = flops_convention, score_key
         self.seed = int(seed) if seed is not None else sync_random_seed()
@@ -129,55 +136,18 @@ class EvolutionSearchLoop(BaseLoop):
                                        self.num_candidates, score_key)
         use_stepless_optim_wrapper(runner)  # a search takes no step
 
-    @property
-    def max_epochs(self) -> int:
-        return self._max_epochs
-
-    max_iters = max_epochs
-
-    @property
-    def epoch(self) -> int:
-        return self._epoch
-
-    iter = epoch
-
-    @property
-    def model(self):
-        model = self.runner.model
-        return model.module if is_model_wrapper(model) else model
-
-    @property
-    def mutator(self):
-        return self.model.mutator
-
-    def as_choices(self, candidate: Candidate) -> 'OrderedDict[str, str]':
-        """``candidate`` as decision key -> choice name."""
-        return OrderedDict(zip(self.choices, candidate))
-
-    def run(self):
-        self._setup()
-        self.runner.call_hook('before_train')
-        while self._epoch < self._max_epochs:
-            self.run_epoch()
-        self._finish()
-        self.runner.call_hook('after_train')
-        return self.runner.model
-
     def _setup(self) -> None:
         """Restore a saved state, build the resource table, check budget."""
         self.choices = self.mutator.choices
         self.records = SearchRecords(
             self.runner.work_dir, self.score_key, list(self.choices),
-            self._costs, f'FLOPs at input {self.input_shape} '
-            f'({self.flops_convention})')
+            self._costs, self._cost_label())
         if self.resume_from is not None:  # refused on every rank or none
             on_every_rank(lambda: self.load_state_dict(
                 search_state.load_search_state(self.resume_from)))
         search_state.check_supernet_weights(self.supernet_checkpoint,
                                             self.runner.cfg)
-        self.table = ResourceTable(self.model.architecture, self.mutator,
-                                   self.input_shape, self.flops_convention)
-        self.budget.check_feasible(self.table)
+        self._setup_tables()
         self.records.write(self.scores)  # the resumed state's, or a header
         self.runner.logger.info(
             f'evolution search: {self._max_epochs} generations, population '
@@ -204,15 +174,11 @@ class EvolutionSearchLoop(BaseLoop):
             with self.progress.candidate(self.scorer, self.scores):
                 self.scores[candidate] = self.score_candidate(candidate)
                 self.records.scored(candidate, done, self.scores)
-        self.top_k_candidates = ops.select_top_k(
-            self.top_k_candidates, self.population, self.scores, self.top_k)
+        self.top_k_candidates = self._select_parents()
         self.progress.generation_done(done, self.population,
                                       self.top_k_candidates, self.scores,
                                       self._costs)
-        self.population, short = ops.breed(
-            self.top_k_candidates, names, self.rng, self.num_mutation,
-            self.num_crossover, self.mutate_prob, self._allowed, self._seen(),
-            self.max_tries_factor)
+        self.population, short = self._breed(names)
         self.progress.log_shortfall(done, short, self.max_tries_factor)
         self._save_state(done)
         # as in mmengine's loops, the hook sees the epoch index just run
@@ -225,54 +191,41 @@ class EvolutionSearchLoop(BaseLoop):
         self.evaluated.append(candidate)
         return score
 
-    def _allowed(self, candidate: Candidate) -> bool:
-        return self.budget.allows(self.table, self.as_choices(candidate))
+    def _select_parents(self) -> List[Candidate]:
+        """The ``top_k`` best of the kept and the population, by score."""
+        return ops.select_top_k(self.top_k_candidates, self.population,
+                                self.scores, self.top_k)
 
-    def _seen(self) -> ops.SeenCandidates:  # scored or kept: not again
-        return ops.SeenCandidates(self.scores, self.top_k_candidates)
+    def _mating_pool(self) -> List[Candidate]:
+        """The parents children are drawn from, uniformly (a candidate
+        listed twice is drawn twice as often): the kept top-k."""
+        return list(self.top_k_candidates)
 
-    def _costs(self, candidate: Candidate):
-        choices = self.as_choices(candidate)
-        return self.table.flops_of(choices), self.table.params_of(choices)
+    def _breed(self, names):
+        """``(children, short)``: the next population, bred from
+        :meth:`_mating_pool` (see :func:`.evolution_operators.breed`). A
+        predictor past its warm-up screens ``oversample`` times as many."""
+        times = self.predictor.oversampling(len(self.scores)) \
+            if self.predictor else 1
+        children, short = ops.breed(
+            self._mating_pool(), names, self.rng, times * self.num_mutation,
+            times * self.num_crossover, self.mutate_prob, self._allowed,
+            self._seen(), self.max_tries_factor)
+        if times == 1:  # before the warm-up: the plain search's draws
+            return children, short
+        wanted = self.num_mutation + self.num_crossover
+        kept = self._rank_by_prediction(children, self.predictor.predict(
+            self.scores, children, self.choices, self.seed))[:wanted]
+        self.runner.logger.info(
+            f'predictor {self.predictor.type} (fit on {len(self.scores)} '
+            f'scores): {len(kept)} best predicted of {len(children)} bred')
+        return kept, (short if len(kept) < wanted else [])
 
-    def state_dict(self, generation: Optional[int] = None) -> dict:
-        """The search state after ``generation`` generations (default: the
-        loop's epoch), plain python only (``weights_only`` loadable)."""
-        return search_state.pack_state(
-            self._epoch if generation is None else generation,
-            self.choices, self.population, self.top_k_candidates,
-            self.scores, self.rng, seed=self.seed,
-            score_generations=self.records.state_dict(self.scores),
-            max_epochs=self._max_epochs, settings=self.settings,
-            supernet_checkpoint=self.supernet_checkpoint,
-            supernet_sha256=self.supernet_sha256)
-
-    def load_state_dict(self, state: dict) -> None:
-        """Continue from ``state`` if this search wrote it (else raise:
-        :func:`.search_settings.check_resume`); load its supernet if none."""
-        given = self.supernet_checkpoint
-        self.supernet_checkpoint, self.supernet_sha256 = \
-            search_settings.check_resume(
-                state, self.resume_from, self.settings, self._max_epochs,
-                given, self.runner.logger)
-        (self._epoch, self.population, self.top_k_candidates,
-         self.scores) = search_state.unpack_state(state, self.choices,
-                                                  self.rng)
-        self.records.load_state_dict(self.scores,
-                                     state.get('score_generations'))
-        # a drawn seed (seed=None) is the saved one: same calibration images
-        self.seed = self.scorer.seed = int(state['seed'])
-        if given is None and self.supernet_checkpoint:
-            self.runner.load_checkpoint(self.supernet_checkpoint)
-        self.runner.logger.info(f'resume: search state {self.resume_from} '
-                                f'(generation {self._epoch})')
-
-    def _save_state(self, done: int) -> None:
-        if not is_main_process():
-            return
-        search_state.save_state(self.state_dict(done), self.runner.work_dir)
-        self.records.write_top_k(f'generation {done}/{self._max_epochs}',
-                                 self.top_k_candidates, self.scores)
+    def _rank_by_prediction(self, children: List[Candidate],
+                            predicted: dict) -> List[Candidate]:
+        """``children`` best first by ``predicted`` (candidate -> predicted
+        score); ties keep the breeding order."""
+        return sorted(children, key=lambda c: -predicted[c])
 
     def _finish(self) -> None:
         """Export the best candidate: subnet yaml and its sliced weights."""

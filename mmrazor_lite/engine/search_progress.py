@@ -114,10 +114,10 @@ class SearchProgress:
         Args:
             population: its candidates; top_k: the top-k after it, best
                 first; scores: every score so far (candidate -> score).
-            costs: ``costs(candidate) -> (flops, params)``.
+            costs: ``costs(candidate) -> (flops, params[, latency_ms])``.
         """
         key, best = self.score_key, top_k[0]
-        best_score, (flops, params) = scores[best], costs(best)
+        best_score, (flops, params) = scores[best], costs(best)[:2]
         # a population may be empty when the budget left no new path
         mean = fmean(scores[c] for c in population) if population \
             else best_score

@@ -27,7 +27,7 @@ class SearchRecords:
         work_dir (str): where the files go.
         score_key (str): the score's name.
         decisions (list[str]): one column each, the candidate's choice.
-        costs: ``costs(candidate) -> (flops, params)``.
+        costs: ``costs(candidate) -> (flops, params[, latency_ms])``.
         flops_label (str): how FLOPs were counted (convention, input).
     """
 
@@ -52,7 +52,7 @@ class SearchRecords:
             return
         write_candidates_table(
             self.work_dir, self.score_key, self.decisions,
-            [(self.generation_of.get(c), s, *self.costs(c), c)
+            [(self.generation_of.get(c), s, self.costs(c), c)
              for c, s in scores.items()])
 
     def state_dict(self, scores: Mapping[Candidate, float]) -> List:
@@ -73,7 +73,7 @@ class SearchRecords:
         write_top_k_table(
             self.work_dir, f'{title}, score {self.score_key}, '
             f'{self.flops_label}, decisions {self.decisions}',
-            [(scores[c], *self.costs(c), c) for c in top_k])
+            [(scores[c], self.costs(c), c) for c in top_k])
 
     def draw_pareto(self, scores: Mapping[Candidate, float],
                     top_k: Sequence[Candidate], flops_range,

@@ -28,6 +28,9 @@ NOT_SETTINGS = ('self', 'runner', '__class__', 'cache_data',
 LOADER_RUNTIME_KEYS = ('num_workers', 'persistent_workers', 'pin_memory',
                        'prefetch_factor')
 SUPERNET_KEY = 'load_from (the supernet)'
+#: arguments added after states were first saved: left out while unset,
+#: so the state of a search from before them still resumes
+UNSET_IS_ABSENT = ('latency_range', 'latency_table', 'predictor')
 
 
 def loader_settings(loader):
@@ -52,13 +55,17 @@ def search_settings(args: Mapping, cfg, budget: Mapping) -> dict:
         budget: :meth:`ResourceBudget.state_dict` (a bare upper bound and
             ``(None, bound)`` are the same budget).
     """
-    loop = {k: v for k, v in args.items() if k not in NOT_SETTINGS}
+    loop = {k: v for k, v in args.items() if k not in NOT_SETTINGS
+            and not (k in UNSET_IS_ABSENT and v is None)}
     if loop.get('calibrate_dataloader') is None:
         loop['calibrate_dataloader'] = cfg.get('train_dataloader')
     for name in ('dataloader', 'calibrate_dataloader'):
         loop[name] = loader_settings(loop.get(name))
     loop.update(budget)
     settings = {f'train_cfg.{k}': plain(v) for k, v in loop.items()}
+    if loop.get('latency_table'):  # a table re-timed is another budget
+        settings['train_cfg.latency_table (sha256)'] = file_sha256(
+            loop['latency_table'])
     settings['model'] = plain(cfg.get('model'))
     settings['data_preprocessor'] = plain(cfg.get('data_preprocessor'))
     return settings
