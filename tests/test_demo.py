@@ -69,3 +69,40 @@ def test_demo_pcdarts_search_then_trains_the_cell(tmp_path):
     trained = torch.load(tmp_path / 'train' / 'epoch_1.pth',
                          weights_only=True)
     assert any(k.startswith('backbone.cells.') for k in trained['state_dict'])
+
+
+def test_demo_pareto_search_picks_from_the_front(tmp_path):
+    proc = run_tool(['python', 'tools/demo.py', '--search', 'pareto',
+                     '--work-dir', str(tmp_path), '--iters', '10',
+                     '--generations', '2', '--retrain-iters', '5'],
+                    timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stdout
+    # the front as printed is the file's, cheapest first
+    front = yaml.safe_load((tmp_path / 'search' /
+                            'pareto_front.yaml').read_text())['front']
+    printed = re.findall(r'\[demo\]\s+(\d+)\. +([\d,]+) FLOPs, val top-1 +'
+                         r'([\d.]+) %', out)
+    assert [(int(r), int(f.replace(',', ''))) for r, f, _ in printed] == \
+        [(m['rank'], m['flops']) for m in front]
+    assert re.search(r'Pareto search scored (\d+) candidates; front of '
+                     rf'{len(front)} subnets', out), out[-2000:]
+    # the pick: the best-scoring member within the demo's budget
+    pick = re.search(r'picked for the budget ([\d,]+) FLOPs: subnet '
+                     r'\[([a-z0-9_ ]+)\], ([\d,]+) FLOPs', out)
+    assert pick, out[-2000:]
+    budget = int(pick.group(1).replace(',', ''))
+    within = [m for m in front if m['flops'] <= budget]
+    best = max(within, key=lambda m: m['score'])
+    assert int(pick.group(3).replace(',', '')) == best['flops']
+    # stages 3 and 4 go on from the picked subnet's sliced weights
+    picked = yaml.safe_load((tmp_path / 'search' / 'pick' /
+                             'best_fix_subnet.yaml').read_text())
+    assert picked == best['subnet']
+    retrained = torch.load(tmp_path / 'retrain' / 'iter_5.pth',
+                           weights_only=True)
+    assert retrained['meta']['fix_subnet'] == {
+        k: v['chosen'] for k, v in picked.items()}
+    top1 = re.search(r'\[demo\] stage 4: retrained subnet \[([a-z0-9_ ]+)\] '
+                     r'test top-1 ([\d.]+) %', out)
+    assert top1 and top1.group(1) == pick.group(2)

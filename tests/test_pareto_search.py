@@ -109,7 +109,8 @@ def test_front_is_the_non_dominated_set_of_every_candidate(pareto, budget):
         assert all(k.startswith('backbone.layers.') for k in member['subnet'])
     assert all(r['flops'] <= budget for r in rows)
     assert front['objective'] == 'flops' and front['candidates_scored'] == 12
-    assert front['supernet_checkpoint'] == osp.abspath(loop.supernet_checkpoint)
+    assert front['supernet_checkpoint'] == \
+        osp.abspath(loop.supernet_checkpoint)
 
 
 def test_best_member_is_the_search_result(pareto):

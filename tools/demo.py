@@ -2,6 +2,7 @@
 
     python tools/demo.py [--space shufflenet|mobilenet] [--work-dir DIR]
         [--iters N] [--generations G] [--retrain-iters R]
+        [--search single|pareto]
     python tools/demo.py --pipeline pcdarts [--work-dir DIR] [--epochs E]
         [--eval-epochs E]
 
@@ -15,7 +16,11 @@ ImageNet pipeline (``configs/demo/``):
 2. evolution search on it under a FLOPs budget, each candidate scored on
    the val split after BN re-estimation on training images; every
    candidate's score against its FLOPs is drawn in
-   ``search/search_pareto.png``;
+   ``search/search_pareto.png``. With ``--search pareto`` one NSGA-II
+   search finds the Pareto front of score and FLOPs instead
+   (``configs/demo/spos_pareto_search_digits.py``), prints it and picks
+   the front's best subnet for the budget with
+   ``tools/analysis_tools/pick_subnet.py`` (see docs/spos_pareto.md);
 3. retrain the found subnet alone, starting from its search weights;
 4. test the retrained subnet on the held-out test split (chance: 10 %).
 
@@ -61,6 +66,10 @@ def parse_args(argv=None):
                         help='search generations (config: 4)')
     parser.add_argument('--retrain-iters', type=int, default=None,
                         help='subnet retraining iterations (config: 300)')
+    parser.add_argument('--search', default='single',
+                        choices=['single', 'pareto'],
+                        help='stage 2: one search under the FLOPs budget '
+                        '(default), or a Pareto front then a pick')
     return parser.parse_args(argv)
 
 
@@ -128,6 +137,67 @@ def pcdarts(args):
     return dict(genotype=genotype, test_top1=top1)
 
 
+def _single_search(options, work_dir, budget):
+    """The search under ``budget``: ``(choices, flops, short, weights)``."""
+    from mmrazor_lite.apis import build_runner
+    options['train_cfg.flops_range'] = (None, budget)
+    cfg = _config('spos_search_digits.py', work_dir, 'search', options)
+    runner = build_runner(cfg)
+    runner.train()
+    loop = runner.train_loop
+    best = loop.top_k_candidates[0]
+    choices = loop.as_choices(best)
+    short = ' '.join(c.replace('shuffle_', '') for c in best)
+    flops = loop.table.flops_of(choices)
+    print(f'[demo] stage 2: searched {len(loop.scores)} candidates; best '
+          f'subnet [{short}], {flops:,} FLOPs '
+          f'(budget {budget:,.0f}, fvcore, 32x32), '
+          f'{loop.table.params_of(choices):,} params, val top-1 with '
+          f'supernet weights {loop.scores[best]:.1f} %')
+    print(f'[demo] stage 2: every candidate in '
+          f'{osp.join(cfg.work_dir, "search_candidates.csv")}, drawn in '
+          f'{osp.join(cfg.work_dir, "search_pareto.png")}')
+    return (choices, flops, short,
+            osp.join(cfg.work_dir, 'best_subnet_weights.pth'))
+
+
+def _pareto_search(options, work_dir, budget):
+    """One NSGA-II search, then the front's pick for ``budget``."""
+    import importlib.util
+
+    from mmrazor_lite.apis import build_runner
+    from mmrazor_lite.subnet.pareto_front_file import load_pareto_front
+    cfg = _config('spos_pareto_search_digits.py', work_dir, 'search', options)
+    runner = build_runner(cfg)
+    runner.train()
+    loop = runner.train_loop
+    front = osp.join(cfg.work_dir, 'pareto_front.yaml')
+    spec = importlib.util.spec_from_file_location(
+        'pick_subnet', osp.join(HERE, 'analysis_tools', 'pick_subnet.py'))
+    pick = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(pick)
+    members = load_pareto_front(front)['front']
+    print(f'[demo] stage 2: Pareto search scored {len(loop.scores)} '
+          f'candidates; front of {len(members)} subnets (fvcore, 32x32) in '
+          f'{front}, drawn in {osp.join(cfg.work_dir, "search_pareto.png")}:')
+    for member in members:
+        names = ' '.join(c.replace('shuffle_', '')
+                         for c in member['decisions'].values())
+        print(f'[demo]   {member["rank"]:>2}. {member["flops"]:>11,} FLOPs, '
+              f'val top-1 {member["score"]:5.1f} %  [{names}]')
+    picked = pick.pick_subnet(front, osp.join(cfg.work_dir, 'pick'),
+                              flops_max=budget)
+    member = picked['member']
+    short = ' '.join(c.replace('shuffle_', '')
+                     for c in member['decisions'].values())
+    print(f'[demo] stage 2: picked for the budget {budget:,.0f} FLOPs: '
+          f'subnet [{short}], {member["flops"]:,} FLOPs, '
+          f'{member["params"]:,} params, val top-1 with supernet weights '
+          f'{member["score"]:.1f} % -> {picked["weights_file"]}')
+    return (dict(member['decisions']), member['flops'], short,
+            picked['weights_file'])
+
+
 def main(argv=None):
     args = parse_args(argv)
     if args.pipeline == 'pcdarts':
@@ -150,31 +220,16 @@ def main(argv=None):
     print(f'\n[demo] stage 1: supernet trained in {time.time() - start:.0f} '
           f's -> {supernet_ckpt}')
 
-    # 2. evolution search
+    # 2. evolution search (or a Pareto front and a pick from it)
     options = dict(space, load_from=supernet_ckpt)
-    options['train_cfg.flops_range'] = (None, budget)
     # the demo reruns every stage from scratch: replace an earlier demo's
     # search files (a search refuses them otherwise)
     options['train_cfg.overwrite'] = True
     if args.generations:
         options['train_cfg.max_epochs'] = args.generations
-    cfg = _config('spos_search_digits.py',
-                  osp.join(work, 'search'), 'search', options)
-    runner = build_runner(cfg)
-    runner.train()
-    loop = runner.train_loop
-    best = loop.top_k_candidates[0]
-    choices = loop.as_choices(best)
-    short = ' '.join(c.replace('shuffle_', '') for c in best)
-    print(f'[demo] stage 2: searched {len(loop.scores)} candidates; best '
-          f'subnet [{short}], {loop.table.flops_of(choices):,} FLOPs '
-          f'(budget {budget:,.0f}, fvcore, 32x32), '
-          f'{loop.table.params_of(choices):,} params, val top-1 with '
-          f'supernet weights {loop.scores[best]:.1f} %')
-    print(f'[demo] stage 2: every candidate in '
-          f'{osp.join(cfg.work_dir, "search_candidates.csv")}, drawn in '
-          f'{osp.join(cfg.work_dir, "search_pareto.png")}')
-    search_weights = osp.join(cfg.work_dir, 'best_subnet_weights.pth')
+    search = _pareto_search if args.search == 'pareto' else _single_search
+    choices, flops, short, search_weights = search(
+        options, osp.join(work, 'search'), budget)
 
     # 3. retrain the subnet from its search weights
     options = dict(space, **{'model.init_cfg.checkpoint': search_weights})
@@ -196,8 +251,7 @@ def main(argv=None):
     print(f'[demo] stage 4: retrained subnet [{short}] test top-1 '
           f'{top1:.1f} % (chance: 10.0 %); all four stages in '
           f'{time.time() - start:.0f} s')
-    return dict(subnet=choices, flops=loop.table.flops_of(choices),
-                test_top1=top1)
+    return dict(subnet=choices, flops=flops, test_top1=top1)
 
 
 if __name__ == '__main__':
