@@ -136,3 +136,81 @@ def test_every_subnet_form_that_fixed_subnet_reads(tmp_path):
         legacy_yaml.write_text(yaml.safe_dump(legacy))
         measure(Config.fromfile(SUPERNET_CONFIG), (224, 224),
                 str(legacy_yaml))
+
+
+DEMO = SUPERNET_CONFIG.replace('nas/spos/spos_supernet_shufflenetv2_8xb128_'
+                               'in1k.py', 'demo/spos_supernet_shufflenetv2_'
+                               'digits.py')
+
+
+@pytest.fixture(scope='module')
+def demo_latency(tmp_path_factory):
+    """A latency table of the demo space (made-up, distinct entries: no
+    timing needed to check what get_flops looks up), its file, the space's
+    mutator and its largest path at 32 px."""
+    from mmengine.config import Config
+
+    from conftest import load_module
+    from mmrazor_lite.estimators import LatencyTable, ResourceTable
+    tool = load_module('tools/analysis_tools/build_latency_table.py')
+    net, mutator = tool.build_supernet(Config.fromfile(DEMO))
+    entries = {key: {name: 1.0 + 0.5 * i + 0.25 * j
+                     for j, name in enumerate(names)}
+               for i, (key, names) in enumerate(mutator.choices.items())}
+    table = LatencyTable(entries, fixed_ms=2.0, scale=1.2, offset_ms=0.3,
+                         meta=dict(device='cpu', batch=1,
+                                   input_shape=[3, 32, 32], threads=1))
+    path = str(tmp_path_factory.mktemp('latency') / 'demo.json')
+    table.save(path)
+    largest = ResourceTable(net, mutator, (1, 3, 32, 32)).largest()
+    return table, path, mutator, largest
+
+
+def test_latency_table_gives_the_largest_paths_latency(demo_latency):
+    table, path, _, largest = demo_latency
+    result = _json(_get_flops(DEMO, '--shape', '32', '32', '--json',
+                              '--latency-table', path))
+    assert result['latency_ms'] == round(table.latency_of(largest), 3)
+    assert result['latency_table'] == path
+    assert 'batch 1' in result['latency_setting']
+    proc = _get_flops(DEMO, '--shape', '32', '32', '--latency-table', path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (f'latency:     {table.latency_of(largest):.2f} ms (predicted '
+            f'by {path}') in proc.stdout
+
+
+def test_latency_of_a_subnet_yaml_and_a_subnet_config(demo_latency,
+                                                      tmp_path):
+    table, path, mutator, largest = demo_latency
+    cheapest = table.min_max().cheapest
+    assert cheapest != largest
+    yaml_path = tmp_path / 'cheap.yaml'
+    yaml_path.write_text(''.join(f'{k}:\n  chosen: {v}\n'
+                                 for k, v in cheapest.items()))
+    expected = round(table.latency_of(cheapest), 3)
+    result = _json(_get_flops(DEMO, '--shape', '32', '32', '--json',
+                              '--subnet', str(yaml_path),
+                              '--latency-table', path))
+    assert result['latency_ms'] == expected
+    subnet_config = DEMO.replace('spos_supernet_shufflenetv2_digits',
+                                 'spos_subnet_digits')
+    result = _json(_get_flops(subnet_config, '--shape', '32', '32', '--json',
+                              '--latency-table', path, '--cfg-options',
+                              f'model.fix_subnet={yaml_path}'))
+    assert result['latency_ms'] == expected
+
+
+def test_latency_table_of_another_space_is_refused(demo_latency, tmp_path):
+    _, path, _, _ = demo_latency
+    mobilenet = DEMO.replace('shufflenetv2', 'mobilenet_proxyless_gpu')
+    proc = _get_flops(mobilenet, '--shape', '32', '32', '--latency-table',
+                      path)
+    assert proc.returncode == 1
+    assert f'error: latency table {path} does not match the search space ' \
+        f'of {mobilenet}' in proc.stderr
+    assert "'backbone.layer1.0'" in proc.stderr
+    missing = str(tmp_path / 'none.json')
+    proc = _get_flops(DEMO, '--shape', '32', '32', '--latency-table',
+                      missing)
+    assert proc.returncode == 1
+    assert f'latency table {missing} does not exist' in proc.stderr

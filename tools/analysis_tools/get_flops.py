@@ -2,11 +2,14 @@
 
     python tools/analysis_tools/get_flops.py CONFIG [--shape H W]
         [--subnet YAML] [--convention fvcore|conv_linear] [--json]
+        [--latency-table FILE]
 
 A supernet config without ``--subnet`` reports its largest path (the one
 with the most FLOPs), and says so; a subnet config (``FixedSubnet``) reports
 the subnet it builds, or the ``--subnet`` given. One FLOP is one
-multiply-add.
+multiply-add. ``--latency-table`` adds that path's latency as the table
+(``build_latency_table.py``) predicts it, on the table's device, batch and
+input shape; a table built for another search space is refused.
 """
 import argparse
 import contextlib
@@ -27,11 +30,36 @@ def parse_args(argv=None):
                         choices=['fvcore', 'conv_linear'])
     parser.add_argument('--json', action='store_true',
                         help='print one JSON object only')
+    parser.add_argument('--latency-table', metavar='FILE',
+                        help='also print the predicted latency (ms)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args(argv)
 
 
-def measure(cfg, shape, subnet=None, convention='fvcore') -> dict:
+def predicted_latency(path: str, space, choices, config: str) -> dict:
+    """The latency ``path``'s table predicts for ``choices`` (decision key
+    or module path -> name) of the search space of ``space`` (a supernet,
+    or the mutator of one)."""
+    from mmrazor_lite.estimators import LatencyTable
+    from mmrazor_lite.mutators import OneShotMutator
+    table = LatencyTable.load(path)
+    mutator = space
+    if not isinstance(space, OneShotMutator):
+        mutator = OneShotMutator()
+        mutator.prepare_from_supernet(space)
+    table.check_matches(mutator.choices, source=config)
+    meta = table.meta
+    return dict(latency_ms=round(table.latency_of(
+                    mutator.validate_choices(choices)), 3),
+                latency_table=path,
+                latency_setting=f'{meta.get("device_name", "?")}, batch '
+                f'{meta.get("batch", "?")}, input '
+                f'{meta.get("input_shape", "?")}, '
+                f'{meta.get("threads", "?")} thread(s)')
+
+
+def measure(cfg, shape, subnet=None, convention='fvcore',
+            latency_table=None, config='the config') -> dict:
     import mmrazor_lite  # noqa: F401
     from mmengine.registry import init_default_scope
 
@@ -52,33 +80,48 @@ def measure(cfg, shape, subnet=None, convention='fvcore') -> dict:
     model = MODELS.build(model_cfg)
     net = getattr(model, 'architecture', model)
     input_shape = (1, 3, shape[0], shape[1])
+    latency = {}
     if any(isinstance(m, OneShotChoice) for m in net.modules()):
+        mutator = OneShotMutator()
+        mutator.prepare_from_supernet(net)
         if subnet:
             # as FixedSubnet does: every subnet form, MMRazor 0.x included
-            fix_model(net, subnet, source=f'--subnet {subnet}')
+            fixed = fix_model(net, subnet, source=f'--subnet {subnet}')
             what = f'subnet {subnet}'
+            if latency_table:
+                latency = predicted_latency(latency_table, mutator, fixed,
+                                            config)
         else:
-            mutator = OneShotMutator()
-            mutator.prepare_from_supernet(net)
             table = ResourceTable(net, mutator, input_shape, convention)
             largest = table.largest()
+            if latency_table:
+                latency = predicted_latency(latency_table, mutator, largest,
+                                            config)
             return dict(
                 params=table.params_of(largest),
                 flops=table.flops_of(largest),
                 convention=CONVENTIONS[convention],
                 input_shape=list(input_shape[1:]),
-                model='largest path of the supernet (no --subnet given)')
+                model='largest path of the supernet (no --subnet given)',
+                **latency)
     elif subnet:
         raise ValueError(f'--subnet {subnet} given, but the model of the '
                          f'config has no free choice to fix')
     elif getattr(net, 'fix_subnet', None):
         what = f'fixed subnet from {net.subnet_source}'
+        if latency_table:  # the space: the supernet the subnet came from
+            latency = predicted_latency(
+                latency_table, MODELS.build(model_cfg['architecture']),
+                net.fix_subnet, config)
     else:
         what = 'the model as configured'
+    if latency_table and not latency:
+        raise ValueError(f'--latency-table {latency_table} given, but '
+                         f'{config} builds no searched model or subnet')
     flops, params = count_flops_params(net, input_shape, convention)
     result = dict(params=params, flops=flops,
                   convention=CONVENTIONS[convention],
-                  input_shape=list(input_shape[1:]), model=what)
+                  input_shape=list(input_shape[1:]), model=what, **latency)
     aux = getattr(getattr(net, 'head', None), 'auxiliary_head', None)
     if aux is not None:
         # the papers' convention: every parameter but the auxiliary head's
@@ -103,7 +146,11 @@ def main(argv=None):
             cfg = load_config(args.config, args.cfg_options)
         except KeyError as err:
             sys.exit(f'error: {err.args[0]}')
-        result = measure(cfg, args.shape, args.subnet, args.convention)
+        try:
+            result = measure(cfg, args.shape, args.subnet, args.convention,
+                             args.latency_table, args.config)
+        except (FileNotFoundError, ValueError) as err:
+            sys.exit(f'error: {err}')
     if args.json:
         print(json.dumps(result))
         return result
@@ -115,6 +162,9 @@ def main(argv=None):
               f'{result["params_excluding_aux"]:,}')
     print(f'FLOPs:       {result["flops"]:,}')
     print(f'convention:  {result["convention"]}')
+    if 'latency_ms' in result:
+        print(f'latency:     {result["latency_ms"]:.2f} ms (predicted by '
+              f'{result["latency_table"]}: {result["latency_setting"]})')
     return result
 
 
