@@ -317,3 +317,27 @@ def test_pick_errors_are_clear(tmp_path, pareto):
                 str(tmp_path / 'gone.pth'))
     assert proc.returncode == 1 and 'gone.pth' in proc.stderr
     assert not osp.exists(out)  # nothing written on an error
+
+
+def test_shipped_pareto_configs_follow_the_config_loaders():
+    """Their loaders follow train/val_dataloader as the evolution search's
+    do (apis/loop_dataloaders.py), and they keep the search's settings."""
+    from mmrazor_lite.apis import build_config
+    demo = build_config(osp.join(REPO, 'configs', 'demo',
+                                 'spos_pareto_search_digits.py'), '/tmp/u',
+                        cfg_options={'val_dataloader.dataset.indices': 20})
+    loop = demo.train_cfg
+    assert loop.type == 'ParetoSearchLoop' and loop.flops_range is None
+    assert loop.dataloader.dataset.split == 'val'
+    assert loop.dataloader.dataset.indices == 20
+    assert loop.calibrate_dataloader.dataset.split == 'train'
+    spos = osp.join(REPO, 'configs', 'nas', 'spos')
+    for name, batch in (('shufflenetv2_8xb2048', 2048),
+                        ('mobilenet_proxyless_gpu_8xb512', 512)):
+        cfg = build_config(osp.join(
+            spos, f'spos_pareto_search_{name}_in1k.py'), '/tmp/u')
+        loop = cfg.train_cfg
+        assert loop.type == 'ParetoSearchLoop' and loop.objective == 'flops'
+        assert loop.flops_range is None and loop.top_k == 25
+        assert loop.dataloader.batch_size == batch
+        assert loop.calibrate_dataloader.dataset.split == 'train'
