@@ -10,7 +10,7 @@ Like the mixed op, the node owns no architecture parameters: the owner
 passes the op weights and the normalised edge weights (see
 :func:`edge_softmax`) to :meth:`EdgeNormalisedNode.forward`.
 """
-from typing import List, Optional, Sequence, Tuple
+from typing import Iterable, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -87,6 +87,26 @@ class EdgeNormalisedNode(nn.Module):
         if op_weights.shape[0] != n:
             raise ValueError(f'op_weights must have {n} rows (one per edge), '
                              f'got shape {tuple(op_weights.shape)}')
+        self._check_edge_weights(edge_weights)
+        # a generator: each edge output is added, then freed, in turn
+        return self.combine((edge(h, op_weights[j]) for j, (h, edge) in
+                             enumerate(zip(states, self.edges))),
+                            edge_weights)
+
+    def combine(self, edge_outputs: Iterable[torch.Tensor],
+                edge_weights: Optional[torch.Tensor] = None
+                ) -> torch.Tensor:
+        """The node from its edges' outputs (``edge_j(state_j, ...)``, in
+        edge order), however they were computed: one summation order for
+        every caller (see :func:`state_edge_outputs`)."""
+        self._check_edge_weights(edge_weights)
+        if self.normalise:
+            return sum(edge_weights[j] * out
+                       for j, out in enumerate(edge_outputs))
+        return sum(edge_outputs)
+
+    def _check_edge_weights(self, edge_weights) -> None:
+        n = self.num_edges
         if self.normalise:
             if edge_weights is None:
                 raise ValueError('this node is edge-normalised: pass '
@@ -95,13 +115,9 @@ class EdgeNormalisedNode(nn.Module):
             if edge_weights.shape != (n, ):
                 raise ValueError(f'edge_weights must have shape ({n},), got '
                                  f'{tuple(edge_weights.shape)}')
-            return sum(edge_weights[j] * edge(h, op_weights[j])
-                       for j, (h, edge) in enumerate(zip(states, self.edges)))
-        if edge_weights is not None:
+        elif edge_weights is not None:
             raise ValueError('this node was built with normalise=False (plain '
                              'DARTS); it takes no edge_weights')
-        return sum(edge(h, op_weights[j])
-                   for j, (h, edge) in enumerate(zip(states, self.edges)))
 
     def extra_repr(self) -> str:
         return f'normalise={self.normalise}'

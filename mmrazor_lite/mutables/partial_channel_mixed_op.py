@@ -120,9 +120,21 @@ class PartialChannelMixedOp(nn.Module):
             out = next(iter(self._candidates.values()))(processed)
         if self.k == 1:
             return out
-        bypass = x[:, part:]
+        return self.mix_back(out, self.bypass(x))
+
+    def bypass(self, x: torch.Tensor) -> torch.Tensor:
+        """The channels of ``x`` that skip the candidates (pooled at
+        stride 2); ``k > 1`` only."""
+        bypass = x[:, self.channels // self.k:]
         if self.bypass_pool is not None:
             bypass = self.bypass_pool(bypass)
+        return bypass
+
+    def mix_back(self, out: torch.Tensor,
+                 bypass: torch.Tensor) -> torch.Tensor:
+        """Join the candidates' mix ``out`` and the ``bypass`` channels by a
+        shuffle or shift (``k > 1``)."""
+        part = self.channels // self.k
         out = torch.cat([out, bypass], dim=1)
         if self.channel_mix == 'shuffle':
             return channel_shuffle(out, self.k)

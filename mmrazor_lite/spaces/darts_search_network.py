@@ -45,6 +45,7 @@ from mmrazor_lite.mutables.edge_normalised_node import (EdgeNormalisedNode,
                                                         node_edge_slices)
 from mmrazor_lite.mutables.partial_channel_mixed_op import \
     PartialChannelMixedOp
+from mmrazor_lite.mutables.state_edges import state_edge_outputs
 from mmrazor_lite.ops.darts_ops import (DARTS_PRIMITIVES, FactorizedReduce,
                                         ReLUConvBN)
 from mmrazor_lite.ops.darts_stems import (check_stem_type, cifar_stem,
@@ -67,6 +68,11 @@ class DartsSearchCell(nn.Module):
             last nodes are concatenated into the output.
         k, primitives, channel_mix: see :class:`PartialChannelMixedOp`.
         edge_normalisation (bool): PC-DARTS edge normalisation.
+        fuse_edges (bool): compute the edges that leave one state together
+            (:func:`state_edge_outputs`: shared ReLU / pools, grouped
+            convs; same values, parameters and state dict, faster);
+            ``False`` runs the edges one by one. An attribute, so it can
+            be switched on a built cell.
     """
 
     def __init__(self,
@@ -80,12 +86,14 @@ class DartsSearchCell(nn.Module):
                  k: int = 1,
                  primitives: Sequence[str] = DARTS_PRIMITIVES,
                  channel_mix: str = 'shuffle',
-                 edge_normalisation: bool = False):
+                 edge_normalisation: bool = False,
+                 fuse_edges: bool = True):
         super().__init__()
         if not 1 <= multiplier <= steps:
             raise ValueError(f'multiplier must be in [1, steps={steps}], got '
                              f'{multiplier}')
         self.reduction = reduction
+        self.fuse_edges = fuse_edges
         self.steps = steps
         self.multiplier = multiplier
         if reduction_prev:
@@ -119,10 +127,37 @@ class DartsSearchCell(nn.Module):
                 edge_weights: Optional[torch.Tensor] = None) -> torch.Tensor:
         """``op_weights`` (E, n_ops) and ``edge_weights`` (E,) of this type."""
         states = [self.preprocess0(s0), self.preprocess1(s1)]
-        for node, (start, end) in zip(self.nodes,
-                                      node_edge_slices(self.steps)):
+        slices = node_edge_slices(self.steps)
+        if self.fuse_edges:
+            return self._forward_fused(states, slices, op_weights,
+                                       edge_weights)
+        for node, (start, end) in zip(self.nodes, slices):
             edges = None if edge_weights is None else edge_weights[start:end]
             states.append(node(states, op_weights[start:end], edges))
+        return torch.cat(states[-self.multiplier:], dim=1)
+
+    def _forward_fused(self, states, slices, op_weights, edge_weights):
+        """Each state's outgoing edges together, as soon as it exists (see
+        :func:`state_edge_outputs`); each node sums its edges in order."""
+        outputs = {}  # (node, state) -> that edge's output
+
+        def leave(j: int) -> None:
+            # node i takes states 0 .. i + 1
+            nodes = range(max(j - 1, 0), self.steps)
+            rows = [slices[i][0] + j for i in nodes]
+            outs = state_edge_outputs(
+                states[j], [self.nodes[i].edges[j] for i in nodes],
+                op_weights[rows])
+            outputs.update(((i, j), out) for i, out in zip(nodes, outs))
+
+        leave(0)
+        leave(1)
+        for i, (node, (start, end)) in enumerate(zip(self.nodes, slices)):
+            edges = None if edge_weights is None else edge_weights[start:end]
+            states.append(node.combine(
+                [outputs.pop((i, j)) for j in range(end - start)], edges))
+            if i + 1 < self.steps:
+                leave(len(states) - 1)
         return torch.cat(states[-self.multiplier:], dim=1)
 
 
@@ -152,6 +187,10 @@ class DartsSearchNetwork(BaseModule):
             the size of s1, so it reduces it with a FactorizedReduce).
         primitives (Sequence[str]): candidate ops.
         channel_mix (str): ``'shuffle'`` or ``'shift'`` (PC-DARTS only).
+        fuse_edges (bool): each cell computes the edges leaving a state
+            together (see :class:`DartsSearchCell`); default on, ``False``
+            for the edge-by-edge path. :meth:`set_fuse_edges` switches a
+            built network.
     """
 
     def __init__(self,
@@ -166,6 +205,7 @@ class DartsSearchNetwork(BaseModule):
                  stem_type: str = 'cifar',
                  primitives: Sequence[str] = DARTS_PRIMITIVES,
                  channel_mix: str = 'shuffle',
+                 fuse_edges: bool = True,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         check_stem_type(stem_type)
@@ -199,7 +239,7 @@ class DartsSearchNetwork(BaseModule):
                 DartsSearchCell(prev_prev, prev, cur, reduction,
                                 reduction_prev, steps, multiplier, k,
                                 self.primitives, channel_mix,
-                                edge_normalisation))
+                                edge_normalisation, fuse_edges))
             reduction_prev = reduction
             prev_prev, prev = prev, multiplier * cur
         self.cells = nn.ModuleList(cells)
@@ -208,6 +248,11 @@ class DartsSearchNetwork(BaseModule):
         if num_classes is not None:
             self.global_pool = nn.AdaptiveAvgPool2d(1)
             self.classifier = nn.Linear(prev, num_classes)
+
+    def set_fuse_edges(self, fuse: bool) -> None:
+        """Switch every cell between fused and edge-by-edge edges."""
+        for cell in self.cells:
+            cell.fuse_edges = bool(fuse)
 
     # ---------------------------------------------------------- arch weights
     @property

@@ -1,0 +1,125 @@
+"""All the mixed ops that leave one state of a cell, computed together.
+
+Every edge leaving a state takes the same input (the same first ``C/k``
+channels under PC-DARTS) with the same stride, so instead of one
+:class:`PartialChannelMixedOp` call per edge:
+
+- one ReLU, one max pool, one avg pool and one bypass pool per state;
+- in training mode one BN of each pooled tensor (an affine-free BN of the
+  same input gives the same output on every edge; the other edges' BNs
+  still update their running statistics);
+- one grouped convolution per conv layer kind for all edges (see
+  :mod:`mmrazor_lite.ops.stacked_ops`), parameters kept per edge;
+- the weighting by ``softmax(alpha)`` and the sum over candidates (in the
+  candidates' order, as each edge sums them) on all edges at once.
+
+Each edge's output is, element for element, what the edge alone computes
+(the sums run in the same order); gradients agree up to float rounding of
+sums taken in another order. Edges that cannot be stacked (different
+configurations, unknown candidate types) run one by one.
+"""
+from typing import List, Sequence
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from mmrazor_lite.ops.darts_ops import (DilConv, FactorizedReduce, PoolBN,
+                                        SepConv, Zero)
+from mmrazor_lite.ops.stacked_ops import (batch_norm_shared_output,
+                                          depthwise_layout,
+                                          stacked_dil_conv,
+                                          stacked_factorized_reduce,
+                                          stacked_sep_conv)
+from .partial_channel_mixed_op import PartialChannelMixedOp
+
+_STACKABLE = (Zero, PoolBN, nn.Identity, FactorizedReduce, SepConv, DilConv)
+
+
+def can_stack(edges: Sequence[nn.Module]) -> bool:
+    """Whether :func:`state_edge_outputs` can run ``edges`` together."""
+    first = edges[0]
+    if type(first) is not PartialChannelMixedOp:
+        return False
+    config = (first.channels, first.stride, first.k, first.channel_mix,
+              first.choices)
+    for edge in edges:
+        if type(edge) is not PartialChannelMixedOp or (
+                edge.channels, edge.stride, edge.k, edge.channel_mix,
+                edge.choices) != config:
+            return False
+        for name, op in edge._candidates.items():
+            if type(op) not in _STACKABLE or \
+                    type(op) is not type(first._candidates[name]):
+                return False
+    return True
+
+
+def state_edge_outputs(x: torch.Tensor, edges: Sequence[nn.Module],
+                       op_weights: torch.Tensor) -> List[torch.Tensor]:
+    """``[edge_e(x, op_weights[e]) for e]`` for the edges leaving state ``x``.
+
+    Args:
+        x: the state (N, C, H, W).
+        edges: its outgoing mixed ops, all built alike (see
+            :func:`can_stack`; otherwise they run one by one).
+        op_weights: (E, n_ops), row ``e`` for edge ``e``.
+    """
+    if len(edges) == 1 or not can_stack(edges):
+        return [edge(x, w) for edge, w in zip(edges, op_weights)]
+    first = edges[0]
+    if x.shape[1] != first.channels:
+        raise ValueError(f'{type(first).__name__} was built for '
+                         f'{first.channels} channels, got input of shape '
+                         f'{tuple(x.shape)}')
+    num_edges = len(edges)
+    part = first.channels // first.k
+    processed = x[:, :part] if first.k > 1 else x
+    relu_x = stacked_relu_x = None
+    out = None
+    for i, name in enumerate(first.choices):
+        ops = [edge._candidates[name] for edge in edges]
+        if isinstance(ops[0], Zero):  # adds exactly nothing (see the op)
+            continue
+        if isinstance(ops[0], (SepConv, DilConv, FactorizedReduce)) and \
+                relu_x is None:
+            relu_x = F.relu(processed)
+        if isinstance(ops[0], (SepConv, DilConv)):
+            if stacked_relu_x is None:  # one copy per edge: grouped convs
+                stacked_relu_x = relu_x.repeat(1, num_edges, 1, 1)
+                if depthwise_layout(relu_x):  # once for 4 convs
+                    stacked_relu_x = stacked_relu_x.contiguous(
+                        memory_format=torch.channels_last)
+            fn = stacked_sep_conv if isinstance(ops[0], SepConv) else \
+                stacked_dil_conv
+            y = _per_edge(fn(stacked_relu_x, ops), num_edges)
+        elif isinstance(ops[0], FactorizedReduce):
+            y = _per_edge(stacked_factorized_reduce(relu_x, ops), num_edges)
+        elif isinstance(ops[0], PoolBN):
+            y = _pool_bn(processed, ops)
+        else:  # identity
+            y = processed.unsqueeze(1)
+        term = op_weights[:, i].view(1, num_edges, 1, 1, 1) * y
+        out = term if out is None else out + term
+    if out is None:  # only ``none``: each edge's zeros
+        return [edge(x, w) for edge, w in zip(edges, op_weights)]
+    if first.k == 1:
+        return list(out.unbind(1))
+    bypass = first.bypass(x)  # the same for every edge: computed once
+    return [edge.mix_back(o, bypass) for edge, o in zip(edges, out.unbind(1))]
+
+
+def _per_edge(stacked: torch.Tensor, num_edges: int) -> torch.Tensor:
+    """(N, E * C, H, W) edge-major -> (N, E, C, H, W)."""
+    n, _, h, w = stacked.shape
+    return stacked.view(n, num_edges, -1, h, w)
+
+
+def _pool_bn(x: torch.Tensor, ops: Sequence[PoolBN]) -> torch.Tensor:
+    """The pool once; its BNs shared when exact (training), else each
+    edge's own (eval: own running statistics). (N, 1 or E, C, H, W)."""
+    pooled = ops[0].pool(x)
+    shared = batch_norm_shared_output(pooled, [op.bn for op in ops])
+    if shared is not None:
+        return shared.unsqueeze(1)
+    return torch.stack([op.bn(pooled) for op in ops], dim=1)
