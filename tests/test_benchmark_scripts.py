@@ -64,6 +64,14 @@ def test_search_candidate_cost_through_the_evaluator():
     assert result['accuracy'] == 'evaluator' and result['scoring_s'] > 0
 
 
+def test_search_candidate_cost_variants_run():
+    result = _run('search_candidate_cost.py', '--val-images', '4',
+                  '--calib-images', '4', '--batch', '2', '--candidates', '1',
+                  '--repeats', '1', '--amp', '--channels-last')
+    assert result['amp'] and result['channels_last']
+    assert result['scoring_s'] > 0 and result['pure_s'] > 0
+
+
 def test_accuracy_bookkeeping_json():
     # the script itself exits non-zero when the two ways disagree
     result = _run('accuracy_bookkeeping.py', '--images', '300', '--batch',

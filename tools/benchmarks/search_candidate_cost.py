@@ -3,7 +3,7 @@
     python tools/benchmarks/search_candidate_cost.py [--device cpu|cuda]
         [--val-images 256] [--calib-images 256] [--batch 64] [--candidates 3]
         [--repeats 3] [--cache-data loaded|preprocessed] [--evaluator]
-        [--json]
+        [--amp] [--channels-last] [--json]
 
 On the full-size SPOS ShuffleNetV2 supernet (224x224, 1000 classes), with
 synthetic in-memory images (nothing is read from disk, so data loading is
@@ -20,6 +20,13 @@ not what is measured):
 - **pure cost**: the same BN re-estimation forwards and validation forwards
   on the plain fixed subnet of that path (no supernet, no runner, no
   metric), the floor scoring cannot go under.
+
+Variants, applied to scoring and pure forwards alike: ``--amp`` runs both
+under bf16 autocast (on CUDA; the scores then differ from fp32, which the
+search keeps), ``--channels-last`` puts the models and the cached inputs in
+channels-last memory format. A compiled variant is not offered: the
+supernet changes its path per candidate, so ``torch.compile`` would
+recompile for each one (about 20 decisions, 4 choices each).
 
 For each of ``--candidates`` random candidates (after one warm-up
 candidate) scoring and the pure forwards are timed ``--repeats`` times,
@@ -59,6 +66,10 @@ def parse_args(argv=None):
     parser.add_argument('--evaluator', action='store_true',
                         help='score through the evaluator (device_accuracy '
                         'off)')
+    parser.add_argument('--amp', action='store_true',
+                        help='bf16 autocast around scoring and the pure '
+                        'forwards')
+    parser.add_argument('--channels-last', action='store_true')
     parser.add_argument('--json', action='store_true')
     return parser.parse_args(argv)
 
@@ -131,7 +142,7 @@ def time_constraint_check(loop, num=2000):
     return build_s, statistics.median(times)
 
 
-def pure_forwards(loop, candidate, device):
+def pure_forwards(loop, candidate, device, channels_last=False):
     """A callable: BN re-estimation + validation forwards of the plain
     fixed subnet of ``candidate``, its inputs already preprocessed."""
     import copy
@@ -144,14 +155,17 @@ def pure_forwards(loop, candidate, device):
     model = copy.deepcopy(loop.model.architecture)
     fix_model(model, candidate)
     model.to(device).eval()
+    if channels_last:
+        model.to(memory_format=torch.channels_last)
     preprocess = loop.model.data_preprocessor
     scorer = loop.scorer
     calib = [preprocess(b, False)['inputs'] for b in
              calibration_batches(scorer.calibrate_dataloader,
                                  scorer.calibrate_samples, scorer.seed)]
     val = [preprocess(b, False)['inputs'] for b in scorer.dataloader]
-    calib = [x.to(device) for x in calib]
-    val = [x.to(device) for x in val]
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    calib = [x.to(device, memory_format=fmt) for x in calib]
+    val = [x.to(device, memory_format=fmt) for x in val]
 
     def run():
         recalibrate_bn(model, calib, lambda x: model(x, mode='tensor'))
@@ -161,10 +175,11 @@ def pure_forwards(loop, candidate, device):
     return run
 
 
-def timed(fn, sync):
+def timed(fn, sync, autocast):
     sync()
     start = time.perf_counter()
-    fn()
+    with autocast():
+        fn()
     sync()
     return time.perf_counter() - start
 
@@ -180,20 +195,27 @@ def main(argv=None):
         build_s, check_s = time_constraint_check(loop)
         sync = torch.cuda.synchronize if args.device == 'cuda' else \
             (lambda: None)
+        if args.channels_last:
+            loop.model.to(memory_format=torch.channels_last)
+
+        def autocast():
+            return torch.autocast(args.device, dtype=torch.bfloat16,
+                                  enabled=args.amp)
         rng = random.Random(1)
         scores, pures = [], []
         for i in range(args.candidates + 1):
             candidate = loop.mutator.sample_choices(rng)
             score_once = (lambda c=candidate: loop.scorer.score(c))
             if i == 0:  # loads and caches the images; not timed
-                score_once()
+                timed(score_once, sync, autocast)
                 continue
-            pure_once = pure_forwards(loop, candidate, args.device)
+            pure_once = pure_forwards(loop, candidate, args.device,
+                                      args.channels_last)
             # alternate: the 2-core machine's speed wanders by +-10 % from
             # one 6 s run to the next, so both see the same conditions
             for _ in range(args.repeats):
-                scores.append(timed(score_once, sync))
-                pures.append(timed(pure_once, sync))
+                scores.append(timed(score_once, sync, autocast))
+                pures.append(timed(pure_once, sync, autocast))
     score, pure = statistics.median(scores), statistics.median(pures)
     result = dict(
         device=args.device, torch=torch.__version__,
@@ -201,6 +223,7 @@ def main(argv=None):
         calib_images=args.calib_images, batch=args.batch,
         repeats=args.repeats, cache_data=loop.scorer.cache_data,
         accuracy='evaluator' if args.evaluator else 'device',
+        amp=args.amp, channels_last=args.channels_last,
         table_build_s=round(build_s, 2),
         constraint_check_ms=round(check_s * 1e3, 4),
         scoring_s=round(score, 3), pure_s=round(pure, 3),
