@@ -65,7 +65,7 @@ class EvolutionSearchLoop(BaseSearchLoop):
             ``tools/analysis_tools/build_latency_table.py``, needed by
             ``latency_range`` (ms).
         predictor (dict, optional): ``dict(type=, warmup=, oversample=)``:
-            score only the best predicted children, see :mod:`.score_predictor`.
+            score only the best predicted children (:mod:`.score_predictor`).
         seed (int, optional): of the search RNG (default: drawn on rank 0).
         resume_from (str, optional): a ``search_epoch_{N}.pth`` to continue,
             or ``'auto'`` for the latest one in the work dir.

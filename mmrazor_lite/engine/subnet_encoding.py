@@ -28,8 +28,9 @@ class SubnetEncoding:
         offset = 0
         for key, names in zip(self.keys, self.names):
             if len(set(names)) != len(names) or not names:
-                raise ValueError(f'decision {key!r} offers {names}: a one-hot '
-                                 f'encoding needs distinct names, at least one')
+                raise ValueError(f'decision {key!r} offers {names}: a '
+                                 f'one-hot encoding needs distinct names, '
+                                 f'at least one')
             self._column.append({n: offset + i for i, n in enumerate(names)})
             offset += len(names)
         self.size = offset
