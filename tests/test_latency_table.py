@@ -12,8 +12,8 @@ from conftest import (REPO, SUPERNET_CONFIG, load_module, run_tool,
 from mmrazor_lite.estimators import (LatencyTable, ResourceBudget,
                                      ResourceTable, SearchConstraintError,
                                      build_latency_table)
-from mmrazor_lite.estimators.latency_timer import (fit_correction,
-                                                   spread_paths)
+from mmrazor_lite.estimators.latency_table import fit_correction
+from mmrazor_lite.estimators.latency_timer import spread_paths
 from mmrazor_lite.mutators import OneShotMutator
 from mmrazor_lite.registry import MODELS
 

@@ -35,6 +35,23 @@ def _number(value, where: str) -> float:
     return float(value)
 
 
+def fit_correction(sums: Sequence[float], measured: Sequence[float]):
+    """``(scale, offset)`` of ``measured ~ scale * sum + offset``.
+
+    Least squares; a pure ratio (offset 0) when the sums barely spread or
+    the slope comes out non-positive (noise on a narrow spread).
+    """
+    n = len(sums)
+    mean_s, mean_m = sum(sums) / n, sum(measured) / n
+    var = sum((s - mean_s) ** 2 for s in sums)
+    if n >= 3 and var > (0.02 * mean_s) ** 2 * n:
+        scale = sum((s - mean_s) * (m - mean_m)
+                    for s, m in zip(sums, measured)) / var
+        if scale > 0:
+            return scale, mean_m - scale * mean_s
+    return sum(measured) / sum(sums), 0.0
+
+
 class LatencyTable:
     """Latency lookups of one search space on one device.
 
@@ -99,6 +116,26 @@ class LatencyTable:
             for k, v in self.entries_ms.items())
         return LatencySpan(self.latency_of(cheapest),
                            self.latency_of(costliest), cheapest, costliest)
+
+    def fit(self, paths: Sequence[Mapping[str, str]],
+            measured_ms: Sequence[float]) -> None:
+        """Fit the correction to whole subnets timed end to end, and keep
+        what the fit saw (per subnet: sum, measured, predicted, residual)
+        in ``meta['correction_fit']``."""
+        sums = [self.table_sum(p) for p in paths]
+        self.scale, self.offset_ms = fit_correction(sums, measured_ms)
+        rows = []
+        for path, total, meas in zip(paths, sums, measured_ms):
+            pred = self.latency_of(path)
+            rows.append(dict(table_sum_ms=round(total, 4),
+                             measured_ms=round(meas, 4),
+                             predicted_ms=round(pred, 4),
+                             residual_pct=round(100 * (pred - meas) / meas, 2),
+                             choices=dict(path)))
+        self.meta['correction_fit'] = dict(
+            method='least squares: measured ~ scale * (fixed_ms + sum of '
+            'entries) + offset_ms', subnets=rows,
+            max_abs_residual_pct=max(abs(r['residual_pct']) for r in rows))
 
     # -------------------------------------------------------------- checks
     def check_matches(self, choices: Mapping[str, Sequence[str]],

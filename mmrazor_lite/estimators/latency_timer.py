@@ -1,21 +1,28 @@
-"""Measure a :class:`LatencyTable`: blocks alone, then whole subnets.
+"""Measure a :class:`LatencyTable`: every candidate block, then whole
+subnets for the correction.
 
-1. One forward pass with hooks records every choice block's real input
-   and output shape.
-2. Every candidate of every decision is timed alone on a tensor of that
-   shape; the fixed parts (stem, last conv, head) are timed as the whole
-   model with every choice block replaced by a stub that hands back a
-   ready output tensor.
-3. A handful of whole subnets, spread from the cheapest to the costliest
-   predicted path, are timed end to end and ``measured ~ scale * sum +
-   offset`` is fitted by least squares: blocks run back to back share
-   caches and call overheads that blocks timed alone do not.
+Block times, two methods:
+
+- ``context`` (default): whole subnets run with a timer around every choice
+  block; the paths are drawn so that every candidate of every decision
+  runs equally often, each time between other random neighbours. A block
+  is timed on its real input, with the caches as the network leaves them:
+  blocks timed alone keep their weights in the small caches and run
+  10-30 % faster than in a network, unevenly. The fixed parts (stem, last
+  conv, head) are each forward's total minus its blocks.
+- ``alone``: each candidate on its own, on a tensor of its real input shape
+  (one forward pass with hooks records the shapes); the fixed parts as the
+  whole model with every choice block replaced by a stub.
+
+Then whole subnets, spread from the cheapest to the costliest predicted
+path, are timed end to end and ``measured ~ scale * sum + offset`` is
+fitted (:meth:`LatencyTable.fit`).
 
 Everything runs in eval mode under ``torch.inference_mode`` on ``device``
-with ``threads`` intra-op threads. Measurements are interleaved (round
-after round over all blocks, or all subnets) so that a machine whose speed
-drifts slows every entry alike, and each sample is a short burst after a
-warm call: the steady state of repeated inference.
+with ``threads`` intra-op threads. Timings are interleaved (round after
+round over all blocks or subnets) so that a machine whose speed drifts
+slows every entry alike; each subnet's timed calls follow a warm call, the
+steady state of repeated inference.
 """
 import contextlib
 import datetime
@@ -24,13 +31,50 @@ import platform
 import random
 import statistics
 import time
-from collections import OrderedDict
-from typing import Callable, Dict, List, Mapping, Optional, Sequence
+from collections import OrderedDict, defaultdict
+from typing import Callable, List, Mapping, Optional, Sequence
 
 import torch
 import torch.nn as nn
 
 from .latency_table import LatencyTable
+
+#: ``wall``: elapsed time. ``thread``: CPU time of the calling thread, which
+#: on a CPU with one intra-op thread is the elapsed time minus the slices
+#: other processes took: what the device does when nobody else runs
+CLOCKS = dict(wall=time.perf_counter, thread=time.thread_time)
+METHODS = ('context', 'alone')
+
+
+def pick_clock(clock: str, device, threads: int) -> str:
+    """``auto``: ``thread`` on a CPU with one thread, else ``wall``."""
+    if clock == 'auto':
+        single = str(device) == 'cpu' and threads == 1
+        return 'thread' if single else 'wall'
+    if clock not in CLOCKS:
+        raise ValueError(f'clock must be auto, wall or thread, got {clock!r}')
+    if clock == 'thread' and (str(device) != 'cpu' or threads != 1):
+        raise ValueError('clock=thread measures one CPU thread only: use it '
+                         'with device cpu and threads 1')
+    return clock
+
+
+def steady_allocator() -> bool:
+    """Keep freed memory in this process (glibc: no mmap for big blocks,
+    no trimming), as caching allocators (jemalloc, tcmalloc) do. With
+    glibc's defaults some subnets page-fault their activations in afresh
+    on every forward, ~30 % slower, depending on what ran before them: not
+    a cost of the architecture. For a process that only times models (the
+    tools call it); False where it does not apply (not glibc)."""
+    import ctypes
+    import ctypes.util
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6')
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    # M_TRIM_THRESHOLD (-1): never; M_MMAP_THRESHOLD (-3): glibc's maximum
+    return bool(mallopt(-1, 2 ** 31 - 1)) and bool(mallopt(-3, 32 << 20))
 
 
 def device_name(device: str) -> str:
@@ -51,49 +95,17 @@ def _sync(device) -> None:
         torch.cuda.synchronize(torch.device(device))
 
 
-#: ``wall``: elapsed time. ``thread``: CPU time of the calling thread, which
-#: on a CPU with one intra-op thread is the elapsed time minus the slices
-#: other processes took: what the device does when nobody else runs
-CLOCKS = dict(wall=time.perf_counter, thread=time.thread_time)
+def _pick(statistic: str):
+    return min if statistic == 'min' else statistics.median
 
 
-def pick_clock(clock: str, device, threads: int) -> str:
-    """``auto``: ``thread`` on a CPU with one thread, else ``wall``."""
-    if clock == 'auto':
-        single = str(device) == 'cpu' and threads == 1
-        return 'thread' if single else 'wall'
-    if clock not in CLOCKS:
-        raise ValueError(f'clock must be auto, wall or thread, got {clock!r}')
-    if clock == 'thread' and (str(device) != 'cpu' or threads != 1):
-        raise ValueError('clock=thread measures one CPU thread only: use it '
-                         'with device cpu and threads 1')
-    return clock
-
-
-def _burst_ms(fn: Callable[[], object], burst: int, device,
-              clock=time.perf_counter) -> List[float]:
-    """One warm call, then the ms of each of ``burst`` timed calls."""
+def _timed_ms(fn: Callable[[], object], device, clock: str) -> float:
+    tick = CLOCKS[clock]
+    _sync(device)
+    start = tick()
     fn()
-    times = []
-    for _ in range(burst):
-        _sync(device)
-        start = clock()
-        fn()
-        _sync(device)
-        times.append((clock() - start) * 1e3)
-    return times
-
-
-def interleaved_ms(fns: Sequence[Callable[[], object]], repeats: int,
-                   burst: int, device, statistic: str = 'min',
-                   clock: str = 'wall') -> List[float]:
-    """ms per call of every ``fn``, ``repeats`` rounds over all of them."""
-    samples = [[] for _ in fns]
-    for _ in range(repeats):
-        for i, fn in enumerate(fns):
-            samples[i].extend(_burst_ms(fn, burst, device, CLOCKS[clock]))
-    pick = min if statistic == 'min' else statistics.median
-    return [pick(s) for s in samples]
+    _sync(device)
+    return (tick() - start) * 1e3
 
 
 @contextlib.contextmanager
@@ -124,47 +136,25 @@ def subnet_modules(mutator, choices: Mapping[str, str]
                        for path, mutable in members)
 
 
-class _Canned(nn.Module):
-    """Stands for a choice block: hands back a ready output."""
-
-    def __init__(self, out: torch.Tensor):
-        super().__init__()
-        self.out = out
-
-    def forward(self, x):
-        return self.out
-
-
-def block_shapes(model, mutator, input_shape, device):
-    """``path -> (input tensor, output tensor)`` of every choice block."""
-    seen = {}
-    hooks = [module.register_forward_hook(
-        lambda m, args, out, path=path: seen.__setitem__(
-            path, (args[0].detach().clone(), out.detach().clone())))
-        for members in mutator.search_groups.values()
-        for path, module in members]
-    try:
-        with torch.inference_mode():
-            model(torch.randn(*input_shape, device=device))
-    finally:
-        for hook in hooks:
-            hook.remove()
-    missing = [p for p in mutator.mutable_paths if p not in seen]
-    if missing:
-        raise RuntimeError(f'choice blocks {missing} did not run in a '
-                           f'forward pass: cannot time them')
-    return seen
-
-
-def subnet_fn(model, mutator, choices: Mapping[str, str], x
-              ) -> Callable[[], object]:
-    """A call that runs the fixed subnet of ``choices`` on ``x``."""
-    swap = subnet_modules(mutator, choices)
-
-    def fn():
-        with swapped(model, swap):
-            return model(x)
-    return fn
+def _subnet_rounds(model, mutator, paths, x, repeats, burst, device, clock,
+                   before=None, after=None) -> List[List[float]]:
+    """Every path's fixed subnet, ``repeats`` rounds of one warm and
+    ``burst`` timed forwards (the swap is outside the timing: a deployed
+    subnet has none); ``before()`` and ``after(i, ms)`` around each."""
+    swaps = [subnet_modules(mutator, p) for p in paths]
+    samples = [[] for _ in paths]
+    for _ in range(repeats):
+        for i, swap in enumerate(swaps):
+            with swapped(model, swap):
+                model(x)
+                for _ in range(burst):
+                    if before:
+                        before()
+                    samples[i].append(_timed_ms(lambda: model(x), device,
+                                                clock))
+                    if after:
+                        after(i, samples[i][-1])
+    return samples
 
 
 def time_subnets(model, mutator, paths: Sequence[Mapping[str, str]],
@@ -177,26 +167,116 @@ def time_subnets(model, mutator, paths: Sequence[Mapping[str, str]],
     x = torch.randn(*input_shape, device=device)
     with _timing_mode(model, threads), torch.inference_mode():
         clock = pick_clock(clock, device, torch.get_num_threads())
-        return interleaved_ms([subnet_fn(model, mutator, p, x)
-                               for p in paths], repeats, burst, device,
-                              statistic, clock)
+        samples = _subnet_rounds(model, mutator, paths, x, repeats, burst,
+                                 device, clock)
+    return [_pick(statistic)(s) for s in samples]
 
 
-def fit_correction(sums: Sequence[float], measured: Sequence[float]):
-    """``(scale, offset)`` of ``measured ~ scale * sum + offset``.
+def _balanced_paths(choices, num: int, rng: random.Random):
+    """``num`` paths in which every candidate of a decision appears
+    equally often (up to one), with the neighbours drawn at random."""
+    columns = {}
+    for key, names in choices.items():
+        column = [names[i % len(names)] for i in range(num)]
+        rng.shuffle(column)
+        columns[key] = column
+    return [OrderedDict((k, c[i]) for k, c in columns.items())
+            for i in range(num)]
 
-    Least squares; a pure ratio (offset 0) when the sums barely spread or
-    the slope comes out non-positive (noise on a narrow spread).
-    """
-    n = len(sums)
-    mean_s, mean_m = sum(sums) / n, sum(measured) / n
-    var = sum((s - mean_s) ** 2 for s in sums)
-    if n >= 3 and var > (0.02 * mean_s) ** 2 * n:
-        scale = sum((s - mean_s) * (m - mean_m)
-                    for s, m in zip(sums, measured)) / var
-        if scale > 0:
-            return scale, mean_m - scale * mean_s
-    return sum(measured) / sum(sums), 0.0
+
+def _times_in_context(model, mutator, x, repeats, device, clock, stat,
+                      rng):
+    """Entries and fixed ms from timers around every block of whole
+    subnets (the ``context`` method)."""
+    widest = max(len(v) for v in mutator.choices.values())
+    paths = _balanced_paths(mutator.choices, repeats * widest, rng)
+    tick, now, spent = CLOCKS[clock], {}, defaultdict(float)
+    key_of = {path: key for key, members in mutator.search_groups.items()
+              for path, _ in members}
+
+    def start(path):
+        def hook(module, args):
+            _sync(device)
+            now[path] = tick()
+        return hook
+
+    def stop(path):
+        def hook(module, args, out):
+            _sync(device)  # members of a shared decision add up
+            spent[key_of[path]] += (tick() - now[path]) * 1e3
+        return hook
+
+    hooks = []
+    for path, mutable in [(p, m) for members in
+                          mutator.search_groups.values()
+                          for p, m in members]:
+        for name in mutable.choices:
+            op = mutable.candidate(name)
+            hooks += [op.register_forward_pre_hook(start(path)),
+                      op.register_forward_hook(stop(path))]
+    blocks, fixed = defaultdict(list), []
+
+    def record(i, total):
+        for key, ms in spent.items():
+            blocks[key, paths[i][key]].append(ms)
+        fixed.append(total - sum(spent.values()))
+
+    try:
+        _subnet_rounds(model, mutator, paths, x, 1, 1, device, clock,
+                       before=spent.clear, after=record)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return _entries(mutator, blocks, stat), stat(fixed)
+
+
+def _entries(mutator, samples, stat):
+    """``decision -> {choice: stat of its samples}``."""
+    return OrderedDict(
+        (key, OrderedDict((n, stat(samples[key, n])) for n in names))
+        for key, names in mutator.choices.items())
+
+
+class _Canned(nn.Module):
+    """Stands for a choice block: hands back a ready output."""
+
+    def __init__(self, out: torch.Tensor):
+        super().__init__()
+        self.out = out
+
+    def forward(self, x):
+        return self.out
+
+
+def _times_alone(model, mutator, x, repeats, device, clock, stat):
+    """Entries and fixed ms of every candidate run on its own (the
+    ``alone`` method), round after round over all of them."""
+    seen = {}
+    hooks = [module.register_forward_hook(
+        lambda m, args, out, path=path: seen.__setitem__(
+            path, (args[0].clone(), out.clone())))
+        for path in mutator.mutable_paths
+        for module in [model.get_submodule(path)]]
+    try:
+        model(x)  # the real input and output shape of every block
+    finally:
+        for hook in hooks:
+            hook.remove()
+    jobs = [((key, name), lambda op=m.candidate(name), t=seen[path][0]: op(t))
+            for key, members in mutator.search_groups.items()
+            for path, m in members for name in m.choices]
+    stubs = {p: _Canned(out) for p, (_, out) in seen.items()}
+    with swapped(model, stubs):  # stem, last conv, head around stubs
+        jobs.append((None, lambda: model(x)))
+        samples = defaultdict(list)
+        for _ in range(repeats):
+            spent = defaultdict(float)
+            for job, fn in jobs:
+                fn()  # warm
+                spent[job] += _timed_ms(fn, device, clock)
+            for job, ms in spent.items():  # shared decisions add up
+                samples[job].append(ms)
+    return _entries(mutator, samples, stat), stat(samples[None])
 
 
 def spread_paths(table: LatencyTable, num: int, rng: random.Random
@@ -216,23 +296,10 @@ def spread_paths(table: LatencyTable, num: int, rng: random.Random
     return paths
 
 
-@contextlib.contextmanager
-def _timing_mode(model, threads):
-    was_training, old_threads = model.training, torch.get_num_threads()
-    model.eval()
-    if threads:
-        torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old_threads)
-        model.train(was_training)
-
-
 def build_latency_table(model: nn.Module, mutator,
                         input_shape: Sequence[int] = (1, 3, 224, 224),
                         device: str = 'cpu', threads: Optional[int] = None,
-                        repeats: int = 30, burst: int = 1,
+                        repeats: int = 30, method: str = 'context',
                         fit_subnets: int = 8, seed: int = 0,
                         statistic: str = 'min', clock: str = 'auto',
                         config: Optional[str] = None) -> LatencyTable:
@@ -245,82 +312,55 @@ def build_latency_table(model: nn.Module, mutator,
         mutator: a prepared :class:`OneShotMutator` of ``model``.
         input_shape: ``(batch, C, H, W)``.
         threads: ``torch.set_num_threads`` while timing (restored after).
-        repeats, burst: rounds over all blocks and subnets, and timed
-            calls of each in a round after one warm call.
+        repeats: timings of every candidate (and of every fit subnet).
+        method: ``context`` or ``alone`` (see the module doc).
         fit_subnets: whole subnets timed for the correction (0: none).
-        statistic: ``min`` or ``median`` of all timed calls of a block:
-            on a shared machine the minimum is the speed without the
-            neighbours' load (docs/latency.md has the measurements).
+        statistic: ``min`` or ``median`` of a block's timings: on a shared
+            machine the minimum is the speed without the neighbours' load.
         clock: ``auto``, ``wall`` or ``thread`` (see :data:`CLOCKS`).
         config: recorded as where the space came from.
     """
     if statistic not in ('median', 'min'):
         raise ValueError(f'statistic must be median or min, got '
                          f'{statistic!r}')
+    if method not in METHODS:
+        raise ValueError(f'method must be one of {METHODS}, got {method!r}')
     model.to(device)
     input_shape = tuple(input_shape)
+    rng = random.Random(seed)
     with _timing_mode(model, threads), torch.inference_mode():
         clock = pick_clock(clock, device, torch.get_num_threads())
-        shapes = block_shapes(model, mutator, input_shape, device)
-        jobs = [(key, name, lambda op=mutable.candidate(name),
-                 x=shapes[path][0]: op(x))
-                for key, members in mutator.search_groups.items()
-                for path, mutable in members for name in mutable.choices]
-        stubs = {p: _Canned(out) for p, (_, out) in shapes.items()}
         x = torch.randn(*input_shape, device=device)
-
-        def fixed_fn():  # the model around stubs: stem, last conv, head
-            with swapped(model, stubs):
-                model(x)
-        fns = [fn for _, _, fn in jobs] + [fixed_fn]
-        meta = dict(
+        if method == 'context':
+            entries, fixed = _times_in_context(
+                model, mutator, x, repeats, device, clock, _pick(statistic),
+                rng)
+        else:
+            entries, fixed = _times_alone(model, mutator, x, repeats, device,
+                                          clock, _pick(statistic))
+        table = LatencyTable(entries, fixed, meta=dict(
             device=str(device), device_name=device_name(device),
             batch=input_shape[0], input_shape=list(input_shape[1:]),
             threads=torch.get_num_threads(), torch=torch.__version__,
             date=datetime.datetime.now().isoformat(timespec='seconds'),
-            config=config, statistic=statistic, clock=clock,
-            repeats=repeats, burst=burst)
-        # a quick first pass ranks the candidates (and warms up), so that
-        # the fit paths can spread from the cheapest to the costliest
-        rough = _table(jobs, interleaved_ms(fns, 2, 1, device, 'min', clock),
-                       mutator.choices, meta)
-        paths = spread_paths(rough, fit_subnets, random.Random(seed))
-        ms = interleaved_ms(fns, repeats, burst, device, statistic, clock)
-        table = _table(jobs, ms, mutator.choices, meta)
-        if paths:
-            # whole subnets in rounds of their own: run between ~100 other
-            # blocks each would find colder caches and heap than when run
-            # back to back, as deployed (and as the benchmark times them)
-            measured = interleaved_ms(
-                [subnet_fn(model, mutator, p, x) for p in paths], repeats,
-                burst, device, statistic, clock)
-            sums = [table.table_sum(p) for p in paths]
-            table.scale, table.offset_ms = fit_correction(sums, measured)
-            table.meta['correction_fit'] = fit_record(table, paths, measured)
+            config=config, method=method, statistic=statistic, clock=clock,
+            repeats=repeats))
+        if fit_subnets:
+            paths = spread_paths(table, fit_subnets, rng)
+            samples = _subnet_rounds(model, mutator, paths, x, repeats, 1,
+                                     device, clock)
+            table.fit(paths, [_pick(statistic)(s) for s in samples])
     return table
 
 
-def _table(jobs, ms, choices, meta) -> LatencyTable:
-    """The table of ``jobs``' times (the fixed part's last), uncorrected."""
-    entries: Dict[str, Dict[str, float]] = OrderedDict(
-        (key, OrderedDict((n, 0.0) for n in names))
-        for key, names in choices.items())
-    for (key, name, _), t in zip(jobs, ms):
-        entries[key][name] += t  # members of a shared decision add up
-    return LatencyTable(entries, ms[len(jobs)], meta=dict(meta))
-
-
-def fit_record(table: LatencyTable, paths, measured) -> dict:
-    """What the fit saw: per subnet sum, measured, prediction, residual."""
-    rows = []
-    for path, meas in zip(paths, measured):
-        pred = table.latency_of(path)
-        rows.append(dict(table_sum_ms=round(table.table_sum(path), 4),
-                         measured_ms=round(meas, 4),
-                         predicted_ms=round(pred, 4),
-                         residual_pct=round(100 * (pred - meas) / meas, 2),
-                         choices=dict(path)))
-    return dict(method='least squares: measured ~ scale * (fixed_ms + '
-                'sum of entries) + offset_ms', subnets=rows,
-                max_abs_residual_pct=max(abs(r['residual_pct'])
-                                         for r in rows))
+@contextlib.contextmanager
+def _timing_mode(model, threads):
+    was_training, old_threads = model.training, torch.get_num_threads()
+    model.eval()
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old_threads)
+        model.train(was_training)

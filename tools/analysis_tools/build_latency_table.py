@@ -2,15 +2,16 @@
 
     python tools/analysis_tools/build_latency_table.py CONFIG --out FILE
         [--device cpu|cuda] [--batch B] [--threads T] [--shape H W]
-        [--repeats N] [--burst K] [--fit-subnets S] [--seed SEED]
-        [--statistic min|median] [--clock auto|wall|thread]
+        [--repeats N] [--method context|alone] [--fit-subnets S]
+        [--seed SEED] [--statistic min|median] [--clock auto|wall|thread]
         [--cfg-options k=v ...]
 
 CONFIG is a supernet or search config (``model.architecture`` holds the
-choice blocks). Every candidate of every decision is timed alone at its
-real input shape, the fixed parts (stem, last conv, head) around stubs,
-then ``--fit-subnets`` whole subnets end to end to fit the correction
-``measured ~ scale * table sum + offset``; see docs/latency.md. Random
+choice blocks). Every candidate of every decision is timed on its real
+input, inside whole subnets (``--method context``) or on its own
+(``alone``), then ``--fit-subnets`` whole subnets end to end to fit the
+correction ``measured ~ scale * table sum + offset``; see
+docs/latency.md. Random
 weights time as trained ones do: no checkpoint is read. The table holds
 the model's forward only (no data preprocessing). Build it on the device
 (and with the thread count) you deploy on; pass it to a search with
@@ -36,9 +37,9 @@ def parse_args(argv=None):
     parser.add_argument('--shape', type=int, nargs=2, default=[224, 224],
                         metavar=('H', 'W'), help='input size (224 224)')
     parser.add_argument('--repeats', type=int, default=30,
-                        help='rounds over all blocks / subnets (30)')
-    parser.add_argument('--burst', type=int, default=1,
-                        help='timed calls per block in a round (1)')
+                        help='timings of every candidate and fit subnet')
+    parser.add_argument('--method', default='context',
+                        choices=['context', 'alone'])
     parser.add_argument('--fit-subnets', type=int, default=8,
                         help='whole subnets timed for the correction (8)')
     parser.add_argument('--seed', type=int, default=0)
@@ -72,7 +73,7 @@ def main(argv=None):
     args = parse_args(argv)
     if not osp.isfile(args.config):
         sys.exit(f'config file {args.config!r} does not exist')
-    for name in ('batch', 'repeats', 'burst'):
+    for name in ('batch', 'repeats'):
         if getattr(args, name) < 1:
             sys.exit(f'--{name} must be at least 1')
     if args.fit_subnets and args.fit_subnets < 2:
@@ -89,7 +90,7 @@ def main(argv=None):
         start = time.perf_counter()
         table = build_latency_table(
             net, mutator, (args.batch, 3, *args.shape), args.device,
-            args.threads, args.repeats, args.burst, args.fit_subnets,
+            args.threads, args.repeats, args.method, args.fit_subnets,
             args.seed, args.statistic, args.clock, config=args.config)
     except (KeyError, ValueError) as err:
         sys.exit(f'error: {err.args[0] if err.args else err}')
