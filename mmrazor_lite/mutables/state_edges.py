@@ -18,7 +18,7 @@ Each edge's output is, element for element, what the edge alone computes
 sums taken in another order. Edges that cannot be stacked (different
 configurations, unknown candidate types) run one by one.
 """
-from typing import List, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -107,6 +107,46 @@ def state_edge_outputs(x: torch.Tensor, edges: Sequence[nn.Module],
         return list(out.unbind(1))
     bypass = first.bypass(x)  # the same for every edge: computed once
     return [edge.mix_back(o, bypass) for edge, o in zip(edges, out.unbind(1))]
+
+
+def fused_cell_nodes(states: List[torch.Tensor], nodes: Sequence[nn.Module],
+                     slices: Sequence[Tuple[int, int]],
+                     op_weights: torch.Tensor,
+                     edge_weights: Optional[torch.Tensor] = None
+                     ) -> List[torch.Tensor]:
+    """The nodes of a cell, each state's outgoing edges computed together.
+
+    Args:
+        states: the cell's (preprocessed) inputs; the nodes are appended.
+        nodes: the :class:`EdgeNormalisedNode` s; node ``i`` takes states
+            ``0 .. i + 1``, edge ``j`` from state ``j``.
+        slices: each node's ``[start, end)`` in the flat edge order.
+        op_weights / edge_weights: (E, n_ops) / (E,) of the cell type.
+
+    A state's edges run as soon as it exists; each node sums its edges in
+    edge order (:meth:`EdgeNormalisedNode.combine`), as the edge-by-edge
+    cell does.
+    """
+    outputs = {}  # (node, state) -> that edge's output
+    steps = len(nodes)
+
+    def leave(j: int) -> None:
+        targets = range(max(j - 1, 0), steps)
+        rows = [slices[i][0] + j for i in targets]
+        outs = state_edge_outputs(states[j],
+                                  [nodes[i].edges[j] for i in targets],
+                                  op_weights[rows])
+        outputs.update(((i, j), out) for i, out in zip(targets, outs))
+
+    leave(0)
+    leave(1)
+    for i, (node, (start, end)) in enumerate(zip(nodes, slices)):
+        edges = None if edge_weights is None else edge_weights[start:end]
+        states.append(node.combine(
+            [outputs.pop((i, j)) for j in range(end - start)], edges))
+        if i + 1 < steps:
+            leave(len(states) - 1)
+    return states
 
 
 def _per_edge(stacked: torch.Tensor, num_edges: int) -> torch.Tensor:

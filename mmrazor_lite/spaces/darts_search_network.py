@@ -45,7 +45,7 @@ from mmrazor_lite.mutables.edge_normalised_node import (EdgeNormalisedNode,
                                                         node_edge_slices)
 from mmrazor_lite.mutables.partial_channel_mixed_op import \
     PartialChannelMixedOp
-from mmrazor_lite.mutables.state_edges import state_edge_outputs
+from mmrazor_lite.mutables.state_edges import fused_cell_nodes
 from mmrazor_lite.ops.darts_ops import (DARTS_PRIMITIVES, FactorizedReduce,
                                         ReLUConvBN)
 from mmrazor_lite.ops.darts_stems import (check_stem_type, cifar_stem,
@@ -69,7 +69,7 @@ class DartsSearchCell(nn.Module):
         k, primitives, channel_mix: see :class:`PartialChannelMixedOp`.
         edge_normalisation (bool): PC-DARTS edge normalisation.
         fuse_edges (bool): compute the edges that leave one state together
-            (:func:`state_edge_outputs`: shared ReLU / pools, grouped
+            (:func:`fused_cell_nodes`: shared ReLU / pools, grouped
             convs; same values, parameters and state dict, faster);
             ``False`` runs the edges one by one. An attribute, so it can
             be switched on a built cell.
@@ -129,35 +129,12 @@ class DartsSearchCell(nn.Module):
         states = [self.preprocess0(s0), self.preprocess1(s1)]
         slices = node_edge_slices(self.steps)
         if self.fuse_edges:
-            return self._forward_fused(states, slices, op_weights,
-                                       edge_weights)
+            states = fused_cell_nodes(states, self.nodes, slices, op_weights,
+                                      edge_weights)
+            return torch.cat(states[-self.multiplier:], dim=1)
         for node, (start, end) in zip(self.nodes, slices):
             edges = None if edge_weights is None else edge_weights[start:end]
             states.append(node(states, op_weights[start:end], edges))
-        return torch.cat(states[-self.multiplier:], dim=1)
-
-    def _forward_fused(self, states, slices, op_weights, edge_weights):
-        """Each state's outgoing edges together, as soon as it exists (see
-        :func:`state_edge_outputs`); each node sums its edges in order."""
-        outputs = {}  # (node, state) -> that edge's output
-
-        def leave(j: int) -> None:
-            # node i takes states 0 .. i + 1
-            nodes = range(max(j - 1, 0), self.steps)
-            rows = [slices[i][0] + j for i in nodes]
-            outs = state_edge_outputs(
-                states[j], [self.nodes[i].edges[j] for i in nodes],
-                op_weights[rows])
-            outputs.update(((i, j), out) for i, out in zip(nodes, outs))
-
-        leave(0)
-        leave(1)
-        for i, (node, (start, end)) in enumerate(zip(self.nodes, slices)):
-            edges = None if edge_weights is None else edge_weights[start:end]
-            states.append(node.combine(
-                [outputs.pop((i, j)) for j in range(end - start)], edges))
-            if i + 1 < self.steps:
-                leave(len(states) - 1)
         return torch.cat(states[-self.multiplier:], dim=1)
 
 
