@@ -4,6 +4,7 @@
         [--size 32] [--device cpu|cuda] [--steps 3] [--warmup 1]
         [--order first|second] [--json]
     python tools/benchmarks/pcdarts_search_step.py --compare [options]
+    python tools/benchmarks/pcdarts_search_step.py --fuse-compare [options]
 
 The model is our ``DARTS`` algorithm as
 ``configs/nas/pcdarts/pcdarts_search_1xb256_cifar10.py`` builds it (8 cells,
@@ -26,6 +27,12 @@ optimizer state). Per phase, the high-water mark after it is reported too
 CUDA, ``max_memory_allocated`` per phase against the allocated memory
 before the steps. ``--compare`` runs K=4 and K=1 each in its own process,
 since a high-water mark cannot be reset.
+
+The search cells compute the edges leaving a state together
+(``fuse_edges=True``, the default); ``--no-fuse`` runs them edge by edge.
+``--fuse-compare`` builds both in one process and alternates their weight
+steps, then their arch steps (medians and ratio), and measures each one's
+peak memory in its own process (see ``pcdarts_fuse_compare.py``).
 """
 import argparse
 import json
@@ -60,6 +67,11 @@ def parse_args(argv=None):
     parser.add_argument('--compare', action='store_true',
                         help='run --k 4 and --k 1 in subprocesses, print a '
                         'markdown table')
+    parser.add_argument('--no-fuse', dest='fuse', action='store_false',
+                        help='edge-by-edge search cells (fuse_edges=False)')
+    parser.add_argument('--fuse-compare', action='store_true',
+                        help='fused vs edge-by-edge cells, steps alternating '
+                        'in one process; memory of each in its own')
     args = parser.parse_args(argv)
     if args.steps < 1 or args.warmup < 0:
         parser.error('--steps must be >= 1 and --warmup >= 0')
@@ -103,6 +115,7 @@ def build(args):
     backbone = cfg.model.architecture.backbone
     backbone.k = args.k
     backbone.edge_normalisation = args.k > 1
+    backbone.fuse_edges = getattr(args, 'fuse', True)
     cfg.model.unroll = args.order == 'second'
     # what the Runner does: the dataset's normalisation goes to the model
     cfg.model.setdefault('data_preprocessor', cfg.get('data_preprocessor'))
@@ -164,8 +177,9 @@ def run(args):
     peak = max(peaks.values())
 
     result = dict(
-        k=args.k, order=args.order, batch=args.batch, size=args.size,
-        device=args.device, device_name=device_name(args.device),
+        k=args.k, order=args.order, fuse_edges=args.fuse, batch=args.batch,
+        size=args.size, device=args.device,
+        device_name=device_name(args.device),
         torch=torch.__version__, threads=torch.get_num_threads(),
         steps=args.steps, warmup=args.warmup,
         params=sum(p.numel() for p in model.architecture.parameters()),
@@ -190,6 +204,8 @@ def compare(args):
     passed = []
     for name in ('batch', 'size', 'device', 'steps', 'warmup', 'order'):
         passed += [f'--{name}', str(getattr(args, name))]
+    if not args.fuse:
+        passed.append('--no-fuse')
     results = []
     for k in (4, 1):
         proc = subprocess.run(
@@ -226,6 +242,9 @@ def main(argv=None):
     args = parse_args(argv)
     if args.compare:
         return compare(args)
+    if args.fuse_compare:
+        from pcdarts_fuse_compare import fuse_compare
+        return fuse_compare(args)
     result = run(args)
     print_result(result, args.json)
     return result
