@@ -68,7 +68,7 @@ def _additive_space(seed=0, decisions=10, names=4):
 def test_each_predictor_ranks_an_additive_score(kind):
     choices, score, fit, held_out = _additive_space()
     scores = OrderedDict((c, score(c)) for c in fit)
-    predicted = ScorePredictor(kind, warmup=2).fit_predict(
+    predicted = ScorePredictor(type=kind, warmup=2).fit_predict(
         scores, held_out, choices, seed=0)
     assert list(predicted) == held_out
     rho = spearmanr([score(c) for c in held_out],
@@ -79,7 +79,7 @@ def test_each_predictor_ranks_an_additive_score(kind):
 def test_fit_is_deterministic_and_uses_the_seed():
     choices, score, fit, held_out = _additive_space(seed=1)
     scores = OrderedDict((c, score(c)) for c in fit)
-    predictor = ScorePredictor('RandomForest', warmup=2)
+    predictor = ScorePredictor(type='RandomForest', warmup=2)
     first = predictor.fit_predict(scores, held_out, choices, seed=3)
     assert predictor.fit_predict(scores, held_out, choices, seed=3) == first
     # the seed reaches the model (bootstrap draws differ)
@@ -94,7 +94,7 @@ def test_fit_is_deterministic_and_uses_the_seed():
     (dict(type='MLP', warmup=True), 'warmup must be .* got True'),
     (dict(type='MLP', warmup='16'), "warmup must be .* got '16'"),
     (dict(type='MLP', warmup=8, oversample=0), 'oversample must be .* >= 1'),
-    (dict(type='MLP'), "with 'type' and 'warmup'"),
+    (dict(type='MLP'), "with 'warmup'"),
     ('RandomForest', "must be None or a dict"),
     (dict(type='RandomForest', warmup=8, n_trees=5),
      'RandomForestRegressor does not take these arguments .*n_trees'),
@@ -108,6 +108,7 @@ def test_no_predictor_config_is_no_predictor():
     assert ScorePredictor.build(None) is None
     assert ScorePredictor.build(dict(type='ExtraTrees', warmup=4,
                                      n_estimators=10)).warmup == 4
+    assert ScorePredictor.build(dict(warmup=8)).type == 'MLP'
 
 
 # ------------------------------------------------------------- screening
@@ -129,7 +130,7 @@ def _screening_loop(predictor, scored=12, seed=0):
 
 
 def test_screening_keeps_the_best_predicted_new_children_in_budget():
-    predictor = ScorePredictor('RandomForest', warmup=10, oversample=4)
+    predictor = ScorePredictor(type='RandomForest', warmup=10, oversample=4)
     loop, names = _screening_loop(predictor)
     seen = []
     predict = predictor.predict
@@ -153,7 +154,7 @@ def test_screening_keeps_the_best_predicted_new_children_in_budget():
 
 
 def test_before_the_warmup_breeding_is_the_plain_one():
-    predictor = ScorePredictor('RandomForest', warmup=13, oversample=4)
+    predictor = ScorePredictor(type='RandomForest', warmup=13, oversample=4)
     with_predictor, names = _screening_loop(predictor, scored=12)
     plain, _ = _screening_loop(None, scored=12)
     assert with_predictor._breed(names) == plain._breed(names)
@@ -173,8 +174,7 @@ def test_rank_by_prediction_is_stable():
 
 
 # ---------------------------------- a search with a predictor (supernet)
-PREDICTOR = dict(type='RandomForest', warmup=6, oversample=4,
-                 n_estimators=20)
+PREDICTOR = dict(type='MLP', warmup=6, oversample=4)  # the default type
 
 
 @pytest.fixture(scope='module')
@@ -225,7 +225,7 @@ def test_predictor_search_screens_real_scores(searches):
         max(assisted.scores.values())
     from test_evolution_search import _search_log
     log = _search_log(assisted)
-    assert re.search(r'predictor RandomForest \(fit on 6 scores\): 4 best '
+    assert re.search(r'predictor MLP \(fit on 6 scores\): 4 best '
                      r'predicted of \d+ bred', log)
     assert 'best predicted of' not in _search_log(plain)
 
@@ -281,7 +281,7 @@ def test_settings_record_the_predictor_and_resume_refuses_another(
         _state(plain.runner.work_dir, 1)['settings']
     copy_state(assisted.runner.work_dir, tmp_path, 2)
     with pytest.raises(ValueError, match=r"train_cfg.predictor.type: saved "
-                                         r"'RandomForest', now 'ExtraTrees'"):
+                                         r"'MLP', now 'ExtraTrees'"):
         _search(tmp_path, None, dict(PREDICTOR, type='ExtraTrees'),
                 resume=True)
 

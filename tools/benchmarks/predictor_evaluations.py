@@ -18,7 +18,8 @@ the correlations, which cost no evaluation):
   before it first scored as well as the plain search's best (of the same
   seed, so the same calibration images); a search that never got there
   counts as its whole budget and the seeds that did are listed;
-- the best score each search found;
+- the best score each search found, and after each quarter of the
+  evaluations (``best_at``: how the searches compare at any budget);
 - **held-out rank correlation**: the predictor fitted on the first half of
   the plain search's scores (in the order they were scored) predicts the
   second half; Spearman and Kendall between predicted and real scores.
@@ -141,11 +142,21 @@ def held_out_correlation(kind, scores, choices, seed):
     half = len(known) // 2
     fit = OrderedDict((c, scores[c]) for c in known[:half])
     held = known[half:]
-    predicted = ScorePredictor(kind, warmup=2).fit_predict(
+    predicted = ScorePredictor(type=kind, warmup=2).fit_predict(
         fit, held, choices, seed)
     real = [scores[c] for c in held]
     guess = [predicted[c] for c in held]
     return float(spearmanr(real, guess)[0]), float(kendalltau(real, guess)[0])
+
+
+def best_at(runs, kind, seeds) -> dict:
+    """Mean best score after each quarter of the evaluations."""
+    out = OrderedDict()
+    for quarter in (1, 2, 3, 4):
+        firsts = [list(runs[s, kind].values())
+                  [:len(runs[s, kind]) * quarter // 4] for s in seeds]
+        out[len(firsts[0])] = _mean([max(f) for f in firsts])
+    return out
 
 
 def correlation(kind, runs, choices, seeds) -> dict:
@@ -198,7 +209,8 @@ def main(argv=None):
                                  for s in args.seeds]),
             seeds_reaching=[s for s in args.seeds if reached[s]],
             per_seed=[reached[s] for s in args.seeds],
-            best=_mean([max(runs[s, kind].values()) for s in args.seeds]))
+            best=_mean([max(runs[s, kind].values()) for s in args.seeds]),
+            best_at=best_at(runs, kind, args.seeds))
         if kind != 'plain':
             row.update(correlation(kind, runs, choices, args.seeds))
         result[kind] = row
