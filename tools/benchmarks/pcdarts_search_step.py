@@ -2,7 +2,8 @@
 
     python tools/benchmarks/pcdarts_search_step.py [--k 4] [--batch 64]
         [--size 32] [--device cpu|cuda] [--steps 3] [--warmup 1]
-        [--order first|second] [--json]
+        [--order first|second] [--no-fuse] [--amp] [--channels-last]
+        [--compile] [--json]
     python tools/benchmarks/pcdarts_search_step.py --compare [options]
     python tools/benchmarks/pcdarts_search_step.py --fuse-compare [options]
 
@@ -30,6 +31,11 @@ since a high-water mark cannot be reset.
 
 The search cells compute the edges leaving a state together
 (``fuse_edges=True``, the default); ``--no-fuse`` runs them edge by edge.
+Variants (for CUDA; ``run_all.py --device cuda`` runs them): ``--amp``
+runs the steps under bf16 autocast, ``--channels-last`` puts the model and
+its input in channels-last memory format, ``--compile`` wraps the search
+network in ``torch.compile`` (refused on CPU: compiling the 8-cell
+network there takes many minutes and is not a CPU use case).
 ``--fuse-compare`` builds both in one process and alternates their weight
 steps, then their arch steps (medians and ratio), and measures each one's
 peak memory in its own process (see ``pcdarts_fuse_compare.py``).
@@ -69,12 +75,22 @@ def parse_args(argv=None):
                         'markdown table')
     parser.add_argument('--no-fuse', dest='fuse', action='store_false',
                         help='edge-by-edge search cells (fuse_edges=False)')
+    parser.add_argument('--amp', action='store_true',
+                        help='bf16 autocast around every step')
+    parser.add_argument('--channels-last', action='store_true',
+                        help='model and input in channels-last format')
+    parser.add_argument('--compile', action='store_true',
+                        help='torch.compile the search network (CUDA)')
     parser.add_argument('--fuse-compare', action='store_true',
                         help='fused vs edge-by-edge cells, steps alternating '
                         'in one process; memory of each in its own')
     args = parser.parse_args(argv)
     if args.steps < 1 or args.warmup < 0:
         parser.error('--steps must be >= 1 and --warmup >= 0')
+    if args.compile and args.device != 'cuda':
+        parser.error('--compile is measured on --device cuda only (on CPU '
+                     'compiling the 8-cell search network takes many '
+                     'minutes)')
     return args
 
 
@@ -122,7 +138,18 @@ def build(args):
     init_default_scope('mmrazor_lite')
     model = MODELS.build(cfg.model).to(args.device)
     model.train()
-    return model, build_optim_wrapper(model, cfg.optim_wrapper)
+    wrappers = build_optim_wrapper(model, cfg.optim_wrapper)
+    backbone = model.architecture.backbone
+    if getattr(args, 'channels_last', False):
+        import torch
+        model.to(memory_format=torch.channels_last)
+        backbone.register_forward_pre_hook(lambda _, inputs: (
+            inputs[0].contiguous(memory_format=torch.channels_last),
+            *inputs[1:]))
+    if getattr(args, 'compile', False):
+        import torch
+        model.architecture.backbone = torch.compile(backbone)
+    return model, wrappers
 
 
 def make_batch(args, generator):
@@ -134,6 +161,12 @@ def make_batch(args, generator):
     return dict(inputs=list(images),
                 data_samples=[DataSample().set_gt_label(int(label))
                               for label in labels])
+
+
+def _under_bf16(fn, device):
+    import torch
+    with torch.autocast(device, dtype=torch.bfloat16):
+        return fn()
 
 
 def run(args):
@@ -161,6 +194,9 @@ def run(args):
         baseline = current_rss()
         build_peak = peak_rss()
     times, peaks = {}, {}
+    if args.amp:
+        for phase, fn in list(steps.items()):
+            steps[phase] = lambda fn=fn: _under_bf16(fn, args.device)
     for phase in PHASES:
         if cuda:
             torch.cuda.reset_peak_memory_stats()
@@ -177,7 +213,9 @@ def run(args):
     peak = max(peaks.values())
 
     result = dict(
-        k=args.k, order=args.order, fuse_edges=args.fuse, batch=args.batch,
+        k=args.k, order=args.order, fuse_edges=args.fuse, amp=args.amp,
+        channels_last=args.channels_last, compile=args.compile,
+        batch=args.batch,
         size=args.size, device=args.device,
         device_name=device_name(args.device),
         torch=torch.__version__, threads=torch.get_num_threads(),

@@ -12,7 +12,11 @@ Benchmarks (each also runs alone; see its docstring):
 - ``accuracy_bookkeeping.py``: turning 2048 images' logits into top-1/5
   accuracy through mmengine's evaluator vs on the device;
 - ``pcdarts_search_step.py``: PC-DARTS (K=4) and DARTS (K=1) search steps,
-  time and memory (batch 64, 32 px), K=4 and K=1 in separate processes.
+  time and memory (batch 64, 32 px), K=4 and K=1 in separate processes;
+  on ``--device cuda`` also the K=4 step under bf16 autocast, in
+  channels-last format and ``torch.compile``-d (skipped on CPU, with the
+  reason printed: bf16 autocast and channels-last are GPU levers, and
+  compiling the search network on CPU takes many minutes).
 
 Separate processes keep each one's peak memory its own. The markdown table
 (measure, value, target, met) is printed and, unless ``--no-write``,
@@ -85,6 +89,7 @@ def collect(device: str):
     k4 = run_json('pcdarts_search_step.py', '--k', '4', *dev, *steps)
     k1 = run_json('pcdarts_search_step.py', '--k', '1', *dev, *steps)
     mem_ratio = k4['step_mem_gib'] / k1['step_mem_gib']
+    variants = pcdarts_variants(device, dev, steps)
     rows = [
         ('SPOS supernet step (batch 16, 224 px)',
          f'{spos["supernet_step_s"]:.3f} s ({spos["supernet_img_per_s"]} '
@@ -120,8 +125,36 @@ def collect(device: str):
         ('K=4 / K=1 step memory', f'{mem_ratio:.2f}', '< 0.5',
          mem_ratio < 0.5),
     ]
+    for name, result in variants.items():
+        value = 'skipped on CPU (CUDA variant)' if result is None else (
+            f'{result["weight_step_s"]:.3f} s / {result["arch_step_s"]:.3f}'
+            f' s, {result["peak_mem_gib"]:.2f} GiB')
+        rows.append((f'PC-DARTS K=4 weight / arch step, peak, {name}',
+                     value, f'fp32: {k4["weight_step_s"]:.3f} s / '
+                     f'{k4["arch_step_s"]:.3f} s', None))
     return rows, dict(spos=spos, search=search, accuracy=accuracy,
-                      pcdarts_k4=k4, darts_k1=k1)
+                      pcdarts_k4=k4, darts_k1=k1,
+                      pcdarts_k4_variants=variants)
+
+
+#: PC-DARTS step variants: name -> extra arguments of pcdarts_search_step.py
+PCDARTS_VARIANTS = {'bf16 autocast': ['--amp'],
+                    'channels-last': ['--channels-last'],
+                    'torch.compile': ['--compile']}
+
+
+def pcdarts_variants(device, dev, steps):
+    """K=4 step variants, each in its own process; None where skipped."""
+    if device != 'cuda':
+        print('PC-DARTS variants (bf16 autocast, channels-last, '
+              'torch.compile) skipped: they are measured with --device cuda '
+              'only (on CPU bf16 autocast and channels-last are not the '
+              'levers, and compiling the search network takes many '
+              'minutes)', file=sys.stderr)
+        return {name: None for name in PCDARTS_VARIANTS}
+    return {name: run_json('pcdarts_search_step.py', '--k', '4', *dev,
+                           *steps, *extra)
+            for name, extra in PCDARTS_VARIANTS.items()}
 
 
 def table(rows) -> str:
