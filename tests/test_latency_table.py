@@ -309,7 +309,8 @@ def test_accuracy_benchmark_runs(tmp_path):
     proc = run_tool_in_process(
         'tools/benchmarks/latency_table_accuracy.py',
         ['--json', '--space', 'shufflenet', '--shape', '32', '32',
-         '--subnets', '3', '--repeats', '2', '--fit-subnets', '3'])
+         '--subnets', '3', '--repeats', '2', '--eval-repeats', '2',
+         '--fit-subnets', '3'])
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     row = result['shufflenet']

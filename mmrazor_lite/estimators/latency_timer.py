@@ -1,28 +1,21 @@
-"""Measure a :class:`LatencyTable`: every candidate block, then whole
-subnets for the correction.
+"""Measure a :class:`LatencyTable`: every candidate block inside whole
+subnets, then whole subnets for the correction.
 
-Block times, two methods:
-
-- ``context`` (default): whole subnets run with a timer around every choice
-  block; the paths are drawn so that every candidate of every decision
-  runs equally often, each time between other random neighbours. A block
-  is timed on its real input, with the caches as the network leaves them:
-  blocks timed alone keep their weights in the small caches and run
-  10-30 % faster than in a network, unevenly. The fixed parts (stem, last
-  conv, head) are each forward's total minus its blocks.
-- ``alone``: each candidate on its own, on a tensor of its real input shape
-  (one forward pass with hooks records the shapes); the fixed parts as the
-  whole model with every choice block replaced by a stub.
-
-Then whole subnets, spread from the cheapest to the costliest predicted
-path, are timed end to end and ``measured ~ scale * sum + offset`` is
-fitted (:meth:`LatencyTable.fit`).
+Whole subnets run with a timer around every choice block; the paths are
+drawn so that every candidate of every decision runs equally often, each
+time between other random neighbours. A block is timed on its real input,
+with the caches as the network leaves them: timed alone, on a tensor of its
+input shape, a block kept its weights in the small caches and ran up to
+30 % faster than in a network, unevenly (docs/latency.md has the numbers).
+The fixed parts (stem, last conv, head) are each forward's total minus its
+blocks. Then whole subnets, spread from the cheapest to the costliest
+predicted path, are timed end to end and ``measured ~ scale * sum +
+offset`` is fitted (:meth:`LatencyTable.fit`).
 
 Everything runs in eval mode under ``torch.inference_mode`` on ``device``
-with ``threads`` intra-op threads. Timings are interleaved (round after
-round over all blocks or subnets) so that a machine whose speed drifts
-slows every entry alike; each subnet's timed calls follow a warm call, the
-steady state of repeated inference.
+with ``threads`` intra-op threads; each timed forward follows a warm one of
+the same subnet (the steady state of repeated inference), and the subnets
+alternate, so a machine whose speed drifts slows every entry alike.
 """
 import contextlib
 import datetime
@@ -43,7 +36,6 @@ from .latency_table import LatencyTable
 #: on a CPU with one intra-op thread is the elapsed time minus the slices
 #: other processes took: what the device does when nobody else runs
 CLOCKS = dict(wall=time.perf_counter, thread=time.thread_time)
-METHODS = ('context', 'alone')
 
 
 def pick_clock(clock: str, device, threads: int) -> str:
@@ -111,7 +103,7 @@ def _timed_ms(fn: Callable[[], object], device, clock: str) -> float:
 @contextlib.contextmanager
 def swapped(model: nn.Module, replacements: Mapping[str, nn.Module]):
     """``model`` with the modules at the given paths replaced, restored
-    after: a fixed subnet (or stubs) without copying any weights."""
+    after: a fixed subnet without copying any weights."""
     saved = []
     try:
         for path, module in replacements.items():
@@ -136,39 +128,35 @@ def subnet_modules(mutator, choices: Mapping[str, str]
                        for path, mutable in members)
 
 
-def _subnet_rounds(model, mutator, paths, x, repeats, burst, device, clock,
+def _subnet_rounds(model, mutator, paths, x, repeats, device, clock,
                    before=None, after=None) -> List[List[float]]:
-    """Every path's fixed subnet, ``repeats`` rounds of one warm and
-    ``burst`` timed forwards (the swap is outside the timing: a deployed
-    subnet has none); ``before()`` and ``after(i, ms)`` around each."""
+    """Every path's fixed subnet, ``repeats`` rounds of a warm and a timed
+    forward (the swap is outside the timing: a deployed subnet has none);
+    ``before()`` and ``after(i, ms)`` around each timed one."""
     swaps = [subnet_modules(mutator, p) for p in paths]
     samples = [[] for _ in paths]
     for _ in range(repeats):
         for i, swap in enumerate(swaps):
             with swapped(model, swap):
                 model(x)
-                for _ in range(burst):
-                    if before:
-                        before()
-                    samples[i].append(_timed_ms(lambda: model(x), device,
-                                                clock))
-                    if after:
-                        after(i, samples[i][-1])
+                before and before()
+                samples[i].append(_timed_ms(lambda: model(x), device,
+                                            clock))
+                after and after(i, samples[i][-1])
     return samples
 
 
 def time_subnets(model, mutator, paths: Sequence[Mapping[str, str]],
                  input_shape, device='cpu', repeats: int = 30,
-                 burst: int = 1, statistic: str = 'min',
-                 threads: Optional[int] = None,
+                 statistic: str = 'min', threads: Optional[int] = None,
                  clock: str = 'auto') -> List[float]:
     """End-to-end ms of the fixed subnet of every path, interleaved, timed
     as :func:`build_latency_table` times blocks."""
     x = torch.randn(*input_shape, device=device)
     with _timing_mode(model, threads), torch.inference_mode():
         clock = pick_clock(clock, device, torch.get_num_threads())
-        samples = _subnet_rounds(model, mutator, paths, x, repeats, burst,
-                                 device, clock)
+        samples = _subnet_rounds(model, mutator, paths, x, repeats, device,
+                                 clock)
     return [_pick(statistic)(s) for s in samples]
 
 
@@ -186,8 +174,8 @@ def _balanced_paths(choices, num: int, rng: random.Random):
 
 def _times_in_context(model, mutator, x, repeats, device, clock, stat,
                       rng):
-    """Entries and fixed ms from timers around every block of whole
-    subnets (the ``context`` method)."""
+    """Entries and fixed ms from timers around every block of
+    ``repeats`` subnets per candidate."""
     widest = max(len(v) for v in mutator.choices.values())
     paths = _balanced_paths(mutator.choices, repeats * widest, rng)
     tick, now, spent = CLOCKS[clock], {}, defaultdict(float)
@@ -206,14 +194,12 @@ def _times_in_context(model, mutator, x, repeats, device, clock, stat,
             spent[key_of[path]] += (tick() - now[path]) * 1e3
         return hook
 
-    hooks = []
-    for path, mutable in [(p, m) for members in
-                          mutator.search_groups.values()
-                          for p, m in members]:
-        for name in mutable.choices:
-            op = mutable.candidate(name)
-            hooks += [op.register_forward_pre_hook(start(path)),
-                      op.register_forward_hook(stop(path))]
+    ops = [(path, m.candidate(name)) for members in
+           mutator.search_groups.values() for path, m in members
+           for name in m.choices]
+    hooks = [hook for path, op in ops for hook in (
+        op.register_forward_pre_hook(start(path)),
+        op.register_forward_hook(stop(path)))]
     blocks, fixed = defaultdict(list), []
 
     def record(i, total):
@@ -222,61 +208,14 @@ def _times_in_context(model, mutator, x, repeats, device, clock, stat,
         fixed.append(total - sum(spent.values()))
 
     try:
-        _subnet_rounds(model, mutator, paths, x, 1, 1, device, clock,
+        _subnet_rounds(model, mutator, paths, x, 1, device, clock,
                        before=spent.clear, after=record)
     finally:
         for hook in hooks:
             hook.remove()
-    return _entries(mutator, blocks, stat), stat(fixed)
-
-
-def _entries(mutator, samples, stat):
-    """``decision -> {choice: stat of its samples}``."""
     return OrderedDict(
-        (key, OrderedDict((n, stat(samples[key, n])) for n in names))
-        for key, names in mutator.choices.items())
-
-
-class _Canned(nn.Module):
-    """Stands for a choice block: hands back a ready output."""
-
-    def __init__(self, out: torch.Tensor):
-        super().__init__()
-        self.out = out
-
-    def forward(self, x):
-        return self.out
-
-
-def _times_alone(model, mutator, x, repeats, device, clock, stat):
-    """Entries and fixed ms of every candidate run on its own (the
-    ``alone`` method), round after round over all of them."""
-    seen = {}
-    hooks = [module.register_forward_hook(
-        lambda m, args, out, path=path: seen.__setitem__(
-            path, (args[0].clone(), out.clone())))
-        for path in mutator.mutable_paths
-        for module in [model.get_submodule(path)]]
-    try:
-        model(x)  # the real input and output shape of every block
-    finally:
-        for hook in hooks:
-            hook.remove()
-    jobs = [((key, name), lambda op=m.candidate(name), t=seen[path][0]: op(t))
-            for key, members in mutator.search_groups.items()
-            for path, m in members for name in m.choices]
-    stubs = {p: _Canned(out) for p, (_, out) in seen.items()}
-    with swapped(model, stubs):  # stem, last conv, head around stubs
-        jobs.append((None, lambda: model(x)))
-        samples = defaultdict(list)
-        for _ in range(repeats):
-            spent = defaultdict(float)
-            for job, fn in jobs:
-                fn()  # warm
-                spent[job] += _timed_ms(fn, device, clock)
-            for job, ms in spent.items():  # shared decisions add up
-                samples[job].append(ms)
-    return _entries(mutator, samples, stat), stat(samples[None])
+        (key, OrderedDict((n, stat(blocks[key, n])) for n in names))
+        for key, names in mutator.choices.items()), stat(fixed)
 
 
 def spread_paths(table: LatencyTable, num: int, rng: random.Random
@@ -299,8 +238,7 @@ def spread_paths(table: LatencyTable, num: int, rng: random.Random
 def build_latency_table(model: nn.Module, mutator,
                         input_shape: Sequence[int] = (1, 3, 224, 224),
                         device: str = 'cpu', threads: Optional[int] = None,
-                        repeats: int = 30, method: str = 'context',
-                        fit_subnets: int = 8, seed: int = 0,
+                        repeats: int = 30, fit_subnets: int = 8, seed: int = 0,
                         statistic: str = 'min', clock: str = 'auto',
                         config: Optional[str] = None) -> LatencyTable:
     """Time every candidate of every decision of ``model`` and fit the
@@ -313,7 +251,6 @@ def build_latency_table(model: nn.Module, mutator,
         input_shape: ``(batch, C, H, W)``.
         threads: ``torch.set_num_threads`` while timing (restored after).
         repeats: timings of every candidate (and of every fit subnet).
-        method: ``context`` or ``alone`` (see the module doc).
         fit_subnets: whole subnets timed for the correction (0: none).
         statistic: ``min`` or ``median`` of a block's timings: on a shared
             machine the minimum is the speed without the neighbours' load.
@@ -323,31 +260,24 @@ def build_latency_table(model: nn.Module, mutator,
     if statistic not in ('median', 'min'):
         raise ValueError(f'statistic must be median or min, got '
                          f'{statistic!r}')
-    if method not in METHODS:
-        raise ValueError(f'method must be one of {METHODS}, got {method!r}')
     model.to(device)
     input_shape = tuple(input_shape)
     rng = random.Random(seed)
     with _timing_mode(model, threads), torch.inference_mode():
         clock = pick_clock(clock, device, torch.get_num_threads())
         x = torch.randn(*input_shape, device=device)
-        if method == 'context':
-            entries, fixed = _times_in_context(
-                model, mutator, x, repeats, device, clock, _pick(statistic),
-                rng)
-        else:
-            entries, fixed = _times_alone(model, mutator, x, repeats, device,
-                                          clock, _pick(statistic))
+        entries, fixed = _times_in_context(
+            model, mutator, x, repeats, device, clock, _pick(statistic), rng)
         table = LatencyTable(entries, fixed, meta=dict(
             device=str(device), device_name=device_name(device),
             batch=input_shape[0], input_shape=list(input_shape[1:]),
             threads=torch.get_num_threads(), torch=torch.__version__,
             date=datetime.datetime.now().isoformat(timespec='seconds'),
-            config=config, method=method, statistic=statistic, clock=clock,
+            config=config, statistic=statistic, clock=clock,
             repeats=repeats))
         if fit_subnets:
             paths = spread_paths(table, fit_subnets, rng)
-            samples = _subnet_rounds(model, mutator, paths, x, repeats, 1,
+            samples = _subnet_rounds(model, mutator, paths, x, repeats,
                                      device, clock)
             table.fit(paths, [_pick(statistic)(s) for s in samples])
     return table

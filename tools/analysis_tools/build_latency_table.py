@@ -2,15 +2,14 @@
 
     python tools/analysis_tools/build_latency_table.py CONFIG --out FILE
         [--device cpu|cuda] [--batch B] [--threads T] [--shape H W]
-        [--repeats N] [--method context|alone] [--fit-subnets S]
-        [--seed SEED] [--statistic min|median] [--clock auto|wall|thread]
+        [--repeats N] [--fit-subnets S] [--seed SEED]
+        [--statistic min|median] [--clock auto|wall|thread]
         [--cfg-options k=v ...]
 
 CONFIG is a supernet or search config (``model.architecture`` holds the
 choice blocks). Every candidate of every decision is timed on its real
-input, inside whole subnets (``--method context``) or on its own
-(``alone``), then ``--fit-subnets`` whole subnets end to end to fit the
-correction ``measured ~ scale * table sum + offset``; see
+input inside whole subnets, then ``--fit-subnets`` whole subnets end to
+end to fit the correction ``measured ~ scale * table sum + offset``; see
 docs/latency.md. Random
 weights time as trained ones do: no checkpoint is read. The table holds
 the model's forward only (no data preprocessing). Build it on the device
@@ -38,8 +37,6 @@ def parse_args(argv=None):
                         metavar=('H', 'W'), help='input size (224 224)')
     parser.add_argument('--repeats', type=int, default=30,
                         help='timings of every candidate and fit subnet')
-    parser.add_argument('--method', default='context',
-                        choices=['context', 'alone'])
     parser.add_argument('--fit-subnets', type=int, default=8,
                         help='whole subnets timed for the correction (8)')
     parser.add_argument('--seed', type=int, default=0)
@@ -90,7 +87,7 @@ def main(argv=None):
         start = time.perf_counter()
         table = build_latency_table(
             net, mutator, (args.batch, 3, *args.shape), args.device,
-            args.threads, args.repeats, args.method, args.fit_subnets,
+            args.threads, args.repeats, args.fit_subnets,
             args.seed, args.statistic, args.clock, config=args.config)
     except (KeyError, ValueError) as err:
         sys.exit(f'error: {err.args[0] if err.args else err}')
@@ -102,4 +99,6 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
+    from mmrazor_lite.estimators.latency_timer import steady_allocator
+    steady_allocator()  # this process only times: see its docstring
     main()

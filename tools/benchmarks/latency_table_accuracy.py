@@ -3,7 +3,7 @@
     python tools/benchmarks/latency_table_accuracy.py
         [--space shufflenet mobilenet] [--device cpu|cuda] [--batch 1]
         [--threads 1] [--subnets 20] [--shape 224 224] [--repeats 30]
-        [--fit-subnets 8] [--method context|alone] [--statistic min|median]
+        [--fit-subnets 8] [--eval-repeats 60] [--statistic min|median]
         [--clock auto|wall|thread]
         [--wall-check] [--json]
 
@@ -44,8 +44,8 @@ def parse_args(argv=None):
     parser.add_argument('--shape', type=int, nargs=2, default=[224, 224])
     parser.add_argument('--repeats', type=int, default=30)
     parser.add_argument('--fit-subnets', type=int, default=8)
-    parser.add_argument('--method', default='context',
-                        choices=['context', 'alone'])
+    parser.add_argument('--eval-repeats', type=int, default=60,
+                        help='timings of every evaluated subnet (60)')
     parser.add_argument('--statistic', default='min',
                         choices=['min', 'median'])
     parser.add_argument('--clock', default='auto',
@@ -110,7 +110,7 @@ def measure_space(space, args) -> dict:
     start = time.perf_counter()
     table = build_latency_table(
         net, mutator, shape, args.device, args.threads, args.repeats,
-        args.method, fit_subnets=args.fit_subnets, seed=args.seed,
+        fit_subnets=args.fit_subnets, seed=args.seed,
         statistic=args.statistic, clock=args.clock,
         config=osp.relpath(config, REPO))
     build_s = time.perf_counter() - start
@@ -124,7 +124,7 @@ def measure_space(space, args) -> dict:
             seen.add(tuple(path.values()))
             paths.append(path)
     start = time.perf_counter()
-    timing = dict(repeats=args.repeats, statistic=args.statistic,
+    timing = dict(repeats=args.eval_repeats, statistic=args.statistic,
                   threads=args.threads)
     measured = time_subnets(net, mutator, paths, shape, args.device,
                             clock=args.clock, **timing)
@@ -162,7 +162,7 @@ def main(argv=None):
                   batch=args.batch, threads=args.threads,
                   shape=list(args.shape), subnets=args.subnets,
                   repeats=args.repeats, fit_subnets=args.fit_subnets,
-                  method=args.method, statistic=args.statistic)
+                  eval_repeats=args.eval_repeats, statistic=args.statistic)
     for space in args.space:
         result[space] = measure_space(space, args)
     result['wall_s'] = round(time.perf_counter() - start, 1)
@@ -175,4 +175,6 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
+    from mmrazor_lite.estimators.latency_timer import steady_allocator
+    steady_allocator()  # as build_latency_table.py: this process only times
     main()
