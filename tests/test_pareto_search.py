@@ -341,3 +341,33 @@ def test_shipped_pareto_configs_follow_the_config_loaders():
         assert loop.flops_range is None and loop.top_k == 25
         assert loop.dataloader.batch_size == batch
         assert loop.calibrate_dataloader.dataset.split == 'train'
+
+
+def test_a_predictor_screens_children_in_nsga2_order(tmp_path, monkeypatch,
+                                                     supernet_ckpt, budget):
+    """With a score predictor, the children scored are the best of the
+    bred ones by NSGA-II order of (predicted score, FLOPs)."""
+    from mmrazor_lite.engine import nsga2_selection as nsga
+    from mmrazor_lite.engine.pareto_search_loop import ParetoSearchLoop
+    calls = []
+    rank = ParetoSearchLoop._rank_by_prediction
+
+    def recorded(self, children, predicted):
+        ranked = rank(self, children, predicted)
+        calls.append((list(children), dict(predicted), ranked, self))
+        return ranked
+
+    monkeypatch.setattr(ParetoSearchLoop, '_rank_by_prediction', recorded)
+    loop = run(pareto_config(tmp_path, supernet_ckpt, budget, predictor=dict(
+        type='GradientBoosting', warmup=6, oversample=2))).train_loop
+    assert len(calls) == 2  # after each generation, past the warm-up
+    children, predicted, ranked, _ = calls[0]
+    assert len(children) > 6 and sorted(ranked) == sorted(children)
+    # the objectives are the predicted score and the FLOPs table's cost
+    points = [(predicted[c], loop.table.flops_of(loop.as_choices(c)))
+              for c in children]
+    assert ranked == [children[i] for i in nsga.nsga2_order(points)]
+    assert ranked != sorted(children, key=lambda c: -predicted[c])
+    # generation 2 scored only the 6 best ranked of those bred
+    bred = [c for c in loop.evaluated[6:] if c in children]
+    assert bred and all(c in ranked[:6] for c in bred)
