@@ -124,13 +124,19 @@ def test_save_load_round_trip(built, tmp_path):
     assert path in loaded.describe()
 
 
-def test_fit_correction_recovers_a_line_and_falls_back_to_a_ratio():
+def test_fit_correction_is_a_scale_through_the_origin():
     sums = [10.0, 12.0, 15.0, 20.0]
-    scale, offset = fit_correction(sums, [1.3 * s + 0.5 for s in sums])
-    assert (scale, offset) == (pytest.approx(1.3), pytest.approx(0.5))
-    # a falling line is noise on a narrow spread: the mean ratio instead
-    scale, offset = fit_correction(sums, [30.0, 28.0, 26.0, 25.0])
-    assert (scale, offset) == (pytest.approx(109 / 57), 0.0)
+    assert fit_correction(sums, [1.3 * s for s in sums]) == \
+        (pytest.approx(1.3), 0.0)
+    measured = [12.0, 14.0, 16.0, 25.0]
+    scale, offset = fit_correction(sums, measured)
+    assert offset == 0.0
+    assert scale == pytest.approx(sum(s * m for s, m in zip(sums, measured))
+                                  / sum(s * s for s in sums))
+
+    def sse(k):  # least squares: nudging the scale either way fits worse
+        return sum((k * s - m) ** 2 for s, m in zip(sums, measured))
+    assert sse(scale) < min(sse(scale * 0.99), sse(scale * 1.01))
 
 
 def test_fit_paths_spread_from_cheapest_to_costliest(built):

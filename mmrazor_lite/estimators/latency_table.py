@@ -1,11 +1,11 @@
 """Per-(decision, choice) latency on one device, read from a JSON file.
 
 A path's predicted latency is ``scale * (fixed_ms + sum of its entries) +
-offset_ms``: the entries are each candidate block timed alone at its real
-input shape, ``fixed_ms`` the stem, last conv and head, and the linear
-correction was fitted on whole subnets timed end to end (blocks run back to
-back do not cost exactly what they cost alone). A lookup is ~20 dict reads,
-so a search can check every candidate against a latency budget.
+offset_ms``: the entries are each candidate block timed inside whole
+subnets, ``fixed_ms`` the stem, last conv and head, and the correction was
+fitted on other whole subnets timed end to end (the timers around the
+blocks cost a little). A lookup is ~20 dict reads, so a search can check
+every candidate against a latency budget.
 :func:`~mmrazor_lite.estimators.latency_timer.build_latency_table` measures
 one; ``tools/analysis_tools/build_latency_table.py`` writes one.
 """
@@ -36,20 +36,14 @@ def _number(value, where: str) -> float:
 
 
 def fit_correction(sums: Sequence[float], measured: Sequence[float]):
-    """``(scale, offset)`` of ``measured ~ scale * sum + offset``.
-
-    Least squares; a pure ratio (offset 0) when the sums barely spread or
-    the slope comes out non-positive (noise on a narrow spread).
-    """
-    n = len(sums)
-    mean_s, mean_m = sum(sums) / n, sum(measured) / n
-    var = sum((s - mean_s) ** 2 for s in sums)
-    if n >= 3 and var > (0.02 * mean_s) ** 2 * n:
-        scale = sum((s - mean_s) * (m - mean_m)
-                    for s, m in zip(sums, measured)) / var
-        if scale > 0:
-            return scale, mean_m - scale * mean_s
-    return sum(measured) / sum(sums), 0.0
+    """``(scale, 0.0)``: ``measured ~ scale * sum`` by least squares
+    through the origin. With a free offset the fit was fragile: on 8
+    subnets timed on a busy machine its slope ranged 0.75-1.17 over ten
+    builds, and the 0.75 one (+3.1 ms) missed every other subnet by 7-18 %
+    (docs/latency.md). Tables in context need little correction."""
+    scale = sum(s * m for s, m in zip(sums, measured)) / sum(
+        s * s for s in sums)
+    return scale, 0.0
 
 
 class LatencyTable:
@@ -133,8 +127,8 @@ class LatencyTable:
                              residual_pct=round(100 * (pred - meas) / meas, 2),
                              choices=dict(path)))
         self.meta['correction_fit'] = dict(
-            method='least squares: measured ~ scale * (fixed_ms + sum of '
-            'entries) + offset_ms', subnets=rows,
+            method='least squares through the origin: measured ~ scale * '
+            '(fixed_ms + sum of entries)', subnets=rows,
             max_abs_residual_pct=max(abs(r['residual_pct']) for r in rows))
 
     # -------------------------------------------------------------- checks

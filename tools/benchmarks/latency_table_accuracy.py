@@ -3,17 +3,18 @@
     python tools/benchmarks/latency_table_accuracy.py
         [--space shufflenet mobilenet] [--device cpu|cuda] [--batch 1]
         [--threads 1] [--subnets 20] [--shape 224 224] [--repeats 30]
-        [--fit-subnets 8] [--eval-repeats 60] [--statistic min|median]
-        [--clock auto|wall|thread]
-        [--wall-check] [--json]
+        [--fit-subnets 8] [--eval-repeats N] [--statistic min|median]
+        [--clock auto|wall|thread] [--wall-check] [--json]
 
 For each space the full-size ImageNet SPOS supernet (random weights: they
 time as trained ones do) gets its table built exactly as
 ``tools/analysis_tools/build_latency_table.py`` builds it, then
 ``--subnets`` random subnets (drawn apart from the ones the correction was
-fitted on) are timed end to end, interleaved, with the same clock and
-statistic. Reported: mean and max absolute error of the prediction in %,
-Spearman's rank correlation, and the wall time of both steps.
+fitted on) are timed end to end, alternating, exactly as the fit subnets
+were (same clock, statistic and number of timings). Reported: mean and
+max absolute error of the prediction in %, Spearman's rank correlation,
+and the wall time of both steps. Like the build tool, the script keeps
+glibc's freed memory while it times (``steady_allocator``).
 ``--wall-check`` also times the subnets by elapsed time (what the ``thread``
 clock leaves out is other processes' share of the core: on a quiet machine
 both agree).
@@ -44,8 +45,10 @@ def parse_args(argv=None):
     parser.add_argument('--shape', type=int, nargs=2, default=[224, 224])
     parser.add_argument('--repeats', type=int, default=30)
     parser.add_argument('--fit-subnets', type=int, default=8)
-    parser.add_argument('--eval-repeats', type=int, default=60,
-                        help='timings of every evaluated subnet (60)')
+    parser.add_argument('--eval-repeats', type=int,
+                        help='timings of every evaluated subnet (default: '
+                        '--repeats, as the fit subnets are timed: the '
+                        'minimum of more timings is lower)')
     parser.add_argument('--statistic', default='min',
                         choices=['min', 'median'])
     parser.add_argument('--clock', default='auto',
@@ -124,7 +127,8 @@ def measure_space(space, args) -> dict:
             seen.add(tuple(path.values()))
             paths.append(path)
     start = time.perf_counter()
-    timing = dict(repeats=args.eval_repeats, statistic=args.statistic,
+    timing = dict(repeats=args.eval_repeats or args.repeats,
+                  statistic=args.statistic,
                   threads=args.threads)
     measured = time_subnets(net, mutator, paths, shape, args.device,
                             clock=args.clock, **timing)
@@ -140,8 +144,8 @@ def measure_space(space, args) -> dict:
                   correction=[round(table.scale, 4),
                               round(table.offset_ms, 3)],
                   fit_max_residual_pct=fit.get('max_abs_residual_pct'),
-                  measured_ms=[round(m, 3) for m in measured],
-                  predicted_ms=[round(p, 3) for p in predicted])
+                  measured_ms=[round(m, 5) for m in measured],
+                  predicted_ms=[round(p, 5) for p in predicted])
     if args.wall_check:
         wall = time_subnets(net, mutator, paths, shape, args.device,
                             clock='wall', **timing)
@@ -162,7 +166,8 @@ def main(argv=None):
                   batch=args.batch, threads=args.threads,
                   shape=list(args.shape), subnets=args.subnets,
                   repeats=args.repeats, fit_subnets=args.fit_subnets,
-                  eval_repeats=args.eval_repeats, statistic=args.statistic)
+                  eval_repeats=args.eval_repeats or args.repeats,
+                  statistic=args.statistic)
     for space in args.space:
         result[space] = measure_space(space, args)
     result['wall_s'] = round(time.perf_counter() - start, 1)
