@@ -371,3 +371,42 @@ def test_a_predictor_screens_children_in_nsga2_order(tmp_path, monkeypatch,
     # generation 2 scored only the 6 best ranked of those bred
     bred = [c for c in loop.evaluated[6:] if c in children]
     assert bred and all(c in ranked[:6] for c in bred)
+
+
+def test_latency_objective_front_and_pick(tmp_path, pareto, supernet_ckpt):
+    """objective='latency': the front is over (score, predicted latency)
+    and a member is picked by --latency-max."""
+    from mmrazor_lite.estimators.latency_table import LatencyTable
+    _, full_loop = pareto
+    # a made-up table whose order of costs is not the FLOPs order
+    entries = {key: {name: 0.5 + 0.25 * ((i + j) % len(names))
+                     for i, name in enumerate(names)}
+               for j, (key, names) in enumerate(full_loop.choices.items())}
+    table = str(tmp_path / 'latency.json')
+    LatencyTable(entries, fixed_ms=1.0).save(table)
+    work = tmp_path / 'work'
+    work.mkdir()
+    loop = run(pareto_config(work, supernet_ckpt, None, max_epochs=1,
+                             objective='latency',
+                             latency_table=table)).train_loop
+    front = read_front(work)
+    assert front['objective'] == 'latency' and front['latency_table'] == table
+    with open(work / 'search_candidates.csv', newline='') as f:
+        rows = [dict(score=float(r['accuracy/top1']),
+                     flops=float(r['latency_ms']),  # the cost compared
+                     choices=tuple(r[k] for k in loop.choices))
+                for r in csv.DictReader(f)]
+    unbeaten = [r['choices'] for r in rows
+                if not any(beats(o, r) for o in rows)]
+    members = front['front']
+    assert sorted(tuple(m['decisions'].values()) for m in members) == \
+        sorted(unbeaten)
+    assert all(m['cost'] == m['latency_ms'] for m in members)
+    picked = load_module(PICK).pick_subnet(
+        str(work / 'pareto_front.yaml'), str(tmp_path / 'pick'),
+        latency_max=members[0]['latency_ms'])
+    assert picked['member'] == members[0]
+    with pytest.raises(ValueError, match="objective='latency' needs "
+                       'train_cfg.latency_table'):
+        run(pareto_config(tmp_path / 'other', supernet_ckpt, None,
+                          objective='latency'))
