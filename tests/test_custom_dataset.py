@@ -102,7 +102,8 @@ def test_data_root_and_num_classes_retarget_every_shipped_config(
     loaders = config_loaders(cfg)
     keys = [key for key, _ in loaders]
     assert 'train_dataloader' in keys
-    if cfg.train_cfg.get('type') == 'EvolutionSearchLoop':
+    if cfg.train_cfg.get('type') in ('EvolutionSearchLoop',
+                                     'ParetoSearchLoop'):
         assert {'train_cfg.dataloader',
                 'train_cfg.calibrate_dataloader'} <= set(keys)
     if cfg.train_cfg.get('type') == 'DartsTrainLoop':

@@ -219,8 +219,8 @@ def test_fresh_search_refuses_an_earlier_front(tmp_path, pareto,
     import shutil
     full_dir, _ = pareto
     shutil.copy(osp.join(full_dir, 'pareto_front.yaml'), tmp_path)
-    with pytest.raises(FileExistsError, match=r'Pareto front of an earlier '
-                       r'search \(pareto_front.yaml\).*overwrite=True'):
+    with pytest.raises(FileExistsError, match=r'files of an earlier search '
+                       r'\(pareto_front.yaml\).*overwrite=True'):
         run(pareto_config(tmp_path, supernet_ckpt, budget, max_epochs=1))
     # told to overwrite: removed before the search writes its own
     run(pareto_config(tmp_path, supernet_ckpt, budget, max_epochs=1,

@@ -25,7 +25,6 @@ highest-scoring front member (stage-3 configs use them unchanged) and
 ``search_pareto.png`` with the front drawn. ``pick_subnet.py`` picks a
 member for another budget later without searching again.
 """
-import os
 import os.path as osp
 import time
 from typing import Dict, List, Mapping, Sequence
@@ -33,15 +32,13 @@ from typing import Dict, List, Mapping, Sequence
 from mmengine.dist import barrier, is_main_process
 
 from mmrazor_lite.registry import LOOPS
-from mmrazor_lite.subnet.pareto_front_file import (FRONT_BN_FILE, FRONT_FILE,
-                                                   write_pareto_front)
+from mmrazor_lite.subnet.pareto_front_file import write_pareto_front
 from mmrazor_lite.subnet.search_result import (sliced_state_dict,
                                                write_search_result)
 from . import nsga2_selection as nsga
 from .config_diff import plain
 from .evolution_operators import Candidate
 from .evolution_search_loop import EvolutionSearchLoop
-from .rank_agreement import on_every_rank
 
 #: objective -> (the Costs field, its axis label)
 OBJECTIVES = {'flops': ('flops', 'FLOPs'), 'params': ('params', 'params'),
@@ -75,23 +72,6 @@ class ParetoSearchLoop(EvolutionSearchLoop):
         # a recorded setting: a resume under another objective is refused
         self.settings['train_cfg.objective'] = objective
         self._parent_keys: Dict[Candidate, nsga.Key] = {}
-        self._claim_front_files(bool(kwargs.get('overwrite', False)))
-
-    def _claim_front_files(self, overwrite: bool) -> None:
-        """Refuse (or, told to overwrite, delete) an earlier search's front
-        in the work dir, as the base loop does for its own files."""
-        if self.resume_from is not None:
-            return
-        work_dir = self.runner.work_dir
-        old = on_every_rank(_old_front_files, work_dir, overwrite)
-        if old and is_main_process():
-            for path in old:
-                os.remove(path)
-            self.runner.logger.warning(
-                f'train_cfg.overwrite=True: removed '
-                f'{", ".join(osp.basename(p) for p in old)} of an earlier '
-                f'search from {work_dir}')
-        barrier()
 
     def _setup(self) -> None:
         super()._setup()
@@ -238,16 +218,3 @@ class ParetoSearchLoop(EvolutionSearchLoop):
             bounds, self.top_k_candidates,
             f'{len(self.scores)} candidates in {self._epoch} generations, '
             f'{len(front)} on the front; {self.budget.describe()}')
-
-
-def _old_front_files(work_dir: str, overwrite: bool) -> List[str]:
-    old = [osp.join(work_dir, name) for name in (FRONT_FILE, FRONT_BN_FILE)
-           if osp.exists(osp.join(work_dir, name))]
-    if old and not overwrite:
-        raise FileExistsError(
-            f'{work_dir} already holds the Pareto front of an earlier search '
-            f'({", ".join(osp.basename(p) for p in old)}); a new search '
-            f'would mix its files with them. Use a new --work-dir, or set '
-            f'train_cfg.overwrite=True (--cfg-options '
-            f'train_cfg.overwrite=True) to delete them first')
-    return old

@@ -65,7 +65,8 @@ def resolve_resume(resume_from: Optional[str], work_dir: str,
 #: what a search writes into its work dir; a new search must not leave an
 #: older one's among its own (a later --resume would continue that one)
 SEARCH_FILES = ('search_epoch_*.pth', 'best_fix_subnet.yaml',
-                'best_subnet_weights.pth', 'search_top_k.txt')
+                'best_subnet_weights.pth', 'search_top_k.txt',
+                'pareto_front.yaml', 'pareto_front_bn.pth')
 
 
 def claim_work_dir(work_dir: str, resume_from, overwrite: bool,
