@@ -1,0 +1,40 @@
+"""Smoke test of ``pcdarts_search_step.py --fuse-compare`` (tiny batch).
+
+Timings are never asserted (machines vary); only that both paths ran, in
+their own processes for memory, and the report is complete.
+"""
+import json
+import os.path as osp
+import sys
+
+from conftest import REPO, run_tool
+
+SCRIPT = osp.join(REPO, 'tools', 'benchmarks', 'pcdarts_search_step.py')
+
+
+def test_fuse_compare_json():
+    proc = run_tool([sys.executable, SCRIPT, '--fuse-compare', '--batch',
+                     '2', '--steps', '1', '--warmup', '0', '--json'],
+                    timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert (result['k'], result['batch'], result['mem_kind']) == (4, 2,
+                                                                 'rss')
+    for path in ('fused', 'unfused'):
+        for key in ('weight_step_s', 'arch_step_s', 'peak_mem_gib'):
+            assert result[f'{path}_{key}'] > 0, (path, key)
+        assert result[f'{path}_step_mem_gib'] >= 0
+    for key in ('weight_step_ratio', 'arch_step_ratio'):
+        assert result[key] > 0, key
+
+
+def test_no_fuse_and_cuda_only_variants():
+    proc = run_tool([sys.executable, SCRIPT, '--no-fuse', '--batch', '2',
+                     '--steps', '1', '--warmup', '0', '--json'], timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert json.loads(proc.stdout.strip().splitlines()[-1])[
+        'fuse_edges'] is False
+    # refused with the reason, not a crash, on CPU
+    proc = run_tool([sys.executable, SCRIPT, '--compile'], timeout=120)
+    assert proc.returncode == 2
+    assert '--compile is measured on --device cuda only' in proc.stderr
