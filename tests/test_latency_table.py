@@ -270,20 +270,6 @@ def test_infeasible_latency_range_fails_at_once(built):
                        ).check_feasible(resources, table)
 
 
-def test_budget_state_and_description_show_latency_only_when_set():
-    old = ResourceBudget(flops_range=330e6)
-    assert old.state_dict() == dict(flops_range=[None, 330e6],
-                                    params_range=None)
-    assert 'latency' not in old.describe()
-    new = ResourceBudget(flops_range=330e6, latency_range=[None, 25])
-    assert new.state_dict() == dict(flops_range=[None, 330e6],
-                                    params_range=None,
-                                    latency_range=[None, 25])
-    assert 'latency_range=(None, 25)' in new.describe()
-    with pytest.raises(ValueError, match='latency_range .* min is larger'):
-        ResourceBudget(latency_range=(30, 20))
-
-
 def test_build_latency_table_tool_writes_a_valid_file(tmp_path):
     out = tmp_path / 'demo_table.json'
     proc = run_tool(['python', 'tools/analysis_tools/build_latency_table.py',

@@ -3,7 +3,8 @@ import random
 
 import pytest
 
-from mmrazor_lite.estimators import ResourceTable, count_flops_params
+from mmrazor_lite.estimators import (ResourceBudget, ResourceTable,
+                                     count_flops_params)
 from mmrazor_lite.mutators import OneShotMutator
 from mmrazor_lite.registry import MODELS
 from mmrazor_lite.subnet import fix_model
@@ -75,3 +76,17 @@ def test_lookup_rejects_incomplete_candidates():
     table = ResourceTable(model, _prepared(model), (1, 3, 32, 32))
     with pytest.raises(KeyError, match='layers.0.0'):
         table.flops_of({})
+
+
+def test_budget_state_and_description_show_latency_only_when_set():
+    old = ResourceBudget(flops_range=330e6)
+    assert old.state_dict() == dict(flops_range=[None, 330e6],
+                                    params_range=None)
+    assert 'latency' not in old.describe()
+    new = ResourceBudget(flops_range=330e6, latency_range=[None, 25])
+    assert new.state_dict() == dict(flops_range=[None, 330e6],
+                                    params_range=None,
+                                    latency_range=[None, 25])
+    assert 'latency_range=(None, 25)' in new.describe()
+    with pytest.raises(ValueError, match='latency_range .* min is larger'):
+        ResourceBudget(latency_range=(30, 20))
