@@ -86,6 +86,9 @@ class BaseSearchLoop(BaseLoop):
             self.latency_table.check_matches(
                 self.choices, f'train_cfg.latency_table='
                 f'{self.latency_table_file!r}')
+            # the table's device, batch and threads are what it predicts
+            self.runner.logger.info(
+                f'latency budget by {self.latency_table.describe()}')
         self.budget.check_feasible(self.table, self.latency_table)
 
     def _allowed(self, candidate: Candidate) -> bool:
