@@ -20,7 +20,7 @@ ImageNet pipeline (``configs/demo/``):
    search finds the Pareto front of score and FLOPs instead
    (``configs/demo/spos_pareto_search_digits.py``), prints it and picks
    the front's best subnet for the budget with
-   ``tools/analysis_tools/pick_subnet.py`` (see docs/spos_pareto.md);
+   ``tools/analysis_tools/pick_subnet.py`` (see docs/spos.md);
 3. retrain the found subnet alone, starting from its search weights;
 4. test the retrained subnet on the held-out test split (chance: 10 %).
 

@@ -61,8 +61,8 @@ def write_pareto_front(work_dir: str, header: Mapping,
                 front=[dict(m) for m in members], model=model)
     path = osp.join(work_dir, FRONT_FILE)
     atomic_write_text(
-        '# the Pareto front of a search: see docs/spos_pareto.md\n' +
-        yaml.safe_dump(data, sort_keys=False), path)
+        '# the Pareto front of a search: see docs/spos.md (Pareto search)\n'
+        + yaml.safe_dump(data, sort_keys=False), path)
     return path
 
 
