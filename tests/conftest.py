@@ -83,6 +83,29 @@ def free_port():
         return str(s.getsockname()[1])
 
 
+def train_on_two_ranks(config, work_dir, timeout=300):
+    """``tools/train.py CONFIG --launcher pytorch`` as ranks 0 and 1, two
+    plain processes (no torchrun to stop a survivor: a rank left waiting
+    in a collective shows as a timeout). Returns ``[(returncode, output)]``
+    per rank."""
+    env = dict(os.environ, MASTER_ADDR='127.0.0.1', MASTER_PORT=free_port(),
+               WORLD_SIZE='2', OMP_NUM_THREADS='1',
+               PYTHONPATH=os.pathsep.join([REPO, osp.join(TESTS, 'helpers')]))
+    procs = [subprocess.Popen(
+        [sys.executable, 'tools/train.py', str(config), '--launcher',
+         'pytorch', '--work-dir', str(work_dir)], cwd=REPO,
+        env=dict(env, RANK=str(rank), LOCAL_RANK=str(rank)),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for rank in (0, 1)]
+    try:
+        outputs = [proc.communicate(timeout=timeout)[0] for proc in procs]
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+    return [(proc.returncode, output) for proc, output in zip(procs, outputs)]
+
+
 def load_module(relative_path, name=None):
     """Import a repo file (a tool, a test helper) by path.
 
@@ -106,7 +129,8 @@ def load_module(relative_path, name=None):
 SLOW_FILES = ('test_spos_pipeline.py', 'test_demo.py',
               'test_trained_checkpoint.py', 'test_dist_train.py',
               'test_darts_search_pipeline.py', 'test_darts_eval_pipeline.py',
-              'test_evolution_search.py', 'test_checkpoint_kill_safety.py')
+              'test_evolution_search.py', 'test_pareto_search.py',
+              'test_score_predictor.py', 'test_checkpoint_kill_safety.py')
 
 
 def pytest_collection_modifyitems(config, items):

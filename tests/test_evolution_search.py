@@ -507,33 +507,14 @@ def test_two_process_resume_with_changed_settings_fails_on_every_rank(
     """Both ranks refuse, and neither waits for the other: the ranks run
     as two plain processes (no torchrun to stop a survivor), so a rank
     left in a collective would hang until the timeout."""
-    import os
-    import subprocess
-    import sys
-
-    from conftest import TESTS, free_port
+    from conftest import train_on_two_ranks
     full_dir, _ = full_search
     copy_state(full_dir, tmp_path, 1)
     config = tmp_path / 'changed_search.py'
     tiny_config(tmp_path, search=dict(top_k=3), load_from=supernet_ckpt,
                 resume=True).dump(str(config))
-    env = dict(os.environ, MASTER_ADDR='127.0.0.1', MASTER_PORT=free_port(),
-               WORLD_SIZE='2', OMP_NUM_THREADS='1',
-               PYTHONPATH=os.pathsep.join([REPO, osp.join(TESTS, 'helpers')]))
-    procs = [subprocess.Popen(
-        [sys.executable, 'tools/train.py', str(config), '--launcher',
-         'pytorch', '--work-dir', str(tmp_path)], cwd=REPO,
-        env=dict(env, RANK=str(rank), LOCAL_RANK=str(rank)),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        for rank in (0, 1)]
-    try:
-        outputs = [proc.communicate(timeout=150)[0] for proc in procs]
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-    for proc, output in zip(procs, outputs):
-        assert proc.returncode != 0, output[-3000:]
+    for returncode, output in train_on_two_ranks(config, tmp_path, 150):
+        assert returncode != 0, output[-3000:]
         assert 'train_cfg.top_k: saved 2, now 3' in output, output[-3000:]
     assert not (tmp_path / 'search_epoch_2.pth').exists()
 

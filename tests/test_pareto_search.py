@@ -1,17 +1,14 @@
 """ParetoSearchLoop (NSGA-II over score and FLOPs) on the tiny digits
 supernet of test_evolution_search.py, and pick_subnet.py on its front."""
 import csv
-import os
 import os.path as osp
-import subprocess
-import sys
 
 import pytest
 import torch
 import yaml
 
 import mmrazor_lite  # noqa: F401  (registers the loop, allow-lists files)
-from conftest import REPO, TESTS, free_port, load_module, run_tool_in_process
+from conftest import REPO, load_module, run_tool_in_process, train_on_two_ranks
 from test_evolution_search import IMAGE, run, tiny_config
 
 PICK = 'tools/analysis_tools/pick_subnet.py'
@@ -186,23 +183,8 @@ def test_two_processes_find_the_same_front(tmp_path, pareto, supernet_ckpt,
     full_dir, _ = pareto
     config = tmp_path / 'pareto.py'
     pareto_config(tmp_path, supernet_ckpt, budget).dump(str(config))
-    env = dict(os.environ, MASTER_ADDR='127.0.0.1', MASTER_PORT=free_port(),
-               WORLD_SIZE='2', OMP_NUM_THREADS='1',
-               PYTHONPATH=os.pathsep.join([REPO, osp.join(TESTS, 'helpers')]))
-    procs = [subprocess.Popen(
-        [sys.executable, 'tools/train.py', str(config), '--launcher',
-         'pytorch', '--work-dir', str(tmp_path)], cwd=REPO,
-        env=dict(env, RANK=str(rank), LOCAL_RANK=str(rank)),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        for rank in (0, 1)]
-    try:
-        outputs = [proc.communicate(timeout=300)[0] for proc in procs]
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-    for proc, output in zip(procs, outputs):
-        assert proc.returncode == 0, output[-3000:]
+    for returncode, output in train_on_two_ranks(config, tmp_path):
+        assert returncode == 0, output[-3000:]
     ours, full = read_front(tmp_path)['front'], read_front(full_dir)['front']
     assert [m['decisions'] for m in ours] == [m['decisions'] for m in full]
     for a, b in zip(ours, full):

@@ -311,33 +311,16 @@ def test_predictor_search_is_the_same_on_2_processes(
         tmp_path, searches, trained_supernet):
     """Two gloo ranks, 3 generations: the state equals the one-process
     run's after generation 3."""
-    import os
-    import subprocess
-    import sys
-
-    from conftest import REPO, TESTS, free_port
+    from conftest import train_on_two_ranks
     from test_evolution_search import tiny_config
     _, full = searches
     config = tmp_path / 'assisted_search.py'
     tiny_config(tmp_path, search=dict(max_epochs=3, predictor=PREDICTOR),
                 load_from=trained_supernet).dump(str(config))
-    env = dict(os.environ, MASTER_ADDR='127.0.0.1', MASTER_PORT=free_port(),
-               WORLD_SIZE='2', OMP_NUM_THREADS='1',
-               PYTHONPATH=os.pathsep.join([REPO, osp.join(TESTS, 'helpers')]))
-    procs = [subprocess.Popen(
-        [sys.executable, 'tools/train.py', str(config), '--launcher',
-         'pytorch', '--work-dir', str(tmp_path)], cwd=REPO,
-        env=dict(env, RANK=str(rank), LOCAL_RANK=str(rank)),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        for rank in (0, 1)]
-    try:
-        outputs = [proc.communicate(timeout=300)[0] for proc in procs]
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-    for proc, output in zip(procs, outputs):
-        assert proc.returncode == 0, output[-3000:]
+    ranks = train_on_two_ranks(config, tmp_path)
+    for returncode, output in ranks:
+        assert returncode == 0, output[-3000:]
+    outputs = [output for _, output in ranks]
     assert '4 best predicted of' in outputs[0]
     one, two = _state(full.runner.work_dir, 3), _state(tmp_path, 3)
     for key in ('population', 'top_k', 'rng_state'):
