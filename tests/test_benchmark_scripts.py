@@ -92,6 +92,21 @@ def test_run_all_table_marks_targets():
     assert lines[4].endswith('|  |')
 
 
+def test_run_all_variants_run_on_cuda_and_are_skipped_on_cpu(monkeypatch):
+    run_all = load_module('tools/benchmarks/run_all.py')
+    calls = []
+    monkeypatch.setattr(run_all, 'run_json', lambda script, *args: (
+        calls.append((script, args)) or {'script': script}))
+    assert run_all.scoring_variants('cpu', ['--device', 'cpu']) == {
+        name: None for name in run_all.SCORING_VARIANTS}
+    assert run_all.pcdarts_variants('cpu', ['--device', 'cpu'], []) == {
+        name: None for name in run_all.PCDARTS_VARIANTS}
+    assert calls == []
+    run_all.scoring_variants('cuda', ['--device', 'cuda'])
+    assert calls == [('search_candidate_cost.py', ('--device', 'cuda', flag))
+                     for flag in ('--amp', '--channels-last')]
+
+
 def test_kill_resume_supernet_identical(tmp_path):
     # seed 24 kills as iter_2.pth appears (iter_1.pth not yet removed:
     # max_keep_ckpts=1), then mid-write once 3 iterations are saved

@@ -16,7 +16,10 @@ Benchmarks (each also runs alone; see its docstring):
   on ``--device cuda`` also the K=4 step under bf16 autocast, in
   channels-last format and ``torch.compile``-d (skipped on CPU, with the
   reason printed: bf16 autocast and channels-last are GPU levers, and
-  compiling the search network on CPU takes many minutes).
+  compiling the search network on CPU takes many minutes); and the search
+  scoring under bf16 autocast and in channels-last format (CUDA only, as
+  above; a compiled scorer is not offered: the supernet changes its path
+  per candidate, see ``search_candidate_cost.py``).
 
 Separate processes keep each one's peak memory its own. The markdown table
 (measure, value, target, met) is printed and, unless ``--no-write``,
@@ -90,6 +93,7 @@ def collect(device: str):
     k1 = run_json('pcdarts_search_step.py', '--k', '1', *dev, *steps)
     mem_ratio = k4['step_mem_gib'] / k1['step_mem_gib']
     variants = pcdarts_variants(device, dev, steps)
+    scoring = scoring_variants(device, dev)
     rows = [
         ('SPOS supernet step (batch 16, 224 px)',
          f'{spos["supernet_step_s"]:.3f} s ({spos["supernet_img_per_s"]} '
@@ -132,9 +136,16 @@ def collect(device: str):
         rows.append((f'PC-DARTS K=4 weight / arch step, peak, {name}',
                      value, f'fp32: {k4["weight_step_s"]:.3f} s / '
                      f'{k4["arch_step_s"]:.3f} s', None))
+    for name, result in scoring.items():
+        value = 'skipped on CPU (CUDA variant)' if result is None else (
+            f'{result["scoring_s"]:.3f} s, scoring / pure '
+            f'{result["scoring_over_pure"]:.3f}')
+        rows.append((f'search: scoring per candidate, {name}', value,
+                     f'fp32: {search["scoring_s"]:.2f} s', None))
     return rows, dict(spos=spos, search=search, accuracy=accuracy,
                       pcdarts_k4=k4, darts_k1=k1,
-                      pcdarts_k4_variants=variants)
+                      pcdarts_k4_variants=variants,
+                      scoring_variants=scoring)
 
 
 #: PC-DARTS step variants: name -> extra arguments of pcdarts_search_step.py
@@ -155,6 +166,22 @@ def pcdarts_variants(device, dev, steps):
     return {name: run_json('pcdarts_search_step.py', '--k', '4', *dev,
                            *steps, *extra)
             for name, extra in PCDARTS_VARIANTS.items()}
+
+
+#: search scoring variants: name -> extra arguments of
+#: search_candidate_cost.py
+SCORING_VARIANTS = {'bf16 autocast': ['--amp'],
+                    'channels-last': ['--channels-last']}
+
+
+def scoring_variants(device, dev):
+    """Scoring variants, each in its own process; None where skipped."""
+    if device != 'cuda':
+        print('search scoring variants (bf16 autocast, channels-last) '
+              'skipped: measured with --device cuda only', file=sys.stderr)
+        return {name: None for name in SCORING_VARIANTS}
+    return {name: run_json('search_candidate_cost.py', *dev, *extra)
+            for name, extra in SCORING_VARIANTS.items()}
 
 
 def table(rows) -> str:
