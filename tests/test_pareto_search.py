@@ -299,6 +299,11 @@ def test_pick_errors_are_clear(tmp_path, pareto):
                 str(tmp_path / 'gone.pth'))
     assert proc.returncode == 1 and 'gone.pth' in proc.stderr
     assert not osp.exists(out)  # nothing written on an error
+    before = open(osp.join(work_dir, 'best_fix_subnet.yaml')).read()
+    proc = run_tool_in_process(PICK, [front_file, '--flops-max', '1e9',
+                                      '--out-dir', work_dir])
+    assert proc.returncode == 1 and 'is the search work dir' in proc.stderr
+    assert open(osp.join(work_dir, 'best_fix_subnet.yaml')).read() == before
 
 
 def test_shipped_pareto_configs_follow_the_config_loaders():

@@ -84,6 +84,12 @@ def pick_subnet(front: str, out_dir: str, flops_max=None, params_max=None,
     from mmrazor_lite.subnet.search_result import (SUBNET_FILE, WEIGHTS_FILE,
                                                    sliced_state_dict,
                                                    write_search_result)
+    if osp.realpath(out_dir) == osp.realpath(osp.dirname(osp.abspath(front))):
+        # the search's own best_* files are its answer (and a --resume's)
+        raise ParetoFrontError(
+            f'--out-dir {out_dir} is the search work dir of {front}: the '
+            f'pick would overwrite the search\'s own best_fix_subnet.yaml '
+            f'and best_subnet_weights.pth; choose another --out-dir')
     data = load_pareto_front(front)
     index, member = pick_member(data, front, flops_max=flops_max,
                                 params_max=params_max,
