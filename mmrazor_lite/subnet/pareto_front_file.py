@@ -117,11 +117,11 @@ def pick_member(data: Mapping, path: str = FRONT_FILE,
             if all(float(m[LIMITS[name][0]]) <= bound
                    for name, bound in limits.items())]
     if not fits:
-        asked = ', '.join(f'{LIMITS[n][0]} <= {v:,.6g}'
+        asked = ', '.join(f'{LIMITS[n][0]} <= {_amount(v)}'
                           for n, v in limits.items())
         lowest = {n: min(float(m[LIMITS[n][0]]) for m in front)
                   for n in limits}
-        cheapest = '; '.join(f'cheapest {LIMITS[n][0]} {low:,.6g} '
+        cheapest = '; '.join(f'cheapest {LIMITS[n][0]} {_amount(low)} '
                              f'{LIMITS[n][1]}' for n, low in lowest.items())
         raise ParetoFrontError(
             f'{path}: no front member within {asked} ({len(front)} '
@@ -147,3 +147,8 @@ def load_member_bn(path: str, data: Mapping, index: int) -> dict:
             f'{bn_path} does not belong to {path} (member {index + 1} '
             f'differs): copy the two files of one search together')
     return saved['buffers'][index]
+
+
+def _amount(value: float) -> str:
+    """1,001,280 for counts (FLOPs, params), 12.3 for milliseconds."""
+    return f'{value:,.0f}' if float(value).is_integer() else f'{value:.4g}'
