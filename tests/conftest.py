@@ -50,6 +50,18 @@ def backbone_features(backbone, seed):
         return backbone(x)[-1]
 
 
+@pytest.fixture(scope='module')
+def supernet_ckpt(tmp_path_factory):
+    """5 training steps of the tiny digits supernet of
+    ``test_evolution_search.tiny_config``, once per test module."""
+    from test_evolution_search import run, tiny_config
+    work_dir = tmp_path_factory.mktemp('supernet')
+    run(tiny_config(work_dir))
+    ckpt = osp.join(work_dir, 'iter_5.pth')
+    assert osp.isfile(ckpt)
+    return ckpt
+
+
 def shrink_options(data_root, iters=4, batch=2, ckpt_interval=2):
     """--cfg-options that make an ImageNet config run in seconds on CPU."""
     opts = []

@@ -60,15 +60,6 @@ def run(cfg):
 
 
 @pytest.fixture(scope='module')
-def supernet_ckpt(tmp_path_factory):
-    work_dir = tmp_path_factory.mktemp('supernet')
-    run(tiny_config(work_dir))
-    ckpt = osp.join(work_dir, 'iter_5.pth')
-    assert osp.isfile(ckpt)
-    return ckpt
-
-
-@pytest.fixture(scope='module')
 def full_search(tmp_path_factory, supernet_ckpt):
     work_dir = tmp_path_factory.mktemp('search_full')
     runner = run(tiny_config(work_dir, search={}, load_from=supernet_ckpt))

@@ -11,13 +11,6 @@ from mmrazor_lite.estimators.latency_table import LatencyTable
 
 
 @pytest.fixture(scope='module')
-def supernet_ckpt(tmp_path_factory):
-    work_dir = tmp_path_factory.mktemp('supernet')
-    run(tiny_config(work_dir))
-    return osp.join(work_dir, 'iter_5.pth')
-
-
-@pytest.fixture(scope='module')
 def choices(tmp_path_factory, supernet_ckpt):
     from mmrazor_lite.apis import build_runner
     cfg = tiny_config(tmp_path_factory.mktemp('probe'), search={},

@@ -33,13 +33,6 @@ def flops_span(cfg):
 
 
 @pytest.fixture(scope='module')
-def supernet_ckpt(tmp_path_factory):
-    work_dir = tmp_path_factory.mktemp('supernet')
-    run(tiny_config(work_dir))
-    return osp.join(work_dir, 'iter_5.pth')
-
-
-@pytest.fixture(scope='module')
 def budget(supernet_ckpt):
     low, high = flops_span(tiny_config('/tmp/unused'))
     return int(low + 0.8 * (high - low))  # rules the dearest paths out
