@@ -45,3 +45,21 @@ def test_no_latency_column_without_a_table(tmp_path):
     lines = (tmp_path / 'search_top_k.txt').read_text().splitlines()
     assert 'latency' not in lines[1]
     assert lines[2].split() == ['1', '50.0000', '100', '10', 'x', 'y']
+
+
+def test_a_work_dir_with_only_an_earlier_searchs_records_is_claimed(tmp_path):
+    """A fresh search refuses (or, told to overwrite, deletes) an earlier
+    search's candidates table and picture too: they would stand beside the
+    new search's files until it ends."""
+    import pytest
+
+    from mmrazor_lite.engine.search_state import _old_search_files
+    for name in ('search_candidates.csv', 'search_pareto.png'):
+        (tmp_path / name).write_text('old')
+    with pytest.raises(FileExistsError, match='search_candidates.csv, '
+                       'search_pareto.png'):
+        _old_search_files(str(tmp_path), None, None, overwrite=False)
+    assert sorted(_old_search_files(str(tmp_path), None, None,
+                                    overwrite=True)) == \
+        [str(tmp_path / 'search_candidates.csv'),
+         str(tmp_path / 'search_pareto.png')]

@@ -16,7 +16,11 @@ from mmengine.dist import barrier, is_main_process
 
 from mmrazor_lite.fileio.checkpoint_io import (atomic_torch_save,
                                               load_checkpoint_file)
+from mmrazor_lite.subnet.pareto_front_file import FRONT_BN_FILE, FRONT_FILE
+from mmrazor_lite.subnet.search_result import (CANDIDATES_FILE, SUBNET_FILE,
+                                               TOP_K_FILE, WEIGHTS_FILE)
 from .rank_agreement import on_every_rank
+from .search_pareto import PARETO_FILE
 
 STATE_PATTERN = re.compile(r'search_epoch_(\d+)\.pth$')
 
@@ -64,9 +68,8 @@ def resolve_resume(resume_from: Optional[str], work_dir: str,
 
 #: what a search writes into its work dir; a new search must not leave an
 #: older one's among its own (a later --resume would continue that one)
-SEARCH_FILES = ('search_epoch_*.pth', 'best_fix_subnet.yaml',
-                'best_subnet_weights.pth', 'search_top_k.txt',
-                'pareto_front.yaml', 'pareto_front_bn.pth')
+SEARCH_FILES = ('search_epoch_*.pth', SUBNET_FILE, WEIGHTS_FILE, TOP_K_FILE,
+                CANDIDATES_FILE, PARETO_FILE, FRONT_FILE, FRONT_BN_FILE)
 
 
 def claim_work_dir(work_dir: str, resume_from, overwrite: bool,
