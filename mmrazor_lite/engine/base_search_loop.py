@@ -2,7 +2,8 @@
 breeds or keeps: generations as mmengine epochs, candidates as tuples of
 choice names, their costs from the tables, the saved state and resume.
 
-Subclasses (:class:`EvolutionSearchLoop`, :class:`ParetoSearchLoop`) set,
+Subclasses (:class:`EvolutionSearchLoop` and, through it,
+:class:`ParetoSearchLoop`) set,
 in ``__init__``: ``_max_epochs``, ``rng``, ``seed``, ``settings``,
 ``scorer``, ``budget``, ``records`` (in ``_setup``), ``population``,
 ``top_k_candidates``, ``scores``, ``supernet_checkpoint`` /

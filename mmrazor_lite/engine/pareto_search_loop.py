@@ -16,8 +16,9 @@ deciding alike. It differs in whom it keeps and breeds from:
   crowding), drawn with the search RNG (the same draws on every rank).
 
 Ranks and crowding distances follow from the saved scores, so the state
-file of the single-objective search resumes this one too (``objective`` is
-a recorded setting). At the end it writes, from rank 0:
+file is the single-objective search's (``objective`` is one more recorded
+setting: resuming under another one is refused). At the end it writes,
+from rank 0:
 ``pareto_front.yaml`` + ``pareto_front_bn.pth`` (every scored candidate no
 other one dominates, see ``subnet/pareto_front_file.py``), the
 ``best_fix_subnet.yaml`` and ``best_subnet_weights.pth`` of the
@@ -139,11 +140,11 @@ class ParetoSearchLoop(EvolutionSearchLoop):
     def _finish(self) -> None:
         """The front (yaml + BN statistics), the best member's subnet and
         weights, the picture."""
-        front = [c for c in self.pareto_front() if self._allowed(c)]
+        front = self.pareto_front()  # every scored path was in budget
         if not front:
             raise self.budget.nothing_found(
                 self.num_candidates * self.max_tries_factor, self.input_shape)
-        best = min(front, key=lambda c: -self.scores[c])  # first on ties
+        best = max(front, key=lambda c: self.scores[c])  # first on ties
         start = time.perf_counter()
         params = {name for name, _ in self.model.named_parameters()}
         statistics, best_weights = [], None

@@ -14,6 +14,8 @@ import os.path as osp
 from collections import OrderedDict
 from typing import Dict, Mapping, NamedTuple, Optional, Sequence
 
+from mmrazor_lite.fileio.strict_data_file import DataFileError, load_data_file
+
 FORMAT = 'mmrazor_lite latency table'
 VERSION = 1
 #: what a file must hold (the rest is a record of how it was measured)
@@ -213,10 +215,9 @@ class LatencyTable:
                 f'latency table {path} does not exist; build one with '
                 f'tools/analysis_tools/build_latency_table.py CONFIG --out '
                 f'{path}')
-        try:
-            with open(path, encoding='utf-8') as f:
-                data = json.load(f)
-        except (ValueError, UnicodeDecodeError) as err:
+        try:  # strictly: a hand-edited duplicate key is an error
+            data = load_data_file(path, 'latency table')
+        except DataFileError as err:
             raise ValueError(f'latency table {path} is not valid JSON: '
                              f'{err}') from None
         return cls.from_dict(data, path)

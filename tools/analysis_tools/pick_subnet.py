@@ -41,25 +41,17 @@ def parse_args(argv=None):
 
 def build_supernet(data: dict, checkpoint: str, front: str):
     """The searched model of the front's config with ``checkpoint``'s
-    weights, loaded strictly."""
+    weights, loaded strictly (every key, every shape)."""
     import mmrazor_lite  # noqa: F401  (registers the types)
-    from mmengine.registry import init_default_scope
-
-    from mmrazor_lite.fileio.checkpoint_io import load_state_dict_and_meta
-    from mmrazor_lite.registry import MODELS
+    from mmrazor_lite.apis.trained_checkpoint import (load_state_strictly,
+                                                      read_checkpoint)
+    from mmrazor_lite.registry import build_model
     from mmrazor_lite.subnet.pareto_front_file import ParetoFrontError
-    init_default_scope('mmrazor_lite')
     if not isinstance(data.get('model'), dict):
         raise ParetoFrontError(f'{front}: records no "model" config')
-    model = MODELS.build(copy.deepcopy(data['model']))
-    state_dict, _ = load_state_dict_and_meta(checkpoint)
-    state_dict = {k[len('module.'):] if k.startswith('module.') else k: v
-                  for k, v in state_dict.items()}
-    missing, unexpected = model.load_state_dict(state_dict, strict=False)
-    if missing or unexpected:
-        raise ParetoFrontError(
-            f'{checkpoint} does not fit the model {front} records: missing '
-            f'{missing[:5]}, unexpected {unexpected[:5]}')
+    model = build_model(copy.deepcopy(data['model']))
+    load_state_strictly(model, read_checkpoint(checkpoint)['state_dict'],
+                        checkpoint)
     return model.eval()
 
 
@@ -72,6 +64,7 @@ def pick_subnet(front: str, out_dir: str, flops_max=None, params_max=None,
     Raises:
         FileNotFoundError: the front, its BN statistics or the supernet
             checkpoint is missing.
+        CheckpointError: the supernet checkpoint does not fit the model.
         ParetoFrontError: no bound, no member within the bounds (with the
             cheapest member's cost), latency asked of a front without it,
             or another supernet than the one searched.
@@ -136,12 +129,13 @@ def describe(member: dict) -> str:
 
 def main(argv=None):
     args = parse_args(argv)
+    from mmrazor_lite.fileio.checkpoint_io import CheckpointError
     from mmrazor_lite.subnet.pareto_front_file import ParetoFrontError
     try:
         picked = pick_subnet(args.front, args.out_dir, args.flops_max,
                              args.params_max, args.latency_max,
                              args.supernet_checkpoint)
-    except (FileNotFoundError, ParetoFrontError) as err:
+    except (FileNotFoundError, ParetoFrontError, CheckpointError) as err:
         sys.exit(f'error: {err}')
     print(f'picked {describe(picked["member"])}')
     print(f'wrote {picked["subnet_file"]} and {picked["weights_file"]}')
