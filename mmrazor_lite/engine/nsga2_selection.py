@@ -12,7 +12,7 @@ the same way. Random draws come only from the ``random.Random`` passed in.
 """
 import math
 import random
-from typing import List, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 #: (score, cost) of a candidate: higher score and lower cost are better
 Point = Tuple[float, float]
@@ -86,19 +86,22 @@ def nsga2_keys(points: Sequence[Point]) -> List[Key]:
     return keys
 
 
-def nsga2_order(points: Sequence[Point]) -> List[int]:
+def nsga2_order(points: Sequence[Point],
+                keys: Optional[Sequence[Key]] = None) -> List[int]:
     """Indices of ``points``, best first: by front rank, then crowding
-    distance (larger first), then score (higher first), then index."""
-    keys = nsga2_keys(points)
+    distance (larger first), then score (higher first), then index.
+    ``keys``: their :func:`nsga2_keys` when computed already."""
+    keys = nsga2_keys(points) if keys is None else keys
     return sorted(range(len(points)),
                   key=lambda i: (keys[i][0], -keys[i][1], -points[i][0], i))
 
 
-def select_survivors(points: Sequence[Point], k: int) -> List[int]:
+def select_survivors(points: Sequence[Point], k: int,
+                     keys: Optional[Sequence[Key]] = None) -> List[int]:
     """NSGA-II's environmental selection: the indices of the ``k`` best by
     :func:`nsga2_order` (whole fronts first; the front that does not fit
     whole gives up its most crowded points)."""
-    return nsga2_order(points)[:max(0, int(k))]
+    return nsga2_order(points, keys)[:max(0, int(k))]
 
 
 def binary_tournament(keys: Sequence[Key], size: int,

@@ -103,7 +103,7 @@ class ParetoSearchLoop(EvolutionSearchLoop):
         pool += [c for c in self.population if c not in kept]
         points = self._points(pool, self.scores)
         keys = nsga.nsga2_keys(points)
-        chosen = nsga.select_survivors(points, self.top_k)
+        chosen = nsga.select_survivors(points, self.top_k, keys)
         chosen.sort(key=lambda i: (keys[i][0], -points[i][0], i))
         # the tournaments use the ranks and distances of the whole pool
         self._parent_keys = {pool[i]: keys[i] for i in chosen}
