@@ -173,6 +173,8 @@ def test_edited_choice_names_are_refused(built, tmp_path):
     path = tmp_path / 'edited.json'
     path.write_text(json.dumps(data))
     edited = LatencyTable.load(str(path))
+    # the dict was a copy: the table it came from is as measured
+    assert 'shuffle_9x9' not in table.entries_ms['backbone.layers.2.1']
     with pytest.raises(ValueError, match=r"no entries for the choices "
                        r"\['shuffle_7x7'\] of 'backbone.layers.2.1'.*"
                        r"choices \['shuffle_9x9'\] of 'backbone.layers.2.1'"

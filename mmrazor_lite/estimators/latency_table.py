@@ -9,6 +9,7 @@ every candidate against a latency budget.
 :func:`~mmrazor_lite.estimators.latency_timer.build_latency_table` measures
 one; ``tools/analysis_tools/build_latency_table.py`` writes one.
 """
+import copy
 import json
 import os.path as osp
 from collections import OrderedDict
@@ -191,7 +192,7 @@ class LatencyTable:
     # ----------------------------------------------------------------- file
     def to_dict(self) -> dict:
         """The file's content: the record, the table, then the fit's
-        details (long) last."""
+        details (long) last. A copy: editing it leaves the table as is."""
         meta = {k: v for k, v in self.meta.items() if k != 'correction_fit'}
         data = dict(format=FORMAT, version=VERSION, **meta,
                     entries_ms=self.entries_ms, fixed_ms=self.fixed_ms,
@@ -199,7 +200,7 @@ class LatencyTable:
                                     offset_ms=self.offset_ms))
         if 'correction_fit' in self.meta:
             data['correction_fit'] = self.meta['correction_fit']
-        return data
+        return copy.deepcopy(data)
 
     def save(self, path: str) -> None:
         """Write the JSON file atomically (never half a table)."""
