@@ -234,11 +234,15 @@ def test_latency_budget_uses_the_table(built):
                          table.fixed_ms * 0.3, table.scale, table.offset_ms)
     assert wrong.latency_of(span.costliest) < bound
     assert budget.allows(resources, span.costliest, wrong)
-    # a lower bound too, and FLOPs still count
-    both = ResourceBudget(flops_range=resources.flops_of(span.cheapest) - 1,
+    # a lower bound too
+    at_least = ResourceBudget(latency_range=(bound, None))
+    assert at_least.allows(resources, span.costliest, table)
+    assert not at_least.allows(resources, span.cheapest, table)  # too fast
+    # and FLOPs still count: the slowest path, in latency_range, is out by
+    # its FLOPs alone
+    both = ResourceBudget(flops_range=resources.flops_of(span.costliest) - 1,
                           latency_range=(bound, None))
-    assert not both.allows(resources, span.costliest, table)  # FLOPs
-    assert not both.allows(resources, span.cheapest, table)  # too fast
+    assert not both.allows(resources, span.costliest, table)
 
 
 def test_latency_range_without_table_is_an_error(built):
