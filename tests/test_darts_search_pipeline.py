@@ -27,7 +27,9 @@ def _options(data_root, epochs):
             'model.architecture.head.in_channels=64',
             f'train_cfg.max_epochs={epochs}', 'train_cfg.arch_begin_epoch=1',
             'train_cfg.val_interval=100', 'default_hooks.logger.interval=1',
-            'randomness.seed=0']
+            # each rank initialises differently: the ranks agree only if
+            # the weights and the architecture are broadcast from rank 0
+            'randomness.seed=0', 'randomness.diff_rank_seed=True']
     for loader in ('train_dataloader', 'train_cfg.arch_dataloader',
                    'val_dataloader'):
         # one worker: its augmentation seed is the same every epoch, so a

@@ -18,7 +18,8 @@ import mmrazor_lite  # noqa: F401  (registers everything)
 from mmrazor_lite.mutables.darts_arch_weights import darts_arch_weights
 from mmrazor_lite.mutables.partial_channel_mixed_op import \
     PartialChannelMixedOp
-from mmrazor_lite.ops.stacked_ops import stacked_batch_norm, stacked_conv
+from mmrazor_lite.ops.stacked_ops import (stacked_batch_norm, stacked_conv,
+                                          stacked_pointwise)
 from mmrazor_lite.spaces.darts_search_network import DartsSearchNetwork
 
 pytestmark = pytest.mark.usefixtures('one_torch_thread')
@@ -100,10 +101,10 @@ def test_fused_matches_edge_by_edge(k, norm, mix, size, train):
     plain = _run(net, False, x, target, arch, train)
     fused = _run(net, True, x, target, arch, train)
 
-    # the fused path ran: only the one edge leaving a cell's last used
-    # state (node 3's input from node 2) is called as a module
+    # the fused path ran: no edge is called as a module (the one edge
+    # leaving a cell's last used state runs stacked too, as one)
     assert plain['calls'] == 14 * len(net.cells)
-    assert fused['calls'] == len(net.cells)
+    assert fused['calls'] == 0
     assert_near(fused['logits'], plain['logits'], VALUE_TOL, 'logits')
     for name, grad in plain['arch_grads'].items():
         assert_near(fused['arch_grads'][name], grad, GRAD_TOL, name)
@@ -209,3 +210,26 @@ def test_stacked_conv_matches_each_conv(size, kernel, dilation, stride):
             [leaf] + [c.weight for c in convs], grad_out)
         for g, w in zip(got, want):
             assert_near(g, w, GRAD_TOL)
+
+
+@pytest.mark.parametrize('bias', [False, True])
+def test_stacked_pointwise_matches_each_conv(bias):
+    """The batched-matmul 1x1 convs: each edge's conv on its own block of
+    channels, values and gradients (input and each weight)."""
+    torch.manual_seed(0)
+    convs = [nn.Conv2d(4, 6, 1, bias=bias) for _ in range(3)]
+    x = torch.randn(2, 12, 5, 7, requires_grad=True)
+    out = stacked_pointwise(x, convs)
+    expected = torch.cat([conv(c) for conv, c in
+                          zip(convs, x.chunk(3, dim=1))], dim=1)
+    assert out.shape == (2, 18, 5, 7)
+    assert_near(out, expected, VALUE_TOL, 'values')
+    grad = torch.randn_like(out)
+    params = [x] + [p for conv in convs for p in conv.parameters()]
+    got = torch.autograd.grad(out, params, grad)
+    want = torch.autograd.grad(expected, params, grad)
+    for name, a, b in zip(['input'] + [f'param {i}' for i in
+                                       range(len(params) - 1)], got, want):
+        assert_near(a, b, GRAD_TOL, name)
+    with pytest.raises(ValueError, match='1x1 stride-1 dense convs only'):
+        stacked_pointwise(x, [nn.Conv2d(4, 6, 1, stride=2)] * 3)

@@ -5,6 +5,7 @@ import torch
 import torch.nn as nn
 from mmengine.dist import all_reduce, get_world_size
 from mmengine.optim import OptimWrapperDict
+from torch.nn.parallel import DistributedDataParallel
 
 from mmrazor_lite.registry import MODELS
 from .base_algorithm import NASAlgorithm
@@ -52,8 +53,21 @@ class DARTS(NASAlgorithm):
                  data_preprocessor: Optional[Union[dict, nn.Module]] = None,
                  init_cfg: Optional[dict] = None):
         super().__init__(architecture, mutator, data_preprocessor, init_cfg)
+        if not hasattr(self.mutator, 'constant_weights'):
+            raise TypeError(
+                f'DARTS needs a mutator with constant_weights() (the weight '
+                f'step takes the architecture as constants), such as '
+                f'DartsMutator; got {type(self.mutator).__name__}')
         self.unroll = unroll
         self.unroll_eps = unroll_eps
+        # DDP reduces the weights' gradients only: the weight step gives
+        # the architecture parameters none to wait for, and the arch step
+        # averages theirs itself. (They start equal on every rank all the
+        # same: mmengine's Runner broadcasts the whole state dict from
+        # rank 0 before training.)
+        DistributedDataParallel._set_params_and_buffers_to_ignore_for_model(
+            self, [f'mutator.{name}'
+                   for name, _ in self.mutator.named_parameters()])
 
     def forward(self, inputs: torch.Tensor, data_samples=None,
                 mode: str = 'tensor'):
@@ -82,14 +96,14 @@ class DARTS(NASAlgorithm):
             log_vars.update(self._arch_step(data, optim_wrapper))
         weight_wrapper = optim_wrapper['architecture']
         model = ddp_model if ddp_model is not None else self
-        with weight_wrapper.optim_context(model):
+        # the architecture parameters are constants here: the backward
+        # computes weight gradients only
+        with weight_wrapper.optim_context(model), \
+                self.mutator.constant_weights():
             batch = self.data_preprocessor(data['weights'], True)
             losses = model(**batch, mode='loss')
         loss, weight_vars = self.parse_losses(losses)
         weight_wrapper.update_params(loss)
-        # that backward reached the architecture parameters too: not theirs
-        for param in self.mutator.parameters():
-            param.grad = None
         log_vars.update(weight_vars)
         return log_vars
 

@@ -8,15 +8,18 @@ channels under PC-DARTS) with the same stride, so instead of one
 - in training mode one BN of each pooled tensor (an affine-free BN of the
   same input gives the same output on every edge; the other edges' BNs
   still update their running statistics);
-- one grouped convolution per conv layer kind for all edges (see
+- one grouped convolution (on CPU: depthwise ones channels-last, 1x1
+  ones as one batched matmul) per conv layer kind for all edges (see
   :mod:`mmrazor_lite.ops.stacked_ops`), parameters kept per edge;
 - the weighting by ``softmax(alpha)`` and the sum over candidates (in the
   candidates' order, as each edge sums them) on all edges at once.
 
-Each edge's output is, element for element, what the edge alone computes
-(the sums run in the same order); gradients agree up to float rounding of
-sums taken in another order. Edges that cannot be stacked (different
-configurations, unknown candidate types) run one by one.
+Each edge's output is what the edge alone computes, up to float rounding
+(the same products; the sums over candidates in the same order);
+gradients agree up to float rounding of sums taken in another order. A
+state with a single outgoing edge runs this way too (the convs' faster
+layouts); edges that cannot be stacked (different configurations,
+unknown candidate types) run one by one.
 """
 from typing import List, Optional, Sequence, Tuple
 
@@ -65,7 +68,7 @@ def state_edge_outputs(x: torch.Tensor, edges: Sequence[nn.Module],
             :func:`can_stack`; otherwise they run one by one).
         op_weights: (E, n_ops), row ``e`` for edge ``e``.
     """
-    if len(edges) == 1 or not can_stack(edges):
+    if not can_stack(edges):
         return [edge(x, w) for edge, w in zip(edges, op_weights)]
     first = edges[0]
     if x.shape[1] != first.channels:
@@ -86,10 +89,8 @@ def state_edge_outputs(x: torch.Tensor, edges: Sequence[nn.Module],
             relu_x = F.relu(processed)
         if isinstance(ops[0], (SepConv, DilConv)):
             if stacked_relu_x is None:  # one copy per edge: grouped convs
-                stacked_relu_x = relu_x.repeat(1, num_edges, 1, 1)
-                if depthwise_layout(relu_x):  # once for 4 convs
-                    stacked_relu_x = stacked_relu_x.contiguous(
-                        memory_format=torch.channels_last)
+                stacked_relu_x = _repeat_per_edge(
+                    relu_x, num_edges, depthwise_layout(relu_x))
             fn = stacked_sep_conv if isinstance(ops[0], SepConv) else \
                 stacked_dil_conv
             y = _per_edge(fn(stacked_relu_x, ops), num_edges)
@@ -147,6 +148,16 @@ def fused_cell_nodes(states: List[torch.Tensor], nodes: Sequence[nn.Module],
         if i + 1 < steps:
             leave(len(states) - 1)
     return states
+
+
+def _repeat_per_edge(x: torch.Tensor, num_edges: int,
+                     channels_last: bool) -> torch.Tensor:
+    """``x`` repeated edge-major along the channels (N, E * C, H, W), as
+    one copy; channels-last memory when ``channels_last``."""
+    if not channels_last:
+        return x.repeat(1, num_edges, 1, 1)
+    return x.permute(0, 2, 3, 1).repeat(1, 1, 1, num_edges).permute(
+        0, 3, 1, 2)
 
 
 def _per_edge(stacked: torch.Tensor, num_edges: int) -> torch.Tensor:

@@ -1,6 +1,7 @@
 """Own the DARTS / PC-DARTS architecture parameters of a search network."""
 from collections import OrderedDict
-from typing import Dict
+from contextlib import contextmanager
+from typing import Dict, Iterator
 
 import torch
 import torch.nn as nn
@@ -46,6 +47,7 @@ class DartsMutator(nn.Module):
         super().__init__()
         self.init_std = init_std
         self._network = None  # a plain reference, not a submodule
+        self._constant = False
 
     def prepare_from_supernet(self, model: nn.Module) -> None:
         """Find the search network in ``model`` and create the parameters."""
@@ -77,8 +79,25 @@ class DartsMutator(nn.Module):
         return OrderedDict(self.named_parameters())
 
     def arch_weights(self) -> Dict[str, torch.Tensor]:
-        """Their softmaxes, as the network takes them (differentiable)."""
+        """Their softmaxes, as the network takes them (differentiable,
+        except within :meth:`constant_weights`)."""
+        if self._constant:
+            with torch.no_grad():
+                return darts_arch_weights(self.arch_params(),
+                                          self.network.steps)
         return darts_arch_weights(self.arch_params(), self.network.steps)
+
+    @contextmanager
+    def constant_weights(self) -> Iterator[None]:
+        """Forwards within hand the network the arch weights as constants,
+        with no graph back to the parameters: the weight step, whose
+        backward would otherwise also compute (and throw away) the
+        architecture gradient, ~5-8 % of a CPU step."""
+        previous, self._constant = self._constant, True
+        try:
+            yield
+        finally:
+            self._constant = previous
 
     def genotype(self) -> Genotype:
         """The cell the current parameters choose (spec's derivation)."""
