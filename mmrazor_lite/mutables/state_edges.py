@@ -29,6 +29,7 @@ import torch.nn.functional as F
 
 from mmrazor_lite.ops.darts_ops import (DilConv, FactorizedReduce, PoolBN,
                                         SepConv, Zero)
+from mmrazor_lite.ops.polyphase import polyphase_applies, to_polyphase
 from mmrazor_lite.ops.stacked_ops import (batch_norm_shared_output,
                                           depthwise_layout,
                                           stacked_dil_conv,
@@ -78,7 +79,7 @@ def state_edge_outputs(x: torch.Tensor, edges: Sequence[nn.Module],
     num_edges = len(edges)
     part = first.channels // first.k
     processed = x[:, :part] if first.k > 1 else x
-    relu_x = stacked_relu_x = None
+    relu_x = stacked_relu_x = phases = None
     out = None
     for i, name in enumerate(first.choices):
         ops = [edge._candidates[name] for edge in edges]
@@ -91,9 +92,15 @@ def state_edge_outputs(x: torch.Tensor, edges: Sequence[nn.Module],
             if stacked_relu_x is None:  # one copy per edge: grouped convs
                 stacked_relu_x = _repeat_per_edge(
                     relu_x, num_edges, depthwise_layout(relu_x))
-            fn = stacked_sep_conv if isinstance(ops[0], SepConv) else \
-                stacked_dil_conv
-            y = _per_edge(fn(stacked_relu_x, ops), num_edges)
+            if isinstance(ops[0], SepConv):
+                y = stacked_sep_conv(stacked_relu_x, ops)
+            else:
+                if phases is None and depthwise_layout(stacked_relu_x) \
+                        and polyphase_applies(ops[0].depthwise,
+                                              stacked_relu_x):
+                    phases = to_polyphase(stacked_relu_x)  # for both
+                y = stacked_dil_conv(stacked_relu_x, ops, phases)
+            y = _per_edge(y, num_edges)
         elif isinstance(ops[0], FactorizedReduce):
             y = _per_edge(stacked_factorized_reduce(relu_x, ops), num_edges)
         elif isinstance(ops[0], PoolBN):

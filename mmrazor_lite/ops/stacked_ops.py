@@ -13,11 +13,14 @@ Per output channel the arithmetic is that of the module run alone (a
 grouped conv computes each group on its own; BN normalises each channel on
 its own), so the values are those of the separate modules.
 """
-from typing import Sequence
+from typing import Optional, Sequence
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from .polyphase import (from_polyphase, polyphase_applies, to_polyphase,
+                        undilated)
 
 
 def _cat_param(modules: Sequence[nn.Module], name: str):
@@ -159,18 +162,30 @@ def stacked_pointwise(x: torch.Tensor,
     return out if bias is None else out + bias.view(1, -1, 1, 1)
 
 
-def stacked_dil_conv(x: torch.Tensor, ops: Sequence[nn.Module]):
+def stacked_dil_conv(x: torch.Tensor, ops: Sequence[nn.Module],
+                     phases: Optional[torch.Tensor] = None):
     """:class:`DilConv` after its ReLU (``forward_after_relu``), stacked:
     ``x`` holds one ReLU'd input per op, edge-major. Returns NCHW.
 
     On CPU (:func:`depthwise_layout`) the depthwise conv runs
-    channels-last and the pointwise one as a batched matmul
+    channels-last (a dilation-2 stride-1 one on the polyphase components
+    of ``x``, see :mod:`.polyphase`; ``phases``: those of ``x`` when the
+    caller has them) and the pointwise one as a batched matmul
     (:func:`stacked_pointwise`) on NCHW, where BN is fastest too."""
     cpu = depthwise_layout(x)
-    out = stacked_conv(x, [op.depthwise for op in ops], channels_last=cpu)
+    depthwise = [op.depthwise for op in ops]
+    if cpu and polyphase_applies(depthwise[0], x):
+        if phases is None:
+            phases = to_polyphase(x)
+        args = undilated(depthwise[0])
+        args['groups'] *= len(depthwise)
+        out = F.conv2d(phases, _cat_param(depthwise, 'weight'),
+                       _cat_param(depthwise, 'bias'), **args)
+        out = from_polyphase(out, x.shape[0])
+    else:
+        out = stacked_conv(x, depthwise, channels_last=cpu).contiguous()
     if cpu:
-        out = stacked_pointwise(out.contiguous(),
-                                [op.pointwise for op in ops])
+        out = stacked_pointwise(out, [op.pointwise for op in ops])
     else:
         out = stacked_conv(out, [op.pointwise for op in ops])
     return stacked_batch_norm(out, [op.bn for op in ops])
