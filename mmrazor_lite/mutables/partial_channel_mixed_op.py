@@ -140,6 +140,26 @@ class PartialChannelMixedOp(nn.Module):
             return channel_shuffle(out, self.k)
         return torch.cat([out[:, part:], out[:, :part]], dim=1)
 
+    def mix_back_edges(self, out: torch.Tensor,
+                       bypass: torch.Tensor) -> torch.Tensor:
+        """:meth:`mix_back` of ``E`` edges built like this one, in one
+        copy (no concatenation before the shuffle): ``out`` (N, E, C/k, H,
+        W) their candidates' mixes, ``bypass`` the channels they all
+        bypass. Returns (N, E, C, H, W); the same values as ``mix_back``
+        edge by edge."""
+        n, edges, part, h, w = out.shape
+        rest = bypass.shape[1]
+        if self.channel_mix == 'shift':  # [bypass, out] per edge
+            return torch.cat([bypass.unsqueeze(1).expand(n, edges, rest, h, w),
+                              out], dim=2)
+        # shuffle: channel j of group g goes to j * k + g; group 0 is out,
+        # groups 1 .. k-1 the bypass
+        groups = bypass.view(n, 1, self.k - 1, part, h, w).transpose(2, 3)
+        mixed = torch.cat([out.unsqueeze(3),
+                           groups.expand(n, edges, part, self.k - 1, h, w)],
+                          dim=3)
+        return mixed.view(n, edges, part * self.k, h, w)
+
     def extra_repr(self) -> str:
         return (f'channels={self.channels}, stride={self.stride}, k={self.k}, '
                 f'channel_mix={self.channel_mix!r}')

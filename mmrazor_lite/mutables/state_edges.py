@@ -116,7 +116,7 @@ def state_edge_outputs(x: torch.Tensor, edges: Sequence[nn.Module],
     if first.k == 1:
         return list(out.unbind(1))
     bypass = first.bypass(x)  # the same for every edge: computed once
-    return [edge.mix_back(o, bypass) for edge, o in zip(edges, out.unbind(1))]
+    return list(first.mix_back_edges(out, bypass).unbind(1))
 
 
 def fused_cell_nodes(states: List[torch.Tensor], nodes: Sequence[nn.Module],

@@ -131,7 +131,8 @@ def build(args):
     backbone = cfg.model.architecture.backbone
     backbone.k = args.k
     backbone.edge_normalisation = args.k > 1
-    backbone.fuse_edges = getattr(args, 'fuse', True)
+    if not getattr(args, 'fuse', True):  # the default: fused
+        backbone.fuse_edges = False  # (not set: older checkouts lack it)
     cfg.model.unroll = args.order == 'second'
     # what the Runner does: the dataset's normalisation goes to the model
     cfg.model.setdefault('data_preprocessor', cfg.get('data_preprocessor'))
