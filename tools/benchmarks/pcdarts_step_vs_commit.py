@@ -2,11 +2,13 @@
 one run.
 
     python tools/benchmarks/pcdarts_step_vs_commit.py --baseline REV
-        [--steps 5] [--warmup 1] [--k 4] [--batch 64] [--size 32]
-        [--device cpu|cuda] [--json]
+        [--candidate REV2] [--steps 5] [--warmup 1] [--k 4] [--batch 64]
+        [--size 32] [--device cpu|cuda] [--json]
 
 ``REV`` (any git revision; ``--baseline-dir DIR`` for a checkout that
-already exists) is checked out in a temporary git worktree. Two worker
+already exists) is checked out in a temporary git worktree, and so is
+``REV2`` when given (else the candidate is this checkout, uncommitted
+changes included: one change against its parent, for instance). Two worker
 processes build the same model (``pcdarts_search_step.py``'s ``build``,
 the config of each checkout, same seed and batches): one imports
 ``mmrazor_lite`` from the baseline, the other from this checkout. Their
@@ -44,6 +46,9 @@ def parse_args(argv=None):
     where.add_argument('--baseline', help='git revision to compare with')
     where.add_argument('--baseline-dir',
                        help='an existing checkout to compare with')
+    parser.add_argument('--candidate',
+                        help='git revision to measure (default: this '
+                        'checkout as it is)')
     parser.add_argument('--k', type=int, default=4)
     parser.add_argument('--batch', type=int, default=64)
     parser.add_argument('--size', type=int, default=32)
@@ -157,31 +162,42 @@ def _git(*args, cwd=REPO):
 
 
 def compare(args):
-    tmp = None
-    if args.baseline_dir:
-        baseline_dir, label = osp.abspath(args.baseline_dir), \
-            args.baseline_dir
-    else:
-        tmp = tempfile.mkdtemp(prefix='pcdarts_baseline_')
-        baseline_dir = osp.join(tmp, 'checkout')
-        _git('worktree', 'add', '--detach', baseline_dir, args.baseline)
-        label = f"{args.baseline} ({_git('rev-parse', '--short', args.baseline)})"
+    tmp = tempfile.mkdtemp(prefix='pcdarts_step_vs_commit_')
+    worktrees = []
+
+    def checkout(rev, name):
+        path = osp.join(tmp, name)
+        _git('worktree', 'add', '--detach', path, rev)
+        worktrees.append(path)
+        return path, f"{rev} ({_git('rev-parse', '--short', rev)})"
+
     try:
+        if args.baseline_dir:
+            baseline_dir = osp.abspath(args.baseline_dir)
+            label = args.baseline_dir
+        else:
+            baseline_dir, label = checkout(args.baseline, 'baseline')
+        if args.candidate:
+            candidate_dir, this = checkout(args.candidate, 'candidate')
+        else:
+            candidate_dir = REPO
+            this = _git('rev-parse', '--short', 'HEAD') + (
+                ' + changes' if _git('status', '--porcelain',
+                                     '--untracked-files=no') else '')
         load_before = os.getloadavg()
-        workers = [_Worker(baseline_dir, args), _Worker(REPO, args)]
+        workers = [_Worker(baseline_dir, args),
+                   _Worker(candidate_dir, args)]
         weight = _alternate(workers, 'weight', args.warmup, args.steps)
         arch = _alternate(workers, 'arch', args.warmup, args.steps)
         peaks = [w.close() for w in workers]
         load_after = os.getloadavg()
     finally:
-        if tmp is not None:
-            _git('worktree', 'remove', '--force', baseline_dir)
-            os.rmdir(tmp)
+        for path in worktrees:
+            _git('worktree', 'remove', '--force', path)
+        os.rmdir(tmp)
     info = workers[1].info
     result = dict(
-        baseline=label, this=_git('rev-parse', '--short', 'HEAD') + (
-            ' + changes' if _git('status', '--porcelain', '--untracked-files=no')
-            else ''),
+        baseline=label, this=this,
         k=args.k, batch=args.batch, size=args.size, device=args.device,
         device_name=info['device_name'], machine=platform.node(),
         torch=info['torch'], threads=info['threads'], steps=args.steps,
