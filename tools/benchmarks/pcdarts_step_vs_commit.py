@@ -3,7 +3,7 @@ one run.
 
     python tools/benchmarks/pcdarts_step_vs_commit.py --baseline REV
         [--candidate REV2] [--steps 5] [--warmup 1] [--k 4] [--batch 64]
-        [--size 32] [--device cpu|cuda] [--json]
+        [--size 32] [--device cpu|cuda] [--threads N] [--json]
 
 ``REV`` (any git revision; ``--baseline-dir DIR`` for a checkout that
 already exists) is checked out in a temporary git worktree, and so is
@@ -17,7 +17,10 @@ first, then architecture steps, so that the drift of a shared machine
 falls on both alike; the worker that is not stepping waits on a pipe and
 uses no CPU. Reported: the medians, the ratio baseline / this, and each
 worker's peak memory (its own process: peak RSS on CPU, peak allocated
-CUDA memory on a GPU).
+CUDA memory on a GPU). On CPU the medians of the process CPU time per step
+are reported too (``*_cpu_s``): with ``--threads 1`` they are what the
+step costs even while other work on a shared host takes the cores away
+from time to time (wall clock then drifts by 10-30 %).
 
 This is how docs/benchmarks.md compares the step before and after a
 change ("measured alternating with the same-run baseline").
@@ -53,6 +56,9 @@ def parse_args(argv=None):
     parser.add_argument('--batch', type=int, default=64)
     parser.add_argument('--size', type=int, default=32)
     parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
+    parser.add_argument('--threads', type=int,
+                        help='torch threads in each worker (default: '
+                        "torch's)")
     parser.add_argument('--steps', type=int, default=5)
     parser.add_argument('--warmup', type=int, default=1)
     parser.add_argument('--json', action='store_true')
@@ -78,6 +84,8 @@ def worker(args):
     step_args = bench.parse_args(['--k', str(args.k), '--batch',
                                   str(args.batch), '--size', str(args.size),
                                   '--device', args.device])
+    if args.threads:
+        torch.set_num_threads(args.threads)
     cuda = args.device == 'cuda'
     sync = torch.cuda.synchronize if cuda else (lambda: None)
     torch.manual_seed(0)
@@ -103,10 +111,11 @@ def worker(args):
             _answer(dict(peak_mem_gib=round(peak / GIB, 3)))
             return
         sync()
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         steps[command]()
         sync()
-        _answer(dict(seconds=time.perf_counter() - start))
+        _answer(dict(seconds=time.perf_counter() - start,
+                     cpu_seconds=time.process_time() - cpu_start))
 
 
 def _answer(message):
@@ -121,6 +130,8 @@ class _Worker:
                '--k', str(args.k), '--batch', str(args.batch), '--size',
                str(args.size), '--device', args.device, '--baseline-dir',
                repo]
+        if args.threads:
+            cmd += ['--threads', str(args.threads)]
         self.repo = repo
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True,
@@ -147,13 +158,15 @@ class _Worker:
 
 
 def _alternate(workers, phase, warmup, repeats):
+    """Medians per worker: (wall seconds, process CPU seconds)."""
     times = [[] for _ in workers]
     for i in range(warmup + repeats):
         for worker, kept in zip(workers, times):
-            seconds = worker.ask(phase)['seconds']
+            answer = worker.ask(phase)
             if i >= warmup:
-                kept.append(seconds)
-    return [statistics.median(kept) for kept in times]
+                kept.append((answer['seconds'], answer['cpu_seconds']))
+    return [tuple(statistics.median(column) for column in zip(*kept))
+            for kept in times]
 
 
 def _git(*args, cwd=REPO):
@@ -204,9 +217,12 @@ def compare(args):
         warmup=args.warmup, load_before=round(load_before[0], 2),
         load_after=round(load_after[0], 2))
     for phase, medians in (('weight', weight), ('arch', arch)):
-        for side, value in zip(SIDES, medians):
-            result[f'{side}_{phase}_step_s'] = round(value, 4)
-        result[f'{phase}_speedup'] = round(medians[0] / medians[1], 3)
+        for side, (wall, cpu) in zip(SIDES, medians):
+            result[f'{side}_{phase}_step_s'] = round(wall, 4)
+            result[f'{side}_{phase}_step_cpu_s'] = round(cpu, 4)
+        result[f'{phase}_speedup'] = round(medians[0][0] / medians[1][0], 3)
+        result[f'{phase}_cpu_speedup'] = round(
+            medians[0][1] / medians[1][1], 3)
     for side, peak in zip(SIDES, peaks):
         result[f'{side}_peak_mem_gib'] = peak
     if args.json:
@@ -214,19 +230,24 @@ def compare(args):
         return result
     mem = 'peak RSS' if args.device == 'cpu' else 'peak CUDA memory'
     print(f"{info['device_name']}, torch {info['torch']}, "
-          f"{info['threads']} threads, K={args.k}, batch {args.batch}, "
+          f"{info['threads']} thread(s), K={args.k}, batch {args.batch}, "
           f"{args.size}x{args.size}; medians of {args.steps} after "
           f"{args.warmup} warm-up, alternating; load average "
           f"{result['load_before']} -> {result['load_after']}")
     print()
-    print(f'| code | weight step | arch step | {mem} |')
-    print('| --- | --- | --- | --- |')
+    print(f'| code | weight step | arch step | weight step CPU time | '
+          f'arch step CPU time | {mem} |')
+    print('| --- | --- | --- | --- | --- | --- |')
     for side, name in zip(SIDES, (label, result['this'])):
         print(f"| {name} | {result[f'{side}_weight_step_s']:.3f} s | "
               f"{result[f'{side}_arch_step_s']:.3f} s | "
+              f"{result[f'{side}_weight_step_cpu_s']:.3f} s | "
+              f"{result[f'{side}_arch_step_cpu_s']:.3f} s | "
               f"{result[f'{side}_peak_mem_gib']:.2f} GiB |")
     print(f"| speed-up | {result['weight_speedup']:.2f}x | "
-          f"{result['arch_speedup']:.2f}x | |")
+          f"{result['arch_speedup']:.2f}x | "
+          f"{result['weight_cpu_speedup']:.2f}x | "
+          f"{result['arch_cpu_speedup']:.2f}x | |")
     return result
 
 
