@@ -20,9 +20,9 @@ import torch.nn as nn
 def polyphase_applies(conv: nn.Conv2d, x: torch.Tensor) -> bool:
     """Whether ``conv`` on ``x`` is a dilation-2 stride-1 conv with
     size-keeping padding on an even-sized input."""
-    return (conv.dilation == (2, 2) and conv.stride == (1, 1)
-            and all(p == k - 1 for p, k in zip(conv.padding,
-                                                 conv.kernel_size))
+    same_size = all(p == k - 1
+                    for p, k in zip(conv.padding, conv.kernel_size))
+    return (conv.dilation == (2, 2) and conv.stride == (1, 1) and same_size
             and x.shape[-2] % 2 == 0 and x.shape[-1] % 2 == 0)
 
 
