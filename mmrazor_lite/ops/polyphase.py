@@ -6,9 +6,13 @@ of the same parity ``a`` (likewise for columns), so the output's component
 ``(a, b)`` (rows ``a::2``, columns ``b::2``) is the *undilated* conv, with
 half the padding, of the input's component ``(a, b)``: the same products
 summed in the same order, so the same values. The four components run as one
-conv with 4x the batch; on CPU oneDNN has fast depthwise kernels for that
-conv and none for the dilated one (its backward falls back to a generic or
-im2col-GEMM kernel: 1.3-4x slower, measured in docs/benchmarks.md).
+conv with 4x the batch; on CPU oneDNN runs that conv on its depthwise
+kernels, and the dilated one's backward on a generic kernel or, when the
+dilated 5x5 is wider than the map (8x8), an im2col GEMM. On the search
+cell's shapes, conversions counted, the components are 1.1-3.2x faster,
+except the 5x5 at 32x32 (1.2x slower alone; in the cell the 3x3 and 5x5
+convs of a state share one split). Measured: pcdarts_cpu_layouts.py,
+docs/benchmarks.md.
 
 Only for even heights and widths: an odd size has components of different
 sizes. Tensors keep the channels-last memory the depthwise convs run in.

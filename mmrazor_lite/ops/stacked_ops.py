@@ -69,8 +69,9 @@ def stacked_conv(x: torch.Tensor, convs: Sequence[nn.Conv2d],
 def depthwise_layout(x: torch.Tensor) -> bool:
     """Whether the depthwise convs on ``x`` run channels-last, and the
     pointwise ones after them as a batched matmul: on CPU, where oneDNN's
-    depthwise backward is 2-3x faster than on NCHW with few channels (and
-    the matmul 2-4x faster than a grouped 1x1 conv). The forward values
+    depthwise convs are 1.1-3.2x faster than on NCHW with few channels
+    (the 5x5 ones 2-3x), and the matmul 1.2-2.5x faster than a grouped 1x1
+    conv (pcdarts_cpu_layouts.py, docs/benchmarks.md). The forward values
     are the same up to float rounding (each output sums the same
     products); weight gradients sum over the batch in another order. GPUs
     keep NCHW grouped convs (not measured)."""
@@ -143,10 +144,11 @@ def stacked_pointwise(x: torch.Tensor,
                       convs: Sequence[nn.Conv2d]) -> torch.Tensor:
     """``cat([conv_e(x_e)], 1)`` for ``E`` 1x1 stride-1 dense convs on
     edge-major stacked NCHW ``x`` (``N, E * C_in, H, W``), as one batched
-    matmul: on CPU 2-4x faster than the grouped conv with a few channels
-    per group, and its weight gradient as accurate as that conv's on NCHW
-    (the grouped conv on channels-last memory, the other fast option, is
-    up to ~7x less accurate there; measured, docs/benchmarks.md)."""
+    matmul: on CPU 1.2-2.5x faster than the grouped conv with the few
+    channels per group of a search cell, and its weight gradient as
+    accurate as that conv's on NCHW (the grouped conv on channels-last
+    memory is no faster on these shapes and up to 4-7x less accurate;
+    pcdarts_cpu_layouts.py, docs/benchmarks.md)."""
     conv = convs[0]
     if conv.kernel_size != (1, 1) or conv.stride != (1, 1) or \
             conv.padding != (0, 0) or conv.groups != 1:
