@@ -31,7 +31,7 @@ from mmrazor_lite.ops.darts_ops import (DilConv, FactorizedReduce, PoolBN,
                                         SepConv, Zero)
 from mmrazor_lite.ops.polyphase import polyphase_applies, to_polyphase
 from mmrazor_lite.ops.stacked_ops import (batch_norm_shared_output,
-                                          depthwise_layout,
+                                          cpu_layouts,
                                           stacked_dil_conv,
                                           stacked_factorized_reduce,
                                           stacked_sep_conv)
@@ -91,11 +91,11 @@ def state_edge_outputs(x: torch.Tensor, edges: Sequence[nn.Module],
         if isinstance(ops[0], (SepConv, DilConv)):
             if stacked_relu_x is None:  # one copy per edge: grouped convs
                 stacked_relu_x = _repeat_per_edge(
-                    relu_x, num_edges, depthwise_layout(relu_x))
+                    relu_x, num_edges, cpu_layouts(relu_x))
             if isinstance(ops[0], SepConv):
                 y = stacked_sep_conv(stacked_relu_x, ops)
             else:
-                if phases is None and depthwise_layout(stacked_relu_x) \
+                if phases is None and cpu_layouts(stacked_relu_x) \
                         and polyphase_applies(ops[0].depthwise,
                                               stacked_relu_x):
                     phases = to_polyphase(stacked_relu_x)  # for both
@@ -182,7 +182,7 @@ def _pool_input(x: torch.Tensor) -> torch.Tensor:
     """``x`` in the memory format the pools run fastest on: channels-last
     on CPU (max pooling 1.2x faster with 4 channels, 2.4-3x with 8 or
     more; the same values; pcdarts_cpu_layouts.py), else as it is."""
-    if depthwise_layout(x):
+    if cpu_layouts(x):
         return x.contiguous(memory_format=torch.channels_last)
     return x
 

@@ -1,6 +1,6 @@
 """Own the DARTS / PC-DARTS architecture parameters of a search network."""
 from collections import OrderedDict
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Dict, Iterator
 
 import torch
@@ -81,11 +81,8 @@ class DartsMutator(nn.Module):
     def arch_weights(self) -> Dict[str, torch.Tensor]:
         """Their softmaxes, as the network takes them (differentiable,
         except within :meth:`constant_weights`)."""
-        if self._constant:
-            with torch.no_grad():
-                return darts_arch_weights(self.arch_params(),
-                                          self.network.steps)
-        return darts_arch_weights(self.arch_params(), self.network.steps)
+        with torch.no_grad() if self._constant else nullcontext():
+            return darts_arch_weights(self.arch_params(), self.network.steps)
 
     @contextmanager
     def constant_weights(self) -> Iterator[None]:

@@ -43,7 +43,7 @@ def stacked_conv(x: torch.Tensor, convs: Sequence[nn.Conv2d],
         convs: ``E`` convs of the same configuration.
         channels_last: run the conv on ``x`` in channels-last memory
             (copied if it is not) and return channels-last (see
-            :func:`depthwise_layout`).
+            :func:`cpu_layouts`).
     """
     conv = convs[0]
     if shared_input and conv.groups != 1:
@@ -66,12 +66,13 @@ def stacked_conv(x: torch.Tensor, convs: Sequence[nn.Conv2d],
     return out
 
 
-def depthwise_layout(x: torch.Tensor) -> bool:
-    """Whether the depthwise convs on ``x`` run channels-last, and the
-    pointwise ones after them as a batched matmul: on CPU, where oneDNN's
-    depthwise convs are 1.1-3.2x faster than on NCHW with few channels
-    (the 5x5 ones 2-3x), and the matmul 1.2-2.5x faster than a grouped 1x1
-    conv (pcdarts_cpu_layouts.py, docs/benchmarks.md). The forward values
+def cpu_layouts(x: torch.Tensor) -> bool:
+    """Whether the ops of the fused cell on ``x`` take the CPU layouts:
+    depthwise convs and pools channels-last, pointwise convs as a batched
+    matmul, BNs on NCHW. On CPU, where oneDNN's depthwise convs are
+    1.1-3.2x faster than on NCHW with few channels (the 5x5 ones 2-3x),
+    and the matmul 1.2-2.5x faster than a grouped 1x1 conv
+    (pcdarts_cpu_layouts.py, docs/benchmarks.md). The forward values
     are the same up to float rounding (each output sums the same
     products); weight gradients sum over the batch in another order. GPUs
     keep NCHW grouped convs (not measured)."""
@@ -169,12 +170,12 @@ def stacked_dil_conv(x: torch.Tensor, ops: Sequence[nn.Module],
     """:class:`DilConv` after its ReLU (``forward_after_relu``), stacked:
     ``x`` holds one ReLU'd input per op, edge-major. Returns NCHW.
 
-    On CPU (:func:`depthwise_layout`) the depthwise conv runs
+    On CPU (:func:`cpu_layouts`) the depthwise conv runs
     channels-last (a dilation-2 stride-1 one on the polyphase components
     of ``x``, see :mod:`.polyphase`; ``phases``: those of ``x`` when the
     caller has them) and the pointwise one as a batched matmul
     (:func:`stacked_pointwise`) on NCHW, where BN is fastest too."""
-    cpu = depthwise_layout(x)
+    cpu = cpu_layouts(x)
     depthwise = [op.depthwise for op in ops]
     if cpu and polyphase_applies(depthwise[0], x):
         if phases is None:
@@ -197,7 +198,7 @@ def stacked_sep_conv(x: torch.Tensor, ops: Sequence[nn.Module]):
     """:class:`SepConv` after its first ReLU, stacked like
     :func:`stacked_dil_conv`."""
     out = stacked_dil_conv(x, [op.conv1 for op in ops])
-    if depthwise_layout(out):
+    if cpu_layouts(out):
         # the inner ReLU after the copy to channels-last, so that its
         # backward sees one memory format (mixed formats are ~4x slower)
         out = out.contiguous(memory_format=torch.channels_last)

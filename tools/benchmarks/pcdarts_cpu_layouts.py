@@ -62,6 +62,17 @@ def _leaf(x, memory_format=torch.contiguous_format):
     return x.contiguous(memory_format=memory_format).requires_grad_()
 
 
+def _nchw_vs_channels_last(x, op, repeats):
+    """``op`` forward + backward on ``x`` in NCHW and in channels-last
+    memory, alternating (median ms of each)."""
+
+    def run(memory_format):
+        op(_leaf(x, memory_format)).sum().backward()
+
+    return _median_ms(dict(nchw=lambda: run(torch.contiguous_format),
+                           channels_last=lambda: run(CL)), repeats)
+
+
 def depthwise(batch, repeats):
     rows = []
     for edges, channels, size in SHAPES:
@@ -69,14 +80,11 @@ def depthwise(batch, repeats):
         x = torch.randn(batch, c, size, size)
         for k in (5, 3):
             w = torch.randn(c, 1, k, k, requires_grad=True)
-
-            def run(fmt, x=x, w=w, k=k, c=c):
-                F.conv2d(_leaf(x, fmt), w, None, 1, k // 2, 1,
-                         c).sum().backward()
-
-            rows.append(dict(channels=c, size=size, kernel=k, **_median_ms(
-                dict(nchw=lambda: run(torch.contiguous_format),
-                     channels_last=lambda: run(CL)), repeats)))
+            rows.append(dict(
+                channels=c, size=size, kernel=k,
+                **_nchw_vs_channels_last(
+                    x, lambda t: F.conv2d(t, w, None, 1, k // 2, 1, c),
+                    repeats)))
     return rows
 
 
@@ -145,33 +153,19 @@ def pointwise(batch, repeats):
 
 
 def pool(batch, repeats):
-    rows = []
-    for edges, channels, size in SHAPES:
-        x = torch.randn(batch, channels, size, size)
-
-        def run(fmt, x=x):
-            F.max_pool2d(_leaf(x, fmt), 3, 1, 1).sum().backward()
-
-        rows.append(dict(channels=channels, size=size, **_median_ms(
-            dict(nchw=lambda: run(torch.contiguous_format),
-                 channels_last=lambda: run(CL)), repeats)))
-    return rows
+    return [dict(channels=channels, size=size, **_nchw_vs_channels_last(
+        torch.randn(batch, channels, size, size),
+        lambda t: F.max_pool2d(t, 3, 1, 1), repeats))
+        for _, channels, size in SHAPES]
 
 
 def batch_norm(batch, repeats):
-    rows = []
-    for edges, channels, size in SHAPES:
-        c = edges * channels
-        x = torch.randn(batch, c, size, size)
-
-        def run(fmt, x=x):
-            F.batch_norm(_leaf(x, fmt), None, None,
-                         training=True).sum().backward()
-
-        rows.append(dict(channels=c, size=size, **_median_ms(
-            dict(nchw=lambda: run(torch.contiguous_format),
-                 channels_last=lambda: run(CL)), repeats)))
-    return rows
+    return [dict(channels=edges * channels, size=size,
+                 **_nchw_vs_channels_last(
+                     torch.randn(batch, edges * channels, size, size),
+                     lambda t: F.batch_norm(t, None, None, training=True),
+                     repeats))
+            for edges, channels, size in SHAPES]
 
 
 MEASUREMENTS = dict(depthwise=depthwise, dilated=dilated,

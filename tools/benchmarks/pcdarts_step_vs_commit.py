@@ -45,7 +45,7 @@ SIDES = ('baseline', 'this')
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    where = parser.add_mutually_exclusive_group(required=True)
+    where = parser.add_mutually_exclusive_group()
     where.add_argument('--baseline', help='git revision to compare with')
     where.add_argument('--baseline-dir',
                        help='an existing checkout to compare with')
@@ -63,7 +63,10 @@ def parse_args(argv=None):
     parser.add_argument('--warmup', type=int, default=1)
     parser.add_argument('--json', action='store_true')
     parser.add_argument('--worker', help=argparse.SUPPRESS)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if not (args.worker or args.baseline or args.baseline_dir):
+        parser.error('one of --baseline REV or --baseline-dir DIR is needed')
+    return args
 
 
 # ------------------------------------------------------------------ worker
@@ -128,8 +131,7 @@ class _Worker:
     def __init__(self, repo, args):
         cmd = [sys.executable, osp.abspath(__file__), '--worker', repo,
                '--k', str(args.k), '--batch', str(args.batch), '--size',
-               str(args.size), '--device', args.device, '--baseline-dir',
-               repo]
+               str(args.size), '--device', args.device]
         if args.threads:
             cmd += ['--threads', str(args.threads)]
         self.repo = repo
