@@ -93,14 +93,15 @@ BATCH_AUGMENTS = Registry(mmpretrain_registry.BATCH_AUGMENTS.name,
 
 
 def register_all_modules(init_default_scope: bool = True) -> None:
-    """Import every module that registers something, mmpretrain's included.
+    """Make every module that registers something importable by name.
+
+    Importing this module has imported the package ``mmrazor_lite``, which
+    registers all of our types and mmpretrain's; what is left is the scope.
 
     Args:
         init_default_scope (bool): make ``mmrazor_lite`` the default scope
             (a new scope instance is created if another one is current).
     """
-    import mmrazor_lite  # noqa: F401  (imports mmpretrain's and our parts)
-
     if not init_default_scope:
         return
     current = DefaultScope.get_current_instance()

@@ -2,8 +2,8 @@
 import torch
 import torch.nn as nn
 
-from mmrazor_lite.engine import bn_recalibration
-from mmrazor_lite.engine.bn_recalibration import (calibration_batches,
+from mmrazor_lite.engine.search import bn_recalibration
+from mmrazor_lite.engine.search.bn_recalibration import (calibration_batches,
                                                   recalibrate_bn)
 
 

@@ -85,7 +85,7 @@ def test_configs_get_the_kill_safe_checkpoint_hook():
     from mmengine.registry import HOOKS as MMENGINE_HOOKS
     from mmengine.registry import init_default_scope
 
-    from mmrazor_lite.engine.safe_checkpoint_hook import \
+    from mmrazor_lite.engine.hooks.checkpoint_hook import \
         KillSafeCheckpointHook
     init_default_scope('mmrazor_lite')
     # as the Runner builds default_hooks.checkpoint

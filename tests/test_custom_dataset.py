@@ -187,7 +187,7 @@ def test_a_loop_with_nothing_to_follow_is_refused(tmp_path):
 def test_head_too_small_names_the_num_classes_option(tmp_path,
                                                      digit_folders):
     import shutil
-    from mmrazor_lite.engine.class_count_check_hook import \
+    from mmrazor_lite.engine.hooks.class_count_check_hook import \
         ClassCountCheckHook
     root = str(tmp_path / 'twelve')
     shutil.copytree(digit_folders, root)

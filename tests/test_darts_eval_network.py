@@ -12,7 +12,7 @@ from mmrazor_lite.estimators import count_flops_params
 from mmrazor_lite.registry import MODELS
 from mmrazor_lite.spaces import DartsEvalCell, DartsEvalHead, DartsEvalNetwork
 from mmrazor_lite.spaces.darts_eval_network import drop_path
-from mmrazor_lite.subnet.genotype import GENOTYPES, Genotype, dump_genotype
+from mmrazor_lite.structures.genotype import GENOTYPES, Genotype, dump_genotype
 
 from conftest import load_module
 

@@ -9,7 +9,7 @@ import torch
 import mmrazor_lite  # noqa: F401  (allow-lists what checkpoints hold)
 from conftest import REPO, free_port, run_tool
 from fake_data import make_fake_cifar10
-from mmrazor_lite.subnet.genotype import GENOTYPES
+from mmrazor_lite.structures.genotype import GENOTYPES
 
 CONFIG = osp.join(REPO, 'configs', 'nas', 'pcdarts',
                   'pcdarts_subnet_1xb96_cifar10.py')

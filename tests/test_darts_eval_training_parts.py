@@ -7,8 +7,8 @@ from mmengine.registry import init_default_scope
 from mmpretrain.models.utils.batch_augments import RandomBatchAugment
 
 import mmrazor_lite  # noqa: F401
-from mmrazor_lite.engine.drop_path_schedule_hook import DropPathScheduleHook
-from mmrazor_lite.subnet.genotype import GENOTYPES, load_genotype
+from mmrazor_lite.engine.hooks.drop_path_schedule_hook import DropPathScheduleHook
+from mmrazor_lite.structures.genotype import GENOTYPES, load_genotype
 
 
 def test_batch_cutout_zeroes_one_clipped_square_per_image():

@@ -10,7 +10,7 @@ import torch
 import mmrazor_lite  # noqa: F401  (allow-lists what checkpoints hold)
 from conftest import REPO, free_port, run_tool
 from fake_data import make_fake_cifar10
-from mmrazor_lite.subnet.genotype import load_genotype
+from mmrazor_lite.structures.genotype import load_genotype
 
 CONFIG = osp.join(REPO, 'configs', 'nas', 'pcdarts',
                   'pcdarts_search_1xb256_cifar10.py')

@@ -24,9 +24,9 @@ from mmrazor_lite.ops.darts_ops import (DARTS_PRIMITIVES, FactorizedReduce,
                                         build_darts_op)
 from mmrazor_lite.registry import MODELS
 from mmrazor_lite.spaces.darts_search_network import DartsSearchNetwork
-from mmrazor_lite.subnet.genotype import (GENOTYPES, Genotype,
-                                          derive_genotype, dump_genotype,
-                                          load_genotype)
+from mmrazor_lite.mutators import derive_genotype
+from mmrazor_lite.structures import (GENOTYPES, Genotype, dump_genotype,
+                                     load_genotype)
 
 from conftest import load_module
 

@@ -49,7 +49,7 @@ def test_demo_runs_all_four_stages(tmp_path, space):
 
 
 def test_demo_pcdarts_search_then_trains_the_cell(tmp_path):
-    from mmrazor_lite.subnet.genotype import load_genotype
+    from mmrazor_lite.structures.genotype import load_genotype
     proc = run_tool(['python', 'tools/demo.py', '--pipeline', 'pcdarts',
                      '--work-dir', str(tmp_path), '--epochs', '1',
                      '--eval-epochs', '1'], timeout=900)

@@ -42,7 +42,7 @@ def accuracy_by_evaluator(batches, size, metric_cfg):
 def accuracy_on_device(batches, size, metric_cfg):
     from mmpretrain.evaluation import Accuracy
 
-    from mmrazor_lite.engine.device_accuracy import DeviceAccuracy
+    from mmrazor_lite.engine.search.device_accuracy import DeviceAccuracy
     metric = Accuracy(**metric_cfg)
     counter = DeviceAccuracy(metric.topk, metric.thrs, metric.prefix, size)
     for logits, labels in batches:
@@ -72,7 +72,7 @@ def test_equals_the_accuracy_metric_bit_for_bit():
 
 
 def test_reset_starts_a_new_candidate():
-    from mmrazor_lite.engine.device_accuracy import DeviceAccuracy
+    from mmrazor_lite.engine.search.device_accuracy import DeviceAccuracy
     logits, labels = logits_table(8)
     counter = DeviceAccuracy((1, ), (0.0, ), 'accuracy', 8)
     counter.process(logits, labels)
@@ -85,7 +85,7 @@ def test_reset_starts_a_new_candidate():
 def test_clear_errors():
     from mmpretrain.structures import DataSample
 
-    from mmrazor_lite.engine.device_accuracy import DeviceAccuracy
+    from mmrazor_lite.engine.search.device_accuracy import DeviceAccuracy
     counter = DeviceAccuracy((20, ), (0.0, ), 'accuracy', 4)
     logits, labels = logits_table(4)
     with pytest.raises(ValueError, match='Top-20 .* categories is 10'):
@@ -146,7 +146,7 @@ def test_only_plain_classifiers_with_one_accuracy_take_the_device_path():
     from mmpretrain.evaluation import Accuracy, SingleLabelMetric
     from mmpretrain.models import ImageClassifier, LinearClsHead
 
-    from mmrazor_lite.engine.device_accuracy import device_accuracy_for
+    from mmrazor_lite.engine.search.device_accuracy import device_accuracy_for
 
     class Algorithm(BaseModel):
         def __init__(self, architecture):

@@ -24,8 +24,8 @@ import torch
 def _search_stand_in(config):
     from mmengine.config import Config
     from mmrazor_lite.registry import MODELS
-    from mmrazor_lite.subnet.search_result import (sliced_state_dict,
-                                                   write_search_result)
+    from mmrazor_lite.structures import write_search_result
+    from mmrazor_lite.subnet import sliced_state_dict
     backbone = Config.fromfile(config).model.backbone
     space = dict(backbone.architecture, out_indices=(4, ))
     spos = MODELS.build(dict(

@@ -122,7 +122,7 @@ def test_retrained_subnet_checkpoint_is_a_downstream_backbone(
 
 
 def test_darts_eval_network_in_a_downstream_classifier(tmp_path):
-    from mmrazor_lite.subnet import GENOTYPES, dump_genotype
+    from mmrazor_lite.structures import GENOTYPES, dump_genotype
     genotype = GENOTYPES['DARTS_V2']
     path = str(tmp_path / 'genotype.yaml')  # as a DARTS search writes it
     dump_genotype(genotype, path)

@@ -4,7 +4,7 @@ from collections import OrderedDict
 
 import pytest
 
-from mmrazor_lite.engine import evolution_operators as ops
+from mmrazor_lite.engine.search import evolution_operators as evolution
 from mmrazor_lite.estimators.resource_budget import (ResourceBudget,
                                                      SearchConstraintError,
                                                      parse_range)
@@ -13,11 +13,11 @@ CHOICES = [['a', 'b', 'c'], ['x', 'y'], ['p', 'q', 'r', 's']]
 
 
 def test_random_candidate_is_reproducible_and_valid():
-    first = [ops.random_candidate(CHOICES, random.Random(3))
+    first = [evolution.random_candidate(CHOICES, random.Random(3))
              for _ in range(2)]
     assert first[0] == first[1]
     rng = random.Random(0)
-    drawn = {ops.random_candidate(CHOICES, rng) for _ in range(300)}
+    drawn = {evolution.random_candidate(CHOICES, rng) for _ in range(300)}
     assert all(g in names for c in drawn for g, names in zip(c, CHOICES))
     assert len(drawn) == 3 * 2 * 4  # uniform draws reach every path
 
@@ -25,16 +25,16 @@ def test_random_candidate_is_reproducible_and_valid():
 def test_mutate_keeps_or_redraws_genes_by_probability():
     parent = ('a', 'x', 'p')
     rng = random.Random(1)
-    assert all(ops.mutate([parent], CHOICES, 0.0, rng) == parent
+    assert all(evolution.mutate([parent], CHOICES, 0.0, rng) == parent
                for _ in range(20))
-    redrawn = {ops.mutate([parent], CHOICES, 1.0, rng) for _ in range(200)}
+    redrawn = {evolution.mutate([parent], CHOICES, 1.0, rng) for _ in range(200)}
     assert len(redrawn) > 10  # every gene re-drawn: many paths
 
 
 def test_crossover_takes_each_gene_from_a_parent():
     parents = [('a', 'x', 'p'), ('c', 'y', 's')]
     rng = random.Random(2)
-    children = {ops.crossover(parents, rng) for _ in range(200)}
+    children = {evolution.crossover(parents, rng) for _ in range(200)}
     for child in children:
         assert all(g in (p[i] for p in parents) for i, g in enumerate(child))
     assert ('a', 'y', 's') in children or ('c', 'x', 'p') in children
@@ -44,20 +44,20 @@ def test_draw_new_skips_seen_taken_and_disallowed():
     pool = iter([('a', 'x', 'p'), ('b', 'x', 'p'), ('c', 'x', 'p'),
                  ('a', 'y', 'p'), ('b', 'y', 'p'), ('c', 'y', 'p')])
     taken = {('b', 'x', 'p')}
-    found = ops.draw_new(lambda: next(pool), wanted=2, tries=6,
+    found = evolution.draw_new(lambda: next(pool), wanted=2, tries=6,
                          allowed=lambda c: c[0] != 'c',
                          seen={('a', 'x', 'p')}, taken=taken)
     assert found == [('a', 'y', 'p'), ('b', 'y', 'p')]
     assert taken == {('b', 'x', 'p'), ('a', 'y', 'p'), ('b', 'y', 'p')}
     # the tries bound the draws: fewer found than wanted
-    assert ops.draw_new(lambda: ('a', 'x', 'p'), 3, 5, lambda c: True,
+    assert evolution.draw_new(lambda: ('a', 'x', 'p'), 3, 5, lambda c: True,
                         set(), set()) == [('a', 'x', 'p')]
-    assert ops.draw_new(lambda: 1 / 0, 0, 5, None, set(), set()) == []
+    assert evolution.draw_new(lambda: 1 / 0, 0, 5, None, set(), set()) == []
 
 
 def test_select_top_k_is_a_stable_sort_of_top_k_and_population():
     scores = {('a',): 1.0, ('b',): 2.0, ('c',): 2.0, ('d',): 0.5}
-    top = ops.select_top_k([('c',)], [('a',), ('b',), ('c',), ('d',)],
+    top = evolution.select_top_k([('c',)], [('a',), ('b',), ('c',), ('d',)],
                            scores, 3)
     # ties keep their order of arrival: the old top-k first
     assert top == [('c',), ('b',), ('a',)]
@@ -65,44 +65,44 @@ def test_select_top_k_is_a_stable_sort_of_top_k_and_population():
 
 def test_fill_population_tops_up_truncates_and_reports_shortfall():
     rng = random.Random(0)
-    pop, short = ops.fill_population([('a', 'x', 'p')], 5, CHOICES, rng,
+    pop, short = evolution.fill_population([('a', 'x', 'p')], 5, CHOICES, rng,
                                      lambda c: True, set(), 10)
     assert len(pop) == len(set(pop)) == 5 and pop[0] == ('a', 'x', 'p')
     assert short == []
-    assert ops.fill_population(pop, 2, CHOICES, rng, lambda c: True, set(),
+    assert evolution.fill_population(pop, 2, CHOICES, rng, lambda c: True, set(),
                                10) == (pop[:2], [])
     only_a = lambda c: c == ('a', 'x', 'p')  # noqa: E731
-    pop, short = ops.fill_population([], 3, CHOICES, rng, only_a, set(), 20)
+    pop, short = evolution.fill_population([], 3, CHOICES, rng, only_a, set(), 20)
     assert pop == [('a', 'x', 'p')]
     assert short == [('random candidates', 1, 3)]
 
 
 def test_breed_makes_new_distinct_children_and_reports_shortfall():
     parents = [('a', 'x', 'p'), ('c', 'y', 's')]
-    seen = ops.SeenCandidates({parents[0]: 1.0}, parents)
-    children, short = ops.breed(parents, CHOICES, random.Random(4), 3, 3,
+    seen = evolution.SeenCandidates({parents[0]: 1.0}, parents)
+    children, short = evolution.breed(parents, CHOICES, random.Random(4), 3, 3,
                                 0.5, lambda c: True, seen, 10)
     assert len(children) == len(set(children)) == 6 and short == []
     assert not set(children) & set(parents)
     # same RNG state, same children: resumable and identical on every rank
-    again, _ = ops.breed(parents, CHOICES, random.Random(4), 3, 3, 0.5,
+    again, _ = evolution.breed(parents, CHOICES, random.Random(4), 3, 3, 0.5,
                          lambda c: True, seen, 10)
     assert again == children
-    none, short = ops.breed(parents, CHOICES, random.Random(4), 2, 1, 0.5,
+    none, short = evolution.breed(parents, CHOICES, random.Random(4), 2, 1, 0.5,
                             lambda c: False, seen, 3)
     assert none == [] and short == [('mutations', 0, 2),
                                     ('crossovers', 0, 1)]
-    assert ops.breed([], CHOICES, random.Random(4), 2, 2, 0.5,
+    assert evolution.breed([], CHOICES, random.Random(4), 2, 2, 0.5,
                      lambda c: True, seen, 3) == ([], [])
 
 
 def test_check_settings_names_the_bad_value():
     with pytest.raises(ValueError, match='top_k must be >= 1, got 0'):
-        ops.check_settings(1, 1, 0.1, top_k=0)
+        evolution.check_settings(1, 1, 0.1, top_k=0)
     with pytest.raises(ValueError, match='num_mutation and num_crossover'):
-        ops.check_settings(-1, 1, 0.1)
+        evolution.check_settings(-1, 1, 0.1)
     with pytest.raises(ValueError, match=r'mutate_prob must lie in \[0, 1\]'):
-        ops.check_settings(1, 1, 1.5)
+        evolution.check_settings(1, 1, 1.5)
 
 
 class _Table:

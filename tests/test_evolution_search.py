@@ -67,7 +67,7 @@ def full_search(tmp_path_factory, supernet_ckpt):
 
 
 def test_search_outputs(full_search):
-    from mmrazor_lite.subnet.subnet_file import load_subnet_file
+    from mmrazor_lite.structures.subnet_file import load_subnet_file
     work_dir, loop = full_search
     subnet = load_subnet_file(osp.join(work_dir, 'best_fix_subnet.yaml'))
     assert len(subnet) == 4
@@ -141,7 +141,7 @@ def test_resume_gives_same_answer(tmp_path, full_search, supernet_ckpt):
 
 
 def test_unsatisfiable_budget_fails_clearly(tmp_path, supernet_ckpt):
-    from mmrazor_lite.engine.evolution_search_loop import \
+    from mmrazor_lite.engine.runner.evolution_search_loop import \
         SearchConstraintError
     cfg = tiny_config(tmp_path, search=dict(flops_range=(0, 1)),
                       load_from=supernet_ckpt)
@@ -367,7 +367,7 @@ def test_fresh_search_refuses_a_work_dir_of_another_search(
         ['search_epoch_1.pth']
     state = torch.load(tmp_path / 'search_epoch_1.pth', weights_only=True)
     assert state['seed'] == 1
-    from mmrazor_lite.subnet.subnet_file import load_subnet_file
+    from mmrazor_lite.structures.subnet_file import load_subnet_file
     best = load_subnet_file(str(tmp_path / 'best_fix_subnet.yaml'))
     assert dict(best) == dict(zip(state['decisions'], state['top_k'][0]))
 
@@ -617,7 +617,7 @@ def test_candidates_table_after_kill_and_resume(tmp_path, full_search,
     """Killed in generation 2 after 2 of its 6 candidates, resumed: each
     candidate is in the table once, in order, as in an uninterrupted
     search (the 2 are scored again after the resume)."""
-    from mmrazor_lite.engine.candidate_scorer import CandidateScorer
+    from mmrazor_lite.engine.search.candidate_scorer import CandidateScorer
     full_dir, _ = full_search
     score, calls = CandidateScorer.score, []
 

@@ -12,7 +12,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 import mmrazor_lite  # noqa: F401  (registers everything)
 from conftest import REPO, SUPERNET_CONFIG, load_module, run_tool
 from mmrazor_lite.registry import MODELS
-from mmrazor_lite.subnet import load_subnet_file
+from mmrazor_lite.structures import load_subnet_file
 
 _tool = load_module('tools/model_converters/export_subnet.py')
 ExportError, export_subnet, main = (_tool.ExportError, _tool.export_subnet,

@@ -13,9 +13,8 @@ from conftest import backbone_features
 from mmrazor_lite.fileio.checkpoint_io import CheckpointError
 from mmrazor_lite.mutables.one_shot_choice import OneShotChoice
 from mmrazor_lite.registry import MODELS
-from mmrazor_lite.subnet import (SubnetFileError, fix_model,
-                                 subnet_of_state_dict)
-from mmrazor_lite.subnet.architecture_meta import ArchitectureMismatchError
+from mmrazor_lite.structures import ArchitectureMismatchError, SubnetFileError
+from mmrazor_lite.subnet import fix_model, subnet_of_state_dict
 
 ARCH = dict(
     type='ImageClassifier',
@@ -157,7 +156,7 @@ def test_whole_supernet_checkpoint_with_explicit_subnet(tmp_path, spos):
 
 def test_retrained_checkpoint_roundtrip(tmp_path, spos):
     """A subnet config's own checkpoint: unprefixed, meta from the hook."""
-    from mmrazor_lite.engine.subnet_meta_hook import SubnetMetaHook
+    from mmrazor_lite.engine.hooks.subnet_meta_hook import SubnetMetaHook
     choices = _subnet(6)
     model = _build(fix_subnet=dict(choices))
     with torch.no_grad():

@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from mmrazor_lite.engine import nsga2_selection as nsga
+from mmrazor_lite.engine.search import nsga2_selection as nsga
 
 # A best score, C cheapest, B and F equal (neither dominates the other),
 # D loses to A (same cost, lower score), E to B, C and F

@@ -16,7 +16,7 @@ import mmrazor_lite  # noqa: F401  (registers everything)
 from conftest import REPO, load_module
 from mmrazor_lite.deploy import ExportError, LogitsModule, onnx_bytes
 from mmrazor_lite.registry import MODELS
-from mmrazor_lite.subnet.genotype import GENOTYPES
+from mmrazor_lite.structures.genotype import GENOTYPES
 
 export_subnet = load_module(
     'tools/model_converters/export_subnet.py').export_subnet

@@ -104,7 +104,7 @@ def test_front_is_the_non_dominated_set_of_every_candidate(pareto, budget):
 
 
 def test_best_member_is_the_search_result(pareto):
-    from mmrazor_lite.subnet.subnet_file import load_subnet_file
+    from mmrazor_lite.structures.subnet_file import load_subnet_file
     work_dir, loop = pareto
     front = read_front(work_dir)['front']
     best = max(front, key=lambda m: m['score'])
@@ -124,7 +124,7 @@ def test_best_member_is_the_search_result(pareto):
 def test_survivors_are_nsga2_selected(pareto):
     """The kept are whole fronts of kept + population: none of them is
     beaten by a candidate left out, unless the kept fill ``top_k``."""
-    from mmrazor_lite.engine import nsga2_selection as nsga
+    from mmrazor_lite.engine.search import nsga2_selection as nsga
     work_dir, loop = pareto
     state = torch.load(osp.join(work_dir, 'search_epoch_2.pth'),
                        weights_only=True)
@@ -204,8 +204,8 @@ def test_fresh_search_refuses_an_earlier_front(tmp_path, pareto,
 
 
 def test_rank_by_prediction_is_nsga2_order_of_predicted_score_and_cost():
-    from mmrazor_lite.engine.base_search_loop import Costs
-    from mmrazor_lite.engine.pareto_search_loop import ParetoSearchLoop
+    from mmrazor_lite.engine.runner.base_search_loop import Costs
+    from mmrazor_lite.engine.runner.pareto_search_loop import ParetoSearchLoop
     loop = ParetoSearchLoop.__new__(ParetoSearchLoop)  # no runner needed
     loop.objective = 'params'
     params = dict(a=10, b=5, c=2, d=10, e=8)
@@ -221,7 +221,7 @@ def test_pick_writes_the_member_and_weights_that_load(tmp_path, pareto):
     from mmengine.registry import init_default_scope
 
     from mmrazor_lite.registry import MODELS
-    from mmrazor_lite.subnet.subnet_file import load_subnet_file
+    from mmrazor_lite.structures.subnet_file import load_subnet_file
     work_dir, loop = pareto
     front_file = osp.join(work_dir, 'pareto_front.yaml')
     front = read_front(work_dir)['front']
@@ -327,8 +327,8 @@ def test_a_predictor_screens_children_in_nsga2_order(tmp_path, monkeypatch,
                                                      supernet_ckpt, budget):
     """With a score predictor, the children scored are the best of the
     bred ones by NSGA-II order of (predicted score, FLOPs)."""
-    from mmrazor_lite.engine import nsga2_selection as nsga
-    from mmrazor_lite.engine.pareto_search_loop import ParetoSearchLoop
+    from mmrazor_lite.engine.search import nsga2_selection as nsga
+    from mmrazor_lite.engine.runner.pareto_search_loop import ParetoSearchLoop
     calls = []
     rank = ParetoSearchLoop._rank_by_prediction
 

@@ -1,5 +1,5 @@
 """Smoke tests of ``pcdarts_search_step.py --fuse-compare`` and
-``pcdarts_cpu_layouts.py`` (tiny batch).
+``investigations/pcdarts_cpu_layouts.py`` (tiny batch).
 
 Timings are never asserted (machines vary); only that both paths ran, in
 their own processes for memory, and the report is complete.
@@ -41,7 +41,8 @@ def test_no_fuse_and_cuda_only_variants():
     assert '--compile is measured on --device cuda only' in proc.stderr
 
 
-LAYOUTS = osp.join(REPO, 'tools', 'benchmarks', 'pcdarts_cpu_layouts.py')
+LAYOUTS = osp.join(REPO, 'tools', 'benchmarks', 'investigations',
+                   'pcdarts_cpu_layouts.py')
 
 
 def test_cpu_layouts_benchmark_reports_every_op():

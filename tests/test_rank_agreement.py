@@ -9,7 +9,7 @@ from conftest import REPO, free_port
 WORKER = """
 import os, sys
 import torch.distributed as dist
-from mmrazor_lite.engine.rank_agreement import on_every_rank
+from mmrazor_lite.engine.search.rank_agreement import on_every_rank
 rank = int(os.environ['RANK'])
 dist.init_process_group('gloo', rank=rank, world_size=2)
 
@@ -53,7 +53,7 @@ def test_a_failure_on_one_rank_stops_both():
 def test_without_a_process_group_it_is_the_call():
     import pytest
 
-    from mmrazor_lite.engine.rank_agreement import on_every_rank
+    from mmrazor_lite.engine.search.rank_agreement import on_every_rank
     assert on_every_rank(lambda x: x + 1, 1) == 2
     with pytest.raises(KeyError, match='missing'):
         on_every_rank(lambda: {}['missing'])

@@ -89,7 +89,7 @@ def test_our_types_resolve_from_any_scope():
     """``mmrazor_lite.X`` from a sibling scope; bare names as they were."""
     from mmengine.registry import DefaultScope
     from mmrazor_lite import registry as ours
-    from mmrazor_lite.engine.safe_checkpoint_hook import KillSafeCheckpointHook
+    from mmrazor_lite.engine.hooks.checkpoint_hook import KillSafeCheckpointHook
     one_of_ours = dict(
         MODELS='SPOS', DATASETS='SklearnDigits', HOOKS='SubnetMetaHook',
         LOOPS='EvolutionSearchLoop', TRANSFORMS='TorchvisionColorJitter',

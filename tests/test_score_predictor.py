@@ -13,8 +13,8 @@ import pytest
 import torch
 from scipy.stats import spearmanr
 
-from mmrazor_lite.engine.score_predictor import MODEL_TYPES, ScorePredictor
-from mmrazor_lite.engine.subnet_encoding import SubnetEncoding
+from mmrazor_lite.engine.search.score_predictor import MODEL_TYPES, ScorePredictor
+from mmrazor_lite.engine.search.subnet_encoding import SubnetEncoding
 
 # decision order deliberately not alphabetical, names not sorted
 CHOICES = OrderedDict([('stage.1', ['k7', 'k3', 'k5']),
@@ -115,7 +115,7 @@ def test_no_predictor_config_is_no_predictor():
 def _screening_loop(predictor, scored=12, seed=0):
     """An EvolutionSearchLoop with only what breeding reads (no runner);
     the score is additive, candidates starting with 'c3' are over budget."""
-    from mmrazor_lite.engine.evolution_search_loop import EvolutionSearchLoop
+    from mmrazor_lite.engine.runner.evolution_search_loop import EvolutionSearchLoop
     choices, score, fit, _ = _additive_space(seed, decisions=6)
     loop = EvolutionSearchLoop.__new__(EvolutionSearchLoop)
     loop._runner = SimpleNamespace(logger=logging.getLogger('screening'))
@@ -165,7 +165,7 @@ def test_before_the_warmup_breeding_is_the_plain_one():
 
 
 def test_rank_by_prediction_is_stable():
-    from mmrazor_lite.engine.evolution_search_loop import EvolutionSearchLoop
+    from mmrazor_lite.engine.runner.evolution_search_loop import EvolutionSearchLoop
     loop = EvolutionSearchLoop.__new__(EvolutionSearchLoop)
     children = [('a', ), ('b', ), ('c', ), ('d', )]
     predicted = {('a', ): 1.0, ('b', ): 3.0, ('c', ): 1.0, ('d', ): 2.0}

@@ -5,8 +5,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from mmrazor_lite.engine import search_progress as sp
-from mmrazor_lite.engine.search_pareto import draw_search_pareto, pareto_front
+from mmrazor_lite.engine.search import progress as sp
+from mmrazor_lite.engine.search.pareto_plot import draw_search_pareto, pareto_front
 
 
 class _Lines(logging.Handler):

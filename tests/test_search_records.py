@@ -2,8 +2,8 @@
 when the search predicts latency."""
 import csv
 
-from mmrazor_lite.engine.base_search_loop import Costs
-from mmrazor_lite.engine.search_records import SearchRecords
+from mmrazor_lite.engine.runner.base_search_loop import Costs
+from mmrazor_lite.engine.search.records import SearchRecords
 
 A, B = ('x', 'y'), ('y', 'y')
 
@@ -53,7 +53,7 @@ def test_a_work_dir_with_only_an_earlier_searchs_records_is_claimed(tmp_path):
     new search's files until it ends."""
     import pytest
 
-    from mmrazor_lite.engine.search_state import _old_search_files
+    from mmrazor_lite.engine.search.state import _old_search_files
     for name in ('search_candidates.csv', 'search_pareto.png'):
         (tmp_path / name).write_text('old')
     with pytest.raises(FileExistsError, match='search_candidates.csv, '

@@ -2,7 +2,7 @@
 while unset (older states still resume), a latency table by content."""
 from mmengine.config import Config
 
-from mmrazor_lite.engine.search_settings import search_settings
+from mmrazor_lite.engine.search.settings import search_settings
 
 CFG = Config(dict(model=dict(type='SPOS'), data_preprocessor=None,
                   train_dataloader=dict(batch_size=4)))

@@ -8,9 +8,10 @@ import yaml
 import mmrazor_lite  # noqa: F401  (registers everything)
 from mmrazor_lite.mutators.one_shot_mutator import OneShotMutator
 from mmrazor_lite.registry import MODELS
-from mmrazor_lite.subnet import (SubnetFileError,
-                                 convert_mmrazor_legacy_subnet,
-                                 load_mmrazor_legacy_subnet, load_subnet_file)
+from mmrazor_lite.structures import (SubnetFileError,
+                                     convert_mmrazor_legacy_subnet,
+                                     load_mmrazor_legacy_subnet,
+                                     load_subnet_file)
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = osp.join(REPO, 'configs', 'nas', 'spos')

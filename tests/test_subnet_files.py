@@ -14,10 +14,10 @@ from mmengine.registry import init_default_scope
 import mmrazor_lite  # noqa: F401
 from mmrazor_lite.registry import MODELS
 from mmrazor_lite.spaces import DartsEvalNetwork
-from mmrazor_lite.subnet import SubnetFileError, load_subnet_file
-from mmrazor_lite.subnet.genotype import (GENOTYPES, Genotype, dump_genotype,
+from mmrazor_lite.structures import SubnetFileError, load_subnet_file
+from mmrazor_lite.structures.genotype import (GENOTYPES, Genotype, dump_genotype,
                                           load_genotype)
-from mmrazor_lite.subnet.mmrazor_legacy import load_mmrazor_legacy_subnet
+from mmrazor_lite.structures.mmrazor_legacy import load_mmrazor_legacy_subnet
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 

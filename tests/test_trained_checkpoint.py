@@ -9,7 +9,7 @@ import yaml
 
 import mmrazor_lite  # noqa: F401  (allow-lists what checkpoints hold)
 from conftest import REPO, load_module, run_tool_in_process
-from mmrazor_lite.subnet.genotype import GENOTYPES
+from mmrazor_lite.structures.genotype import GENOTYPES
 
 DARTS_CONFIG = osp.join(REPO, 'configs', 'demo', 'pcdarts_subnet_digits.py')
 SPOS_CONFIG = osp.join(REPO, 'configs', 'demo', 'spos_subnet_digits.py')
@@ -68,7 +68,7 @@ def test_darts_checkpoint_records_and_tests_its_own_cell(darts_checkpoint,
 
 def test_darts_checkpoint_with_another_explicit_cell_is_refused(
         darts_checkpoint, tmp_path):
-    from mmrazor_lite.subnet.architecture_meta import \
+    from mmrazor_lite.structures.architecture_meta import \
         ArchitectureMismatchError
     with pytest.raises(ArchitectureMismatchError,
                        match=r"(?s)genotype='PC_DARTS_cifar'.*epoch_1\.pth"):
@@ -136,7 +136,7 @@ def test_spos_test_tool_reads_the_subnet_of_the_checkpoint(spos_checkpoint,
 
 def test_spos_checkpoint_with_another_explicit_subnet_is_refused(
         spos_checkpoint, tmp_path):
-    from mmrazor_lite.subnet.architecture_meta import \
+    from mmrazor_lite.structures.architecture_meta import \
         ArchitectureMismatchError
     checkpoint, subnet = spos_checkpoint
     # same shapes: 3x3 <-> 5x5 differ, so swap two blocks of equal kind

@@ -13,7 +13,7 @@ sys.path.insert(0, osp.join(REPO, 'tools', 'analysis_tools'))
 
 import visualize_genotype as vg  # noqa: E402
 
-from mmrazor_lite.subnet.genotype import (GENOTYPES, Genotype,  # noqa: E402
+from mmrazor_lite.structures.genotype import (GENOTYPES, Genotype,  # noqa: E402
                                           dump_genotype)
 
 PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'

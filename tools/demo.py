@@ -1,5 +1,7 @@
 """NAS on real data, on CPU, in minutes: SPOS (four stages) or PC-DARTS.
 
+Usage::
+
     python tools/demo.py [--space shufflenet|mobilenet] [--work-dir DIR]
         [--iters N] [--generations G] [--retrain-iters R]
         [--search single|pareto]
@@ -48,6 +50,15 @@ SPACES = {
 
 
 def parse_args(argv=None):
+    """Parse the command line of the demo.
+
+    Args:
+        argv (list[str], optional): The arguments to parse. Defaults to
+            None (``sys.argv[1:]``).
+
+    Returns:
+        argparse.Namespace: The parsed arguments.
+    """
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--pipeline', default='spos',
                         choices=['spos', 'pcdarts'])
@@ -74,6 +85,7 @@ def parse_args(argv=None):
 
 
 def _config(name, work_dir, stage, options):
+    """Build the demo config ``name`` with ``options`` merged in."""
     from mmrazor_lite.apis import build_config
     cfg = build_config(osp.join(CONFIGS, name), work_dir)
     cfg.merge_from_dict(options)
@@ -83,6 +95,7 @@ def _config(name, work_dir, stage, options):
 
 
 def _iteration_options(iters):
+    """The config options that make an iteration run ``iters`` long."""
     if not iters:
         return {}
     return {'train_cfg.max_iters': iters, 'train_cfg.val_interval': iters,
@@ -91,7 +104,19 @@ def _iteration_options(iters):
 
 
 def pcdarts(args):
-    """PC-DARTS search on the digits; prints the genotype."""
+    """Run the PC-DARTS search on the digits, then train the found cell.
+
+    It prints the genotype found and the test accuracy of the cell trained
+    from scratch.
+
+    Args:
+        args (argparse.Namespace): The parsed command line; ``work_dir``,
+            ``epochs`` and ``eval_epochs`` are used.
+
+    Returns:
+        dict: ``genotype`` (the Genotype found) and ``test_top1`` (the
+        test top-1 accuracy of the trained cell, in %).
+    """
     from mmrazor_lite.apis import build_runner
     work = args.work_dir or 'work_dirs/demo_pcdarts_digits'
     options = {}
@@ -138,7 +163,10 @@ def pcdarts(args):
 
 
 def _single_search(options, work_dir, budget):
-    """The search under ``budget``: ``(choices, flops, short, weights)``."""
+    """Run the search under ``budget``.
+
+    Returns ``(choices, flops, short, weights)`` of the best subnet.
+    """
     from mmrazor_lite.apis import build_runner
     options['train_cfg.flops_range'] = (None, budget)
     cfg = _config('spos_search_digits.py', work_dir, 'search', options)
@@ -166,7 +194,7 @@ def _pareto_search(options, work_dir, budget):
     import importlib.util
 
     from mmrazor_lite.apis import build_runner
-    from mmrazor_lite.subnet.pareto_front_file import load_pareto_front
+    from mmrazor_lite.structures.pareto_front_file import load_pareto_front
     cfg = _config('spos_pareto_search_digits.py', work_dir, 'search', options)
     runner = build_runner(cfg)
     runner.train()
@@ -199,6 +227,17 @@ def _pareto_search(options, work_dir, budget):
 
 
 def main(argv=None):
+    """Run the demo pipeline the command line picks.
+
+    Args:
+        argv (list[str], optional): The command-line arguments. Defaults
+            to None (``sys.argv[1:]``).
+
+    Returns:
+        dict: For SPOS, ``subnet`` (decision -> choice of the found
+        subnet), ``flops`` and ``test_top1`` (in %); for PC-DARTS, what
+        :func:`pcdarts` returns.
+    """
     args = parse_args(argv)
     if args.pipeline == 'pcdarts':
         return pcdarts(args)

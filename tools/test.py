@@ -1,5 +1,7 @@
 """Test a model from a config, OpenMMLab style.
 
+Usage::
+
     python tools/test.py CONFIG CHECKPOINT|none [--work-dir DIR]
         [--cfg-options k=v ...] [--launcher none|pytorch|slurm]
 
@@ -19,6 +21,15 @@ from mmengine.config import DictAction
 
 
 def parse_args(argv=None):
+    """Parse the command line and set ``LOCAL_RANK`` if it is unset.
+
+    Args:
+        argv (list[str], optional): The arguments to parse. Defaults to
+            None (``sys.argv[1:]``).
+
+    Returns:
+        argparse.Namespace: The parsed arguments.
+    """
     parser = argparse.ArgumentParser(description='Test a model')
     parser.add_argument('config', help='config file path')
     parser.add_argument('checkpoint',
@@ -37,6 +48,19 @@ def parse_args(argv=None):
 
 
 def main(argv=None):
+    """Build the config and the runner, load the checkpoint and test.
+
+    Args:
+        argv (list[str], optional): The command-line arguments. Defaults
+            to None (``sys.argv[1:]``).
+
+    Returns:
+        dict: The metrics of the test loop.
+
+    Raises:
+        FileNotFoundError: If CHECKPOINT is neither ``none`` nor an
+            existing file.
+    """
     from mmrazor_lite.apis import (build_config, build_runner,
                                    load_checkpoint_strictly,
                                    shutdown_distributed,

@@ -1,7 +1,14 @@
-"""Train (or run a search loop) from a config, OpenMMLab style.
+"""Train a model, or run a search loop, from a config, OpenMMLab style.
+
+Usage::
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
-        [--auto-scale-lr] [--cfg-options k=v ...] [--launcher none|pytorch|slurm]
+        [--auto-scale-lr] [--cfg-options k=v ...]
+        [--launcher none|pytorch|slurm]
+
+The config's ``train_cfg`` picks what runs: a supernet or subnet training,
+the DARTS bi-level loop or a search loop (whose ``--resume`` continues its
+own ``search_epoch_N.pth``).
 """
 import argparse
 import os
@@ -10,6 +17,15 @@ from mmengine.config import DictAction
 
 
 def parse_args(argv=None):
+    """Parse the command line and set ``LOCAL_RANK`` if it is unset.
+
+    Args:
+        argv (list[str], optional): The arguments to parse. Defaults to
+            None (``sys.argv[1:]``).
+
+    Returns:
+        argparse.Namespace: The parsed arguments.
+    """
     parser = argparse.ArgumentParser(description='Train a model / run a NAS '
                                      'stage from a config')
     parser.add_argument('config', help='config file path')
@@ -35,6 +51,12 @@ def parse_args(argv=None):
 
 
 def main(argv=None):
+    """Build the config and the runner from the command line and train.
+
+    Args:
+        argv (list[str], optional): The command-line arguments. Defaults
+            to None (``sys.argv[1:]``).
+    """
     from mmrazor_lite.apis import (build_config, build_runner,
                                    shutdown_distributed)
     args = parse_args(argv)

@@ -11,14 +11,22 @@ class NASAlgorithm(BaseModel):
     """An mmengine model holding ``architecture`` and its ``mutator``.
 
     The architecture (usually an mmpretrain ``ImageClassifier`` over a
-    searchable backbone) keeps the names a plain classifier has under the
-    ``architecture.`` prefix, as in MMRazor; the mutator is prepared on it.
+    searchable backbone) keeps the names a plain classifier has, under the
+    ``architecture.`` prefix, as in MMRazor. The mutator is prepared on the
+    architecture when the algorithm is built.
 
     Args:
-        architecture (dict | nn.Module): the supernet classifier.
-        mutator (dict | nn.Module): its mutator.
-        data_preprocessor (dict, optional): defaults to the architecture's;
-            mmpretrain configs give a top-level one without ``type``.
+        architecture (dict | nn.Module): The supernet classifier, or the
+            config to build it from.
+        mutator (dict | nn.Module): The mutator of the architecture, or the
+            config to build it from.
+        data_preprocessor (dict | nn.Module, optional): The data
+            preprocessor. When None, the architecture's own is used. A dict
+            without ``type`` (mmpretrain configs give a top-level one like
+            that) builds an ``mmpretrain.ClsDataPreprocessor``. Defaults to
+            None.
+        init_cfg (dict, optional): The initialisation config of mmengine's
+            ``BaseModule``. Defaults to None.
     """
 
     def __init__(self,

@@ -21,23 +21,38 @@ class DARTS(NASAlgorithm):
     with ``architecture`` (the network's weights: SGD, grad clip 5) and
     ``mutator`` (the architecture parameters: Adam, optional clip):
 
-    1. if ``arch`` is given, an architecture step on it: first order, the
-       gradient of the loss on that batch; with ``unroll=True`` the DARTS
-       second-order gradient through one virtual weight step (see
-       :mod:`.darts_unrolled`). Under DDP the architecture gradients are
-       averaged over ranks before the step, so every rank keeps identical
-       parameters and derives the same genotype;
-    2. a weight step on ``weights`` (through DDP when distributed).
+    1. If ``arch`` is given, an architecture step on it. To first order
+       this is the gradient of the loss on that batch; with ``unroll=True``
+       it is the DARTS second-order gradient through one virtual weight
+       step (see :mod:`.darts_unrolled`). Under DDP the architecture
+       gradients are averaged over ranks before the step, so every rank
+       keeps identical parameters and derives the same genotype.
+    2. A weight step on ``weights``, through DDP when distributed.
 
     PC-DARTS is this algorithm over a search network with ``k > 1`` and
     edge normalisation; DARTS is ``k=1`` without it.
 
     Args:
-        architecture (dict | nn.Module): an mmpretrain ``ImageClassifier``
-            whose backbone is a :class:`DartsSearchNetwork`.
-        mutator (dict | nn.Module): default :class:`DartsMutator`.
-        unroll (bool): second-order architecture gradient.
-        unroll_eps (float): finite-difference ``eps = unroll_eps / ||u||``.
+        architecture (dict | nn.Module): An mmpretrain ``ImageClassifier``
+            whose backbone is a :class:`DartsSearchNetwork`, or the config
+            to build it from.
+        mutator (dict | nn.Module): The mutator owning the architecture
+            parameters. It must offer ``constant_weights()``, as
+            :class:`DartsMutator` does. Defaults to
+            ``dict(type='DartsMutator')``.
+        unroll (bool): Whether to take the second-order (unrolled)
+            architecture gradient instead of the first-order one.
+            Defaults to False.
+        unroll_eps (float): The scale of the finite-difference step of the
+            unrolled gradient: ``eps = unroll_eps / ||u||``.
+            Defaults to 0.01.
+        data_preprocessor (dict | nn.Module, optional): The data
+            preprocessor; see :class:`NASAlgorithm`. Defaults to None.
+        init_cfg (dict, optional): The initialisation config of mmengine's
+            ``BaseModule``. Defaults to None.
+
+    Raises:
+        TypeError: If the mutator has no ``constant_weights()``.
     """
 
     #: NASDistributedDataParallel hands train_step to this model: a step
@@ -71,16 +86,47 @@ class DARTS(NASAlgorithm):
 
     def forward(self, inputs: torch.Tensor, data_samples=None,
                 mode: str = 'tensor'):
+        """Run the architecture in ``mode`` on the active parameters.
+
+        Args:
+            inputs (torch.Tensor): The preprocessed input batch.
+            data_samples (list, optional): The data samples of the batch.
+                Defaults to None.
+            mode (str): The forward mode, ``'loss'``, ``'predict'`` or
+                ``'tensor'``, as for an mmengine ``BaseModel``.
+                Defaults to ``'tensor'``.
+
+        Returns:
+            dict | list | torch.Tensor: What the architecture returns in
+            ``mode``.
+        """
         return self.architecture(inputs, data_samples, mode=mode)
 
     # ----------------------------------------------------------- training
     def train_step(self, data: dict, optim_wrapper: OptimWrapperDict,
                    ddp_model: Optional[nn.Module] = None
                    ) -> Dict[str, torch.Tensor]:
-        """One architecture step (when ``data['arch']``) and one weight step.
+        """Take one architecture step (when given a batch) and one weight step.
 
-        ``ddp_model``: the DDP wrapper around this model, when distributed;
-        the weight step runs through it so DDP averages weight gradients.
+        Args:
+            data (dict): The batches, ``dict(weights=BATCH, arch=BATCH or
+                None)``: the batch of the weight step and, when not None,
+                the batch of the architecture step.
+            optim_wrapper (OptimWrapperDict): Exactly two wrappers,
+                ``architecture`` (the weights) and ``mutator`` (the
+                architecture parameters), as built by
+                ``SeparateOptimWrapperConstructor``.
+            ddp_model (nn.Module, optional): The DDP wrapper around this
+                model, when distributed. The weight step runs through it so
+                that DDP averages the weight gradients. Defaults to None.
+
+        Returns:
+            Dict[str, torch.Tensor]: The log variables of the weight step,
+            plus ``arch_loss`` when an architecture step was taken.
+
+        Raises:
+            TypeError: If ``optim_wrapper`` is not an ``OptimWrapperDict``
+                with exactly the keys ``architecture`` and ``mutator``.
         """
         if not isinstance(optim_wrapper, OptimWrapperDict) or set(
                 optim_wrapper.keys()) != {'architecture', 'mutator'}:

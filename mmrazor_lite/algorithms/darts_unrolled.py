@@ -30,13 +30,26 @@ def finite_difference_hvp(train_loss: Loss, weights: Sequence[torch.Tensor],
                           arch: Sequence[torch.Tensor],
                           vector: Sequence[torch.Tensor],
                           eps_scale: float = 0.01) -> List[torch.Tensor]:
-    """``grad2_{a,w} L(w, a) . vector`` by a central finite difference.
+    """Compute ``grad2_{a,w} L(w, a) . vector`` by a central difference.
+
+    This is the mixed second derivative times a vector of DARTS, eq. 8:
+    ``[grad_a L(w + eps u, a) - grad_a L(w - eps u, a)] / (2 eps)``.
 
     Args:
-        train_loss: ``train_loss(weights)`` -> scalar; depends on ``arch``.
-        weights: the point ``w``; vector: ``u`` (same shapes).
-        arch: the tensors the result is the gradient for.
-        eps_scale: ``eps = eps_scale / ||u||``.
+        train_loss (Callable): The loss function: ``train_loss(weights)``
+            returns a scalar loss that depends on ``arch``.
+        weights (Sequence[torch.Tensor]): The point ``w`` the difference is
+            taken around.
+        arch (Sequence[torch.Tensor]): The tensors the result is the
+            gradient for.
+        vector (Sequence[torch.Tensor]): The direction ``u``, in the same
+            shapes as ``weights``.
+        eps_scale (float): The scale of the step: ``eps = eps_scale /
+            ||u||``. Defaults to 0.01.
+
+    Returns:
+        List[torch.Tensor]: One tensor per entry of ``arch``, in its shape;
+        zeros where the loss does not depend on it.
     """
     norm = torch.sqrt(sum((u.detach() ** 2).sum() for u in vector))
     eps = eps_scale / norm.clamp_min(1e-12)
@@ -58,7 +71,27 @@ def virtual_step(weights: Sequence[torch.Tensor],
                  grads: Sequence[torch.Tensor],
                  optimizer: torch.optim.Optimizer,
                  params: Sequence[torch.nn.Parameter]) -> List[torch.Tensor]:
-    """``w'``: one SGD step as ``optimizer`` would take it, off the model."""
+    """Compute ``w'``: one SGD step as ``optimizer`` would take it.
+
+    The step is taken off the model: neither the parameters nor the
+    optimizer state change.
+
+    Args:
+        weights (Sequence[torch.Tensor]): The current weights ``w``.
+        grads (Sequence[torch.Tensor]): Their training-loss gradients.
+        optimizer (torch.optim.Optimizer): The weight optimizer, whose
+            learning rate, momentum buffers and weight decay (per parameter
+            group) the step uses.
+        params (Sequence[torch.nn.Parameter]): The model parameters that
+            ``weights`` stand for, in the same order; they locate each
+            weight's parameter group and momentum buffer.
+
+    Returns:
+        List[torch.Tensor]: The stepped weights ``w'``.
+
+    Raises:
+        ValueError: If a parameter is in none of the optimizer's groups.
+    """
     group_of = {id(p): g for g in optimizer.param_groups for p in g['params']}
     stepped = []
     for w, g, p in zip(weights, grads, params):
@@ -79,18 +112,31 @@ def unrolled_arch_grads(
         train_batch: dict, val_batch: dict, arch: Sequence[torch.Tensor],
         optimizer: torch.optim.Optimizer,
         eps_scale: float = 0.01) -> Tuple[List[torch.Tensor], torch.Tensor]:
-    """The unrolled architecture gradient and ``L_val(w', a)``.
+    """Compute the unrolled architecture gradient and ``L_val(w', a)``.
 
     Args:
-        network: the module whose weights are unrolled (its parameters that
-            require grad are the weights; ``arch`` reaches it otherwise,
-            e.g. through a provider).
-        loss_of: ``loss_of(outputs)`` turns ``network(**batch,
-            mode='loss')``'s output into a scalar.
-        train_batch / val_batch: preprocessed batches (``inputs``,
+        network (torch.nn.Module): The module whose weights are unrolled.
+            Its parameters that require grad are the weights; ``arch``
+            reaches it otherwise, e.g. through an arch-weights provider.
+        loss_of (Callable): The loss reduction: ``loss_of(outputs)`` turns
+            the output of ``network(**batch, mode='loss')`` into a scalar.
+        train_batch (dict): The preprocessed training batch (``inputs``,
             ``data_samples``).
-        arch: the architecture parameters.
-        optimizer: the weight optimizer (lr, momentum, weight decay).
+        val_batch (dict): The preprocessed validation batch (``inputs``,
+            ``data_samples``).
+        arch (Sequence[torch.Tensor]): The architecture parameters.
+        optimizer (torch.optim.Optimizer): The weight optimizer; its
+            learning rate, momentum and weight decay make the virtual step.
+        eps_scale (float): The scale of the finite-difference step:
+            ``eps = eps_scale / ||u||``. Defaults to 0.01.
+
+    Returns:
+        Tuple[List[torch.Tensor], torch.Tensor]: The gradient of each
+        entry of ``arch`` and the detached validation loss after the
+        virtual step.
+
+    Raises:
+        ValueError: If a weight of ``network`` is not in ``optimizer``.
     """
     names = [n for n, p in network.named_parameters() if p.requires_grad]
     params = [p for _, p in network.named_parameters() if p.requires_grad]

@@ -6,6 +6,7 @@ import torch
 import torch.nn as nn
 from mmengine.dist import sync_random_seed
 
+from mmrazor_lite.mutators.flops_binned_sampler import FlopsBinnedSampler
 from mmrazor_lite.registry import MODELS
 from .base_algorithm import NASAlgorithm
 
@@ -21,13 +22,25 @@ class SPOS(NASAlgorithm):
     so ``--resume`` continues the same sequence of paths.
 
     Args:
-        architecture (dict | nn.Module): the supernet classifier, usually an
-            mmpretrain ``ImageClassifier`` with a searchable backbone.
-        mutator (dict): the mutator config (default ``OneShotMutator``).
-        sampler (dict, optional): ``dict(type='uniform')`` (MMRazor, default)
-            or ``dict(type='flops_binned', ...)`` (the official SPOS sampler,
-            see :class:`FlopsBinnedSampler`).
-        data_preprocessor (dict, optional): defaults to the architecture's.
+        architecture (dict | nn.Module): The supernet classifier, usually an
+            mmpretrain ``ImageClassifier`` with a searchable backbone, or the
+            config to build it from.
+        mutator (dict | nn.Module): The mutator, or its config.
+            Defaults to ``dict(type='OneShotMutator')``.
+        sampler (dict, optional): How paths are drawn:
+            ``dict(type='uniform')`` (MMRazor's sampler, which takes no
+            arguments) or ``dict(type='flops_binned', ...)`` (the official
+            SPOS sampler; the other keys go to :class:`FlopsBinnedSampler`).
+            None means the uniform sampler. Defaults to None.
+        data_preprocessor (dict | nn.Module, optional): The data
+            preprocessor. When None, the architecture's own is used; see
+            :class:`NASAlgorithm`. Defaults to None.
+        init_cfg (dict, optional): The initialisation config of mmengine's
+            ``BaseModule``. Defaults to None.
+
+    Raises:
+        ValueError: If the sampler type is unknown, or the uniform sampler
+            is given arguments.
     """
 
     #: Paths off the sampled one get no gradient: our DDP wrapper reads this
@@ -49,8 +62,6 @@ class SPOS(NASAlgorithm):
                                  f'got {sampler}')
             self.sampler = None
         elif sampler_type == 'flops_binned':
-            from mmrazor_lite.mutators.flops_binned_sampler import \
-                FlopsBinnedSampler
             self.sampler = FlopsBinnedSampler(self.architecture, self.mutator,
                                               **sampler)
         else:
@@ -70,7 +81,11 @@ class SPOS(NASAlgorithm):
         return rng
 
     def sample_subnet(self) -> Dict[str, str]:
-        """Draw and activate the next path; every rank draws the same one."""
+        """Draw and activate the next path; every rank draws the same one.
+
+        Returns:
+            Dict[str, str]: The drawn path, decision key -> candidate name.
+        """
         rng = self._path_rng()
         if self.sampler is None:
             choices = self.mutator.sample_choices(rng)
@@ -84,12 +99,24 @@ class SPOS(NASAlgorithm):
                 inputs: torch.Tensor,
                 data_samples: Optional[List] = None,
                 mode: str = 'tensor'):
-        """Run the architecture (``loss`` / ``predict`` / ``tensor``).
+        """Run the architecture in ``mode`` on the active path.
 
         A training-mode ``loss`` call first draws a new path. Sampling lives
         here, not in ``train_step``, because mmengine's DDP wrapper runs its
         own ``train_step`` and reaches the model only through ``forward``.
         Other calls use the active path.
+
+        Args:
+            inputs (torch.Tensor): The preprocessed input batch.
+            data_samples (list, optional): The data samples of the batch.
+                Defaults to None.
+            mode (str): The forward mode, ``'loss'``, ``'predict'`` or
+                ``'tensor'``, as for an mmengine ``BaseModel``.
+                Defaults to ``'tensor'``.
+
+        Returns:
+            dict | list | torch.Tensor: What the architecture returns in
+            ``mode``.
         """
         if mode == 'loss' and self.training:
             self.sample_subnet()

@@ -4,6 +4,9 @@ from typing import Optional
 
 from mmengine.config import Config
 
+from mmrazor_lite.fileio.latest_checkpoint import find_resumable_checkpoint
+from mmrazor_lite.registry import LOOPS
+
 from .cfg_options_check import check_cfg_options
 from .data_options import apply_data_options
 from .loop_dataloaders import follow_config_dataloaders
@@ -35,8 +38,6 @@ def _resumes_own_state(cfg: Config) -> bool:
     loop_type = (cfg.get('train_cfg') or {}).get('type')
     if not isinstance(loop_type, str):
         return False
-    import mmrazor_lite  # noqa: F401  registers our loops
-    from mmrazor_lite.registry import LOOPS
     loop_cls = LOOPS.get(loop_type)
     return bool(getattr(loop_cls, 'resumes_own_state', False))
 
@@ -60,8 +61,6 @@ def _apply_resume(cfg: Config, resume: Optional[str]) -> None:
         return
     elif resume == 'auto':
         # not mmengine's blind read of last_checkpoint: a complete one
-        from mmrazor_lite.fileio.latest_checkpoint import \
-            find_resumable_checkpoint
         latest = find_resumable_checkpoint(cfg.work_dir)
         # nothing to resume: a fresh start that keeps the config's
         # load_from (mmengine would drop it and train from scratch)

@@ -20,6 +20,8 @@ from typing import Mapping, Optional
 
 from mmengine.config import Config
 
+from mmrazor_lite.registry import LOOPS
+
 #: loop class name -> {its loader key: the config's loader it follows}
 FOLLOWS = {
     'EvolutionSearchLoop': {'dataloader': 'val_dataloader',
@@ -32,8 +34,6 @@ def _loop_follows(loop_type) -> dict:
     """``FOLLOWS`` of ``loop_type`` or of the loop it derives from."""
     if not isinstance(loop_type, str):
         return {}
-    import mmrazor_lite  # noqa: F401  registers our loops
-    from mmrazor_lite.registry import LOOPS
     loop_cls = LOOPS.get(loop_type)
     for klass in getattr(loop_cls, '__mro__', ()):
         if klass.__name__ in FOLLOWS and \

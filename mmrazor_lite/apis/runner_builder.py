@@ -1,17 +1,19 @@
 """Build the mmengine runner of a config; close the process group after."""
 from mmengine.config import Config
+import torch.distributed as torch_dist
+from mmengine.dist import is_main_process
+from mmengine.runner import Runner
+
+from mmrazor_lite.engine import init_distributed
+from mmrazor_lite.fileio.stale_temp_files import sweep_stale_temp_files
+from mmrazor_lite.registry import RUNNERS
 
 
 def build_runner(cfg: Config):
     """A runner for ``cfg``, the process group set up for its launcher."""
-    import mmrazor_lite  # noqa: F401  registers our types, safe checkpoints
-    from mmengine.runner import Runner
-
-    from mmrazor_lite.engine import init_distributed
     if cfg.get('launcher', 'none') != 'none':
         init_distributed(cfg.launcher, cfg.get('env_cfg', {}).get('dist_cfg'))
     if 'runner_type' in cfg:
-        from mmrazor_lite.registry import RUNNERS
         runner = RUNNERS.build(cfg)
     else:
         runner = Runner.from_cfg(cfg)
@@ -21,9 +23,6 @@ def build_runner(cfg: Config):
 
 def _sweep_stale_temp_files(runner) -> None:
     """Remove what killed atomic writes left in the work dir (rank 0)."""
-    from mmengine.dist import is_main_process
-
-    from mmrazor_lite.fileio.stale_temp_files import sweep_stale_temp_files
     if not is_main_process():
         return
     for path in sweep_stale_temp_files(runner.work_dir):
@@ -37,7 +36,6 @@ def shutdown_distributed() -> None:
     Without it a rank that finishes first exits while the others still
     talk to it, and gloo may abort the process at exit.
     """
-    import torch.distributed as torch_dist
     if torch_dist.is_available() and torch_dist.is_initialized():
         torch_dist.barrier()
         torch_dist.destroy_process_group()

@@ -20,7 +20,8 @@ from mmengine.logging import print_log
 
 from mmrazor_lite.fileio.checkpoint_io import (CheckpointError,
                                                load_checkpoint_file)
-from mmrazor_lite.subnet.architecture_meta import (ArchitectureMismatchError,
+from mmrazor_lite.spaces.darts_eval_network import resolve_genotype
+from mmrazor_lite.structures.architecture_meta import (ArchitectureMismatchError,
                                                    check_architecture,
                                                    genotype_difference,
                                                    unwrap_model)
@@ -54,7 +55,6 @@ def use_checkpoint_architecture(cfg: Config,
 
 
 def _use_checkpoint_genotype(backbone, checkpoint: str, meta: dict) -> None:
-    from mmrazor_lite.spaces.darts_eval_network import resolve_genotype
     saved = (meta or {}).get('genotype')
     if not saved:
         return  # an older checkpoint: the strict load still checks fit

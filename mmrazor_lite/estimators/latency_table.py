@@ -15,6 +15,7 @@ import os.path as osp
 from collections import OrderedDict
 from typing import Dict, Mapping, NamedTuple, Optional, Sequence
 
+from mmrazor_lite.fileio.checkpoint_io import atomic_write_text
 from mmrazor_lite.fileio.strict_data_file import DataFileError, load_data_file
 
 FORMAT = 'mmrazor_lite latency table'
@@ -204,7 +205,6 @@ class LatencyTable:
 
     def save(self, path: str) -> None:
         """Write the JSON file atomically (never half a table)."""
-        from mmrazor_lite.fileio.checkpoint_io import atomic_write_text
         atomic_write_text(json.dumps(self.to_dict(), indent=1) + '\n', path)
         self.path = path
 

@@ -19,13 +19,26 @@ CELL_TYPES = ('normal', 'reduce')
 
 def darts_arch_weights(arch_params: Mapping[str, torch.Tensor],
                        steps: int = 4) -> Dict[str, torch.Tensor]:
-    """Raw architecture parameters -> the arch weights the network takes.
+    """Turn raw architecture parameters into the arch weights a network takes.
 
-    ``arch_params`` holds ``alpha_normal`` and ``alpha_reduce`` and,
-    optionally (PC-DARTS), ``beta_normal`` and ``beta_reduce``. Returns
-    ``ops_<cell>`` (softmax over ops) and, for each beta, ``edges_<cell>``
-    (softmax over each node's edges). Gradients flow back to the raw
-    parameters.
+    Gradients flow back from the weights to the raw parameters.
+
+    Args:
+        arch_params (Mapping[str, torch.Tensor]): The raw parameters:
+            ``alpha_normal`` and ``alpha_reduce`` and, optionally
+            (PC-DARTS), ``beta_normal`` and ``beta_reduce``.
+        steps (int): The number of intermediate nodes of a cell, which
+            groups the edges of each beta by node. Defaults to 4.
+
+    Returns:
+        Dict[str, torch.Tensor]: ``ops_<cell>`` (the softmax over ops of
+        each edge) for both cell types and, for each beta given,
+        ``edges_<cell>`` (the softmax over each node's edges).
+
+    Raises:
+        KeyError: If ``alpha_normal`` or ``alpha_reduce`` is missing.
+        ValueError: If a beta does not have one entry per edge of
+            ``steps`` nodes.
     """
     weights = {}
     for cell in CELL_TYPES:

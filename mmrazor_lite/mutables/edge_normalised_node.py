@@ -19,10 +19,19 @@ from mmrazor_lite.registry import MODELS
 
 
 def node_edge_slices(steps: int, num_inputs: int = 2) -> List[Tuple[int, int]]:
-    """``[start, end)`` of each node's edges in the flat edge order.
+    """Give the ``[start, end)`` of each node's edges in the flat edge order.
 
-    For 4 nodes and 2 cell inputs: ``[(0, 2), (2, 5), (5, 9), (9, 14)]``;
-    edge ``start + j`` of node ``i`` comes from state ``j``.
+    Node ``i`` has ``num_inputs + i`` input edges, and edge ``start + j`` of
+    node ``i`` comes from state ``j``. For 4 nodes and 2 cell inputs the
+    slices are ``[(0, 2), (2, 5), (5, 9), (9, 14)]``.
+
+    Args:
+        steps (int): The number of intermediate nodes of the cell.
+        num_inputs (int): The number of cell inputs (the states before the
+            first node). Defaults to 2.
+
+    Returns:
+        List[Tuple[int, int]]: One ``(start, end)`` pair per node.
     """
     slices, start = [], 0
     for i in range(steps):
@@ -34,7 +43,22 @@ def node_edge_slices(steps: int, num_inputs: int = 2) -> List[Tuple[int, int]]:
 
 def edge_softmax(beta: torch.Tensor, steps: int,
                  num_inputs: int = 2) -> torch.Tensor:
-    """Softmax of the flat edge parameters ``beta`` within each node."""
+    """Take the softmax of the flat edge parameters ``beta`` within each node.
+
+    Args:
+        beta (torch.Tensor): The edge parameters, with one entry per edge
+            (in the order of :func:`node_edge_slices`) along the last
+            dimension.
+        steps (int): The number of intermediate nodes of the cell.
+        num_inputs (int): The number of cell inputs. Defaults to 2.
+
+    Returns:
+        torch.Tensor: The normalised edge weights, in the shape of
+        ``beta``; the weights of each node's edges sum to 1.
+
+    Raises:
+        ValueError: If ``beta`` does not have one entry per edge.
+    """
     expected = node_edge_slices(steps, num_inputs)[-1][1]
     if beta.shape[-1] != expected:
         raise ValueError(f'beta must have {expected} entries for {steps} '
@@ -51,10 +75,13 @@ class EdgeNormalisedNode(nn.Module):
     """Sum of the input edges of one node, optionally edge-normalised.
 
     Args:
-        edges (Sequence[nn.Module]): one mixed op per input state, in state
-            order; each is called as ``edge(state, op_weights)``.
-        normalise (bool): multiply edge ``j`` by ``edge_weights[j]``
-            (PC-DARTS) or not (DARTS).
+        edges (Sequence[nn.Module]): One mixed op per input state, in state
+            order. Each is called as ``edge(state, op_weights)``.
+        normalise (bool): Whether to multiply the output of edge ``j`` by
+            ``edge_weights[j]`` (PC-DARTS) or not (DARTS). Defaults to True.
+
+    Raises:
+        ValueError: If ``edges`` is empty.
     """
 
     def __init__(self, edges: Sequence[nn.Module], normalise: bool = True):
@@ -66,19 +93,31 @@ class EdgeNormalisedNode(nn.Module):
 
     @property
     def num_edges(self) -> int:
+        """The number of input edges of this node."""
         return len(self.edges)
 
     def forward(self,
                 states: Sequence[torch.Tensor],
                 op_weights: torch.Tensor,
                 edge_weights: Optional[torch.Tensor] = None) -> torch.Tensor:
-        """Combine the edges.
+        """Run every edge on its state and combine the outputs.
 
         Args:
-            states: the node's input states, one per edge.
-            op_weights: (num_edges, num_ops), one softmax row per edge.
-            edge_weights: (num_edges,), this node's softmax of beta; required
-                with ``normalise=True`` and refused without it.
+            states (Sequence[torch.Tensor]): The node's input states, one
+                per edge.
+            op_weights (torch.Tensor): The op weights, of shape (num_edges,
+                num_ops): one softmax row per edge.
+            edge_weights (torch.Tensor, optional): This node's softmax of
+                beta, of shape (num_edges,). It is required with
+                ``normalise=True`` and refused without it. Defaults to None.
+
+        Returns:
+            torch.Tensor: The node's output.
+
+        Raises:
+            ValueError: If the numbers of states or op-weight rows differ
+                from the number of edges, or ``edge_weights`` does not fit
+                ``normalise``.
         """
         n = self.num_edges
         if len(states) != n:
@@ -96,9 +135,24 @@ class EdgeNormalisedNode(nn.Module):
     def combine(self, edge_outputs: Iterable[torch.Tensor],
                 edge_weights: Optional[torch.Tensor] = None
                 ) -> torch.Tensor:
-        """The node from its edges' outputs (``edge_j(state_j, ...)``, in
-        edge order), however they were computed: one summation order for
-        every caller (see :func:`state_edge_outputs`)."""
+        """Combine the edges' outputs into the node, however they were made.
+
+        Every caller, edge by edge or fused (see
+        :func:`state_edge_outputs`), sums in this one order.
+
+        Args:
+            edge_outputs (Iterable[torch.Tensor]): The outputs
+                ``edge_j(state_j, ...)`` of the edges, in edge order.
+            edge_weights (torch.Tensor, optional): This node's softmax of
+                beta, of shape (num_edges,). It is required with
+                ``normalise=True`` and refused without it. Defaults to None.
+
+        Returns:
+            torch.Tensor: The node's output.
+
+        Raises:
+            ValueError: If ``edge_weights`` does not fit ``normalise``.
+        """
         self._check_edge_weights(edge_weights)
         if self.normalise:
             return sum(edge_weights[j] * out
@@ -120,4 +174,5 @@ class EdgeNormalisedNode(nn.Module):
                              'DARTS); it takes no edge_weights')
 
     def extra_repr(self) -> str:
+        """Show ``normalise`` in the module's repr."""
         return f'normalise={self.normalise}'

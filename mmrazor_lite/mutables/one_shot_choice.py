@@ -14,10 +14,19 @@ _CANDIDATE_KEY = re.compile(r'^(?P<path>.+)\._candidates\.(?P<name>[^.]+)\.'
 
 
 def split_candidate_key(key: str) -> Optional[Tuple[str, str, str]]:
-    """``(mutable path, candidate name, key inside the op)``, or None.
+    """Split a candidate's state-dict key into its three parts.
 
+    For example, the key
     ``backbone.layers.0.0._candidates.shuffle_7x7.branch2.0.conv.weight``
-    -> ``('backbone.layers.0.0', 'shuffle_7x7', 'branch2.0.conv.weight')``.
+    gives the parts
+    ``('backbone.layers.0.0', 'shuffle_7x7', 'branch2.0.conv.weight')``.
+
+    Args:
+        key (str): A state-dict key.
+
+    Returns:
+        Tuple[str, str, str] | None: ``(mutable path, candidate name, key
+        inside the op)``, or None when ``key`` is not inside a candidate.
     """
     match = _CANDIDATE_KEY.match(key)
     return None if match is None else match.group('path', 'name', 'rest')
@@ -31,13 +40,20 @@ class OneShotChoice(nn.Module):
     read ``<path>._candidates.<name>.<op keys>`` as in MMRazor.
 
     Args:
-        candidates (dict): ``name -> op config (dict) or nn.Module``.
-        common_kwargs (dict, optional): merged into every candidate config
-            (channels, stride): the op configs name only what differs.
-        alias (str, optional): mutables with the same alias are one decision;
-            the mutator gives them the same choice.
-        init_choice (str, optional): the first active candidate (default: the
-            first one).
+        candidates (Dict[str, dict | nn.Module]): The candidates by name,
+            each an op config or a built ``nn.Module``.
+        common_kwargs (dict, optional): Arguments merged into every
+            candidate config (such as channels and stride), so that the op
+            configs name only what differs. Defaults to None.
+        alias (str, optional): Mutables with the same alias are one
+            decision, and the mutator gives them the same choice.
+            Defaults to None.
+        init_choice (str, optional): The first active candidate. None means
+            the first candidate. Defaults to None.
+
+    Raises:
+        ValueError: If there is no candidate or ``init_choice`` is not one.
+        TypeError: If a candidate is neither a dict nor an ``nn.Module``.
     """
 
     def __init__(self,
@@ -70,13 +86,32 @@ class OneShotChoice(nn.Module):
         return list(self._candidates.keys())
 
     def candidate(self, name: str) -> nn.Module:
-        """The op of candidate ``name``."""
+        """Return the op of candidate ``name``.
+
+        Args:
+            name (str): One of :attr:`choices`.
+
+        Returns:
+            nn.Module: The candidate op.
+
+        Raises:
+            ValueError: If ``name`` is not a held candidate.
+        """
         self._check(name)
         return self._candidates[name]
 
     @staticmethod
     def candidate_key_prefix(name: str) -> str:
-        """Prefix of candidate ``name``'s keys in this module's state dict."""
+        """Return the prefix of candidate ``name``'s keys in the state dict.
+
+        The prefix is relative to this module's own state dict.
+
+        Args:
+            name (str): A candidate name.
+
+        Returns:
+            str: ``'_candidates.<name>.'``.
+        """
         return f'_candidates.{name}.'
 
     def _check(self, name: str) -> None:
@@ -86,6 +121,11 @@ class OneShotChoice(nn.Module):
 
     @property
     def current_choice(self) -> str:
+        """The name of the active candidate.
+
+        Setting it to another name raises ``RuntimeError`` once the choice
+        is fixed, and ``ValueError`` for a name that is not a candidate.
+        """
         return self._current
 
     @current_choice.setter
@@ -98,10 +138,18 @@ class OneShotChoice(nn.Module):
 
     @property
     def chosen_op(self) -> nn.Module:
+        """The op of the active candidate."""
         return self._candidates[self._current]
 
     def fix(self, name: str) -> None:
-        """Keep only candidate ``name``; the others (and their weights) go."""
+        """Keep only candidate ``name``; the others (and their weights) go.
+
+        Args:
+            name (str): The candidate to keep.
+
+        Raises:
+            ValueError: If ``name`` is not a held candidate.
+        """
         self._check(name)
         for other in self.choices:
             if other != name:
@@ -110,9 +158,19 @@ class OneShotChoice(nn.Module):
         self.is_fixed = True
 
     def forward(self, *args, **kwargs):
+        """Run the active candidate.
+
+        Args:
+            *args: Positional arguments of the candidate's ``forward``.
+            **kwargs: Keyword arguments of the candidate's ``forward``.
+
+        Returns:
+            Any: What the active candidate returns.
+        """
         return self._candidates[self._current](*args, **kwargs)
 
     def extra_repr(self) -> str:
+        """Show the active choice, the alias and whether it is fixed."""
         fixed = ', fixed' if self.is_fixed else ''
         alias = f', alias={self.alias!r}' if self.alias else ''
         return f'current={self._current!r}{alias}{fixed}'

@@ -31,18 +31,28 @@ class PartialChannelMixedOp(nn.Module):
 
     Candidates live in ``self._candidates`` (an ``nn.ModuleDict`` keyed by
     primitive name, in ``primitives`` order: row ``i`` of the weights goes
-    to the ``i``-th candidate).
+    to the ``i``-th candidate); :meth:`candidate` hands one out.
 
     Args:
-        channels (int): channels of the edge input and output.
+        channels (int): Channels of the edge input and output.
         stride (int): 2 on the input edges of a reduction cell, else 1.
-        k (int): partial-channel ratio; 1 = DARTS. Must divide ``channels``.
-        primitives (Sequence[str]): candidate names (see ``build_darts_op``).
-        channel_mix (str): how the processed and bypassed channels are mixed
-            when ``k > 1``: ``'shuffle'`` (channel shuffle with ``k`` groups,
-            the paper's choice) or ``'shift'`` (rotate the channels by
-            ``C/k``, so the processed part moves to the end).
-        affine (bool): learnable BN affine in the candidates (search: False).
+            Defaults to 1.
+        k (int): The partial-channel ratio, where 1 is DARTS. It must divide
+            ``channels``. Defaults to 1.
+        primitives (Sequence[str]): Candidate names (see
+            ``build_darts_op``); they must be unique. Defaults to
+            ``DARTS_PRIMITIVES``.
+        channel_mix (str): How the processed and bypassed channels are
+            mixed when ``k > 1``: ``'shuffle'`` (a channel shuffle with
+            ``k`` groups, the paper's choice) or ``'shift'`` (the channels
+            are rotated by ``C/k``, so the processed part moves to the end).
+            Defaults to ``'shuffle'``.
+        affine (bool): Whether the BNs in the candidates have a learnable
+            affine; the search runs without one. Defaults to False.
+
+    Raises:
+        ValueError: If ``k`` does not divide ``channels``, ``channel_mix``
+            is unknown, or ``primitives`` is empty or holds a name twice.
     """
 
     def __init__(self,
@@ -81,11 +91,42 @@ class PartialChannelMixedOp(nn.Module):
 
     @property
     def choices(self):
-        """Candidate names, in weight-row order."""
+        """The candidate names, in weight-row order."""
         return list(self._candidates.keys())
 
+    def candidate(self, name: str) -> nn.Module:
+        """Return the candidate op called ``name``.
+
+        Args:
+            name (str): One of :attr:`choices`.
+
+        Returns:
+            nn.Module: The candidate op.
+
+        Raises:
+            KeyError: If there is no candidate ``name``.
+        """
+        if name not in self._candidates:
+            raise KeyError(f'{type(self).__name__} has no candidate '
+                           f'{name!r}; its candidates are {self.choices}')
+        return self._candidates[name]
+
     def forward(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-        """Mix the candidates on ``x`` (N, C, H, W) by ``weights`` (n_ops,)."""
+        """Mix the candidates' outputs on ``x`` by ``weights``.
+
+        Args:
+            x (torch.Tensor): The edge input, of shape (N, C, H, W).
+            weights (torch.Tensor): The op weights, of shape (n_ops,): one
+                softmax row of alpha, in :attr:`choices` order.
+
+        Returns:
+            torch.Tensor: The edge output, of shape (N, C, H', W'), where
+            ``H'`` and ``W'`` are halved (rounded up) at stride 2.
+
+        Raises:
+            ValueError: If ``x`` does not have ``channels`` channels or
+                ``weights`` does not have one entry per candidate.
+        """
         if x.shape[1] != self.channels:
             raise ValueError(f'{type(self).__name__} was built for '
                              f'{self.channels} channels, got input of shape '
@@ -123,8 +164,18 @@ class PartialChannelMixedOp(nn.Module):
         return self.mix_back(out, self.bypass(x))
 
     def bypass(self, x: torch.Tensor) -> torch.Tensor:
-        """The channels of ``x`` that skip the candidates (pooled at
-        stride 2); ``k > 1`` only."""
+        """Return the channels of ``x`` that skip the candidates.
+
+        They are max-pooled when the edge has stride 2. This is meant for
+        ``k > 1`` only.
+
+        Args:
+            x (torch.Tensor): The edge input, of shape (N, C, H, W).
+
+        Returns:
+            torch.Tensor: The last ``C - C/k`` channels of ``x``, pooled
+            when the edge has stride 2.
+        """
         bypass = x[:, self.channels // self.k:]
         if self.bypass_pool is not None:
             bypass = self.bypass_pool(bypass)
@@ -132,8 +183,20 @@ class PartialChannelMixedOp(nn.Module):
 
     def mix_back(self, out: torch.Tensor,
                  bypass: torch.Tensor) -> torch.Tensor:
-        """Join the candidates' mix ``out`` and the ``bypass`` channels by a
-        shuffle or shift (``k > 1``)."""
+        """Join the candidates' mix and the bypass channels (``k > 1``).
+
+        They are joined by a channel shuffle or shift, as ``channel_mix``
+        says.
+
+        Args:
+            out (torch.Tensor): The candidates' mix, of shape
+                (N, C/k, H, W).
+            bypass (torch.Tensor): The bypass channels (see
+                :meth:`bypass`), of shape (N, C - C/k, H, W).
+
+        Returns:
+            torch.Tensor: The edge output, of shape (N, C, H, W).
+        """
         part = self.channels // self.k
         out = torch.cat([out, bypass], dim=1)
         if self.channel_mix == 'shuffle':
@@ -142,11 +205,20 @@ class PartialChannelMixedOp(nn.Module):
 
     def mix_back_edges(self, out: torch.Tensor,
                        bypass: torch.Tensor) -> torch.Tensor:
-        """:meth:`mix_back` of ``E`` edges built like this one, in one
-        copy (no concatenation before the shuffle): ``out`` (N, E, C/k, H,
-        W) their candidates' mixes, ``bypass`` the channels they all
-        bypass. Returns (N, E, C, H, W); the same values as ``mix_back``
-        edge by edge."""
+        """Apply :meth:`mix_back` to ``E`` edges built like this one at once.
+
+        The result is made in one copy, with no concatenation before the
+        shuffle, and holds the same values as ``mix_back`` edge by edge.
+
+        Args:
+            out (torch.Tensor): The edges' candidate mixes, of shape
+                (N, E, C/k, H, W).
+            bypass (torch.Tensor): The channels that all the edges bypass,
+                of shape (N, C - C/k, H, W).
+
+        Returns:
+            torch.Tensor: The edge outputs, of shape (N, E, C, H, W).
+        """
         n, edges, part, h, w = out.shape
         rest = bypass.shape[1]
         if self.channel_mix == 'shift':  # [bypass, out] per edge
@@ -161,5 +233,6 @@ class PartialChannelMixedOp(nn.Module):
         return mixed.view(n, edges, part * self.k, h, w)
 
     def extra_repr(self) -> str:
+        """Show the edge's configuration in the module's repr."""
         return (f'channels={self.channels}, stride={self.stride}, k={self.k}, '
                 f'channel_mix={self.channel_mix!r}')

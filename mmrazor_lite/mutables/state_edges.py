@@ -41,7 +41,17 @@ _STACKABLE = (Zero, PoolBN, nn.Identity, FactorizedReduce, SepConv, DilConv)
 
 
 def can_stack(edges: Sequence[nn.Module]) -> bool:
-    """Whether :func:`state_edge_outputs` can run ``edges`` together."""
+    """Tell whether :func:`state_edge_outputs` can run ``edges`` together.
+
+    They can when all of them are :class:`PartialChannelMixedOp` s of the
+    same configuration, whose candidates are of the same stackable types.
+
+    Args:
+        edges (Sequence[nn.Module]): The mixed ops leaving one state.
+
+    Returns:
+        bool: True when the edges can be stacked.
+    """
     first = edges[0]
     if type(first) is not PartialChannelMixedOp:
         return False
@@ -52,22 +62,35 @@ def can_stack(edges: Sequence[nn.Module]) -> bool:
                 edge.channels, edge.stride, edge.k, edge.channel_mix,
                 edge.choices) != config:
             return False
-        for name, op in edge._candidates.items():
+        for name in edge.choices:
+            op = edge.candidate(name)
             if type(op) not in _STACKABLE or \
-                    type(op) is not type(first._candidates[name]):
+                    type(op) is not type(first.candidate(name)):
                 return False
     return True
 
 
 def state_edge_outputs(x: torch.Tensor, edges: Sequence[nn.Module],
                        op_weights: torch.Tensor) -> List[torch.Tensor]:
-    """``[edge_e(x, op_weights[e]) for e]`` for the edges leaving state ``x``.
+    """Compute the outputs of all the edges leaving state ``x`` together.
+
+    The result is ``[edge_e(x, op_weights[e]) for e]``, up to float
+    rounding.
 
     Args:
-        x: the state (N, C, H, W).
-        edges: its outgoing mixed ops, all built alike (see
-            :func:`can_stack`; otherwise they run one by one).
-        op_weights: (E, n_ops), row ``e`` for edge ``e``.
+        x (torch.Tensor): The state, of shape (N, C, H, W).
+        edges (Sequence[nn.Module]): Its outgoing mixed ops. They run
+            together when all are built alike (see :func:`can_stack`), and
+            one by one otherwise.
+        op_weights (torch.Tensor): The op weights, of shape (E, n_ops): row
+            ``e`` for edge ``e``.
+
+    Returns:
+        List[torch.Tensor]: One output per edge, in edge order.
+
+    Raises:
+        ValueError: If ``x`` does not have the channels the edges were
+            built for.
     """
     if not can_stack(edges):
         return [edge(x, w) for edge, w in zip(edges, op_weights)]
@@ -82,7 +105,7 @@ def state_edge_outputs(x: torch.Tensor, edges: Sequence[nn.Module],
     relu_x = stacked_relu_x = phases = pool_x = None
     out = None
     for i, name in enumerate(first.choices):
-        ops = [edge._candidates[name] for edge in edges]
+        ops = [edge.candidate(name) for edge in edges]
         if isinstance(ops[0], Zero):  # adds exactly nothing (see the op)
             continue
         if isinstance(ops[0], (SepConv, DilConv, FactorizedReduce)) and \
@@ -127,18 +150,29 @@ def fused_cell_nodes(states: List[torch.Tensor], nodes: Sequence[nn.Module],
                      op_weights: torch.Tensor,
                      edge_weights: Optional[torch.Tensor] = None
                      ) -> List[torch.Tensor]:
-    """The nodes of a cell, each state's outgoing edges computed together.
+    """Compute the nodes of a cell, each state's outgoing edges together.
+
+    A state's edges run as soon as the state exists. Each node sums its
+    edges in edge order (:meth:`EdgeNormalisedNode.combine`), as the
+    edge-by-edge cell does.
 
     Args:
-        states: the cell's (preprocessed) inputs; the nodes are appended.
-        nodes: the :class:`EdgeNormalisedNode` s; node ``i`` takes states
-            ``0 .. i + 1``, edge ``j`` from state ``j``.
-        slices: each node's ``[start, end)`` in the flat edge order.
-        op_weights / edge_weights: (E, n_ops) / (E,) of the cell type.
+        states (List[torch.Tensor]): The cell's (preprocessed) inputs. The
+            nodes are appended to this list in place.
+        nodes (Sequence[nn.Module]): The :class:`EdgeNormalisedNode` s.
+            Node ``i`` takes states ``0 .. i + 1``, its edge ``j`` coming
+            from state ``j``.
+        slices (Sequence[Tuple[int, int]]): Each node's ``[start, end)`` in
+            the flat edge order (see :func:`node_edge_slices`).
+        op_weights (torch.Tensor): The op weights of the cell type, of
+            shape (E, n_ops).
+        edge_weights (torch.Tensor, optional): The normalised edge weights
+            of the cell type, of shape (E,), for edge-normalised nodes.
+            Defaults to None.
 
-    A state's edges run as soon as it exists; each node sums its edges in
-    edge order (:meth:`EdgeNormalisedNode.combine`), as the edge-by-edge
-    cell does.
+    Returns:
+        List[torch.Tensor]: ``states``, the cell inputs followed by the
+        nodes.
     """
     outputs = {}  # (node, state) -> that edge's output
     steps = len(nodes)

@@ -8,7 +8,8 @@ import torch.nn as nn
 
 from mmrazor_lite.mutables.darts_arch_weights import darts_arch_weights
 from mmrazor_lite.registry import MODELS
-from mmrazor_lite.subnet.genotype import Genotype, derive_genotype
+from mmrazor_lite.structures.genotype import Genotype
+from .genotype_derivation import derive_genotype
 
 # What makes a module the search network of a mutator (duck typing, so the
 # mutator need not know which network class it drives).
@@ -39,8 +40,8 @@ class DartsMutator(nn.Module):
     (``DartsSearchNetwork`` is such a network).
 
     Args:
-        init_std (float): parameters start at ``init_std * N(0, 1)`` (the
-            papers' 1e-3).
+        init_std (float): The parameters start at ``init_std * N(0, 1)``;
+            the papers use 1e-3. Defaults to 1e-3.
     """
 
     def __init__(self, init_std: float = 1e-3):
@@ -50,7 +51,17 @@ class DartsMutator(nn.Module):
         self._constant = False
 
     def prepare_from_supernet(self, model: nn.Module) -> None:
-        """Find the search network in ``model`` and create the parameters."""
+        """Find the search network in ``model`` and create the parameters.
+
+        The mutator also becomes the network's arch-weights provider.
+
+        Args:
+            model (nn.Module): The model holding the search network.
+
+        Raises:
+            ValueError: If ``model`` does not hold exactly one search
+                network.
+        """
         found = [(name, m) for name, m in model.named_modules()
                  if _is_search_network(m)]
         if len(found) != 1:
@@ -70,26 +81,43 @@ class DartsMutator(nn.Module):
     # ------------------------------------------------------------ queries
     @property
     def network(self) -> nn.Module:
+        """The search network; ``RuntimeError`` before it is prepared."""
         if self._network is None:
             raise RuntimeError('call prepare_from_supernet(model) first')
         return self._network
 
     def arch_params(self) -> 'OrderedDict[str, nn.Parameter]':
-        """The raw parameters by name (``alpha_normal`` ...)."""
+        """Return the raw parameters by name (``alpha_normal`` ...).
+
+        Returns:
+            OrderedDict[str, nn.Parameter]: The raw architecture parameters.
+        """
         return OrderedDict(self.named_parameters())
 
     def arch_weights(self) -> Dict[str, torch.Tensor]:
-        """Their softmaxes, as the network takes them (differentiable,
-        except within :meth:`constant_weights`)."""
+        """Return the parameters' softmaxes, as the network takes them.
+
+        They are differentiable, except within :meth:`constant_weights`.
+
+        Returns:
+            Dict[str, torch.Tensor]: :func:`darts_arch_weights` of the
+            parameters.
+        """
         with torch.no_grad() if self._constant else nullcontext():
             return darts_arch_weights(self.arch_params(), self.network.steps)
 
     @contextmanager
     def constant_weights(self) -> Iterator[None]:
-        """Forwards within hand the network the arch weights as constants,
-        with no graph back to the parameters: the weight step, whose
-        backward would otherwise also compute (and throw away) the
-        architecture gradient, ~5-8 % of a CPU step."""
+        """Hand the network the arch weights as constants within the context.
+
+        Forwards within the context get no graph back to the parameters.
+        This is for the weight step, whose backward would otherwise also
+        compute (and throw away) the architecture gradient, ~5-8 % of a CPU
+        step.
+
+        Yields:
+            None: Nothing; the previous state is restored on exit.
+        """
         previous, self._constant = self._constant, True
         try:
             yield
@@ -97,7 +125,13 @@ class DartsMutator(nn.Module):
             self._constant = previous
 
     def genotype(self) -> Genotype:
-        """The cell the current parameters choose (spec's derivation)."""
+        """Derive the cell the current parameters choose.
+
+        The derivation is the spec's, as :func:`derive_genotype` makes it.
+
+        Returns:
+            Genotype: The normal and reduction cells.
+        """
         params = self.arch_params()
         return derive_genotype(
             params['alpha_normal'], params['alpha_reduce'],
@@ -107,5 +141,10 @@ class DartsMutator(nn.Module):
 
     @torch.no_grad()
     def probabilities(self) -> Dict[str, torch.Tensor]:
-        """softmax(alpha) per edge and node-wise softmax(beta), detached."""
+        """Return softmax(alpha) per edge and node-wise softmax(beta).
+
+        Returns:
+            Dict[str, torch.Tensor]: :meth:`arch_weights`, detached and on
+            the CPU.
+        """
         return {k: v.detach().cpu() for k, v in self.arch_weights().items()}

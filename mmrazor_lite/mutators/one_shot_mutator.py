@@ -13,10 +13,12 @@ from mmrazor_lite.registry import MODELS
 class OneShotMutator(nn.Module):
     """Controls every :class:`OneShotChoice` of a model.
 
-    A *decision* is keyed by the mutable's module path (``backbone.layers.0.0``)
-    or, for mutables sharing an ``alias``, by the alias. The mutator holds no
-    weights; it keeps plain references to the mutables (not submodules, so
-    nothing is duplicated in a state dict).
+    A *decision* is keyed by the mutable's module path
+    (``backbone.layers.0.0``) or, for mutables sharing an ``alias``, by the
+    alias. The mutator holds no weights; it keeps plain references to the
+    mutables (not submodules, so nothing is duplicated in a state dict).
+    Its queries and decisions raise ``RuntimeError`` until
+    :meth:`prepare_from_supernet` has run.
     """
 
     def __init__(self):
@@ -27,6 +29,15 @@ class OneShotMutator(nn.Module):
 
     # ------------------------------------------------------------------ setup
     def prepare_from_supernet(self, model: nn.Module) -> None:
+        """Find and group the one-shot choices of ``model``.
+
+        Args:
+            model (nn.Module): The supernet to control.
+
+        Raises:
+            ValueError: If ``model`` has no :class:`OneShotChoice`, or
+                mutables sharing an alias offer different choices.
+        """
         groups = OrderedDict()
         for path, module in model.named_modules():
             if isinstance(module, OneShotChoice):
@@ -52,11 +63,13 @@ class OneShotMutator(nn.Module):
     # ------------------------------------------------------------- queries
     @property
     def search_groups(self) -> 'OrderedDict[str, List[Tuple[str, OneShotChoice]]]':
+        """Decision key -> the ``(path, mutable)`` pairs it decides."""
         self._require_prepared()
         return self._groups
 
     @property
     def mutable_paths(self) -> List[str]:
+        """The module path of every controlled mutable, in decision order."""
         return [p for members in self.search_groups.values()
                 for p, _ in members]
 
@@ -68,41 +81,60 @@ class OneShotMutator(nn.Module):
 
     @property
     def choices(self) -> 'OrderedDict[str, List[str]]':
-        """decision key -> candidate names."""
+        """Decision key -> candidate names."""
         return OrderedDict((k, list(members[0][1].choices))
                            for k, members in self.search_groups.items())
 
     def current_choices(self) -> 'OrderedDict[str, str]':
+        """Return the active path by decision.
+
+        Returns:
+            OrderedDict[str, str]: Decision key -> active candidate name.
+        """
         return OrderedDict((k, members[0][1].current_choice)
                            for k, members in self.search_groups.items())
 
     @property
     def is_fixed(self) -> bool:
+        """Whether every controlled mutable is fixed to one candidate."""
         return all(m.is_fixed for members in self.search_groups.values()
                    for _, m in members)
 
     # ---------------------------------------------------------- decisions
     def sample_choices(self, rng: Optional[random.Random] = None
                        ) -> 'OrderedDict[str, str]':
-        """One candidate per decision, uniformly at random.
+        """Draw one candidate per decision, uniformly at random.
 
-        Pass a ``random.Random`` to make the draw reproducible (and identical
-        across ranks when every rank seeds it the same way).
+        Args:
+            rng (random.Random, optional): The source of randomness. Pass
+                one to make the draw reproducible (and identical across
+                ranks when every rank seeds it the same way). None means
+                the ``random`` module. Defaults to None.
+
+        Returns:
+            OrderedDict[str, str]: Decision key -> candidate name.
         """
         rng = rng or random
         return OrderedDict(
             (k, rng.choice(names)) for k, names in self.choices.items())
 
     def validate_choices(self, choices: Mapping[str, str]) -> Dict[str, str]:
-        """``choices`` keyed by decision, checked complete and valid.
+        """Return ``choices`` keyed by decision, checked complete and valid.
 
-        Keys may be decision keys or module paths (a shared decision may be
-        given through any of its modules, consistently).
+        Args:
+            choices (Mapping[str, str]): Key -> candidate name. Keys may be
+                decision keys or module paths (a shared decision may be
+                given through any of its modules, consistently).
+
+        Returns:
+            Dict[str, str]: Decision key -> candidate name, one entry per
+            decision.
 
         Raises:
-            KeyError: unknown keys or decisions left without a choice.
-            ValueError: an unknown choice name, or conflicting choices for
-                one shared decision; the message lists what is valid.
+            KeyError: If there are unknown keys or decisions left without a
+                choice.
+            ValueError: If a choice name is unknown, or one shared decision
+                gets conflicting choices; the message lists what is valid.
         """
         groups = self.search_groups
         path_to_key = {p: k for k, members in groups.items()
@@ -133,7 +165,16 @@ class OneShotMutator(nn.Module):
         return decided
 
     def set_choices(self, choices: Mapping[str, str]) -> None:
-        """Make ``choices`` (decision or path -> name) the active path."""
+        """Make ``choices`` the active path.
+
+        Args:
+            choices (Mapping[str, str]): Decision key or module path ->
+                candidate name, as :meth:`validate_choices` accepts it.
+
+        Raises:
+            KeyError: If a key is unknown or a decision is left out.
+            ValueError: If a choice is invalid or conflicting.
+        """
         for key, name in self.validate_choices(choices).items():
             for _, mutable in self.search_groups[key]:
                 mutable.current_choice = name
@@ -146,18 +187,35 @@ class OneShotMutator(nn.Module):
         from a subnet file or mapping in any accepted form, use
         :func:`mmrazor_lite.subnet.fix_model` (``keep_candidate_keys=True``
         gives this layout): the one entry point every tool uses.
+
+        Args:
+            choices (Mapping[str, str]): Decision key or module path ->
+                candidate name, as :meth:`validate_choices` accepts it.
+
+        Raises:
+            KeyError: If a key is unknown or a decision is left out.
+            ValueError: If a choice is invalid or conflicting.
         """
         for key, name in self.validate_choices(choices).items():
             for _, mutable in self.search_groups[key]:
                 mutable.fix(name)
 
     def current_subnet(self) -> 'OrderedDict[str, str]':
-        """The active path by module path: ``path -> name``."""
+        """Return the active path by module path.
+
+        Returns:
+            OrderedDict[str, str]: Module path -> active candidate name.
+        """
         return OrderedDict((path, mutable.current_choice)
                            for members in self.search_groups.values()
                            for path, mutable in members)
 
     def export_subnet(self) -> 'OrderedDict[str, Dict[str, str]]':
-        """The active path in the subnet-file form: path -> {'chosen': name}."""
+        """Return the active path in the subnet-file form.
+
+        Returns:
+            OrderedDict[str, Dict[str, str]]: Module path ->
+            ``{'chosen': name}``.
+        """
         return OrderedDict((path, {'chosen': name})
                            for path, name in self.current_subnet().items())

@@ -27,12 +27,23 @@ AUX_POOL_STRIDES = {'cifar': 3, 'imagenet': 2}
 
 
 class DartsAuxiliaryHead(nn.Module):
-    """ReLU, avgpool 5, conv1x1 -> 128, BN, ReLU, conv2x2 -> 768, [BN], ReLU,
-    Linear.
+    """The auxiliary classifier of DARTS, on the second reduction cell.
 
-    The ImageNet variant has no BN after the 2x2 conv: the DARTS reference
-    omitted it (a typo kept for consistency with the paper's runs), and its
-    parameter counts (5,342,464 / 6,603,240) include that omission.
+    Its layers are ReLU, avgpool 5, conv1x1 -> 128, BN, ReLU,
+    conv2x2 -> 768, [BN], ReLU and Linear. The ImageNet variant has no BN
+    after the 2x2 conv: the DARTS reference omitted it (a typo kept for
+    consistency with the paper's runs), and its parameter counts
+    (5,342,464 / 6,603,240) include that omission.
+
+    Args:
+        in_channels (int): The channels of the auxiliary map.
+        num_classes (int): The number of classes.
+        aux_type (str): ``'cifar'`` (an 8x8 map) or ``'imagenet'`` (a 7x7
+            map); it sets the pool stride and the BN after the 2x2 conv.
+            Defaults to ``'cifar'``.
+
+    Raises:
+        ValueError: If ``aux_type`` is not ``'cifar'`` or ``'imagenet'``.
     """
 
     def __init__(self, in_channels: int, num_classes: int,
@@ -58,6 +69,19 @@ class DartsAuxiliaryHead(nn.Module):
         self.classifier = nn.Linear(768, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Compute the auxiliary logits of a map.
+
+        Args:
+            x (torch.Tensor): The auxiliary map, ``(N, in_channels, 8, 8)``
+                (cifar) or ``(N, in_channels, 7, 7)`` (imagenet).
+
+        Returns:
+            torch.Tensor: The logits, ``(N, num_classes)``.
+
+        Raises:
+            ValueError: If the features do not reduce the map to 1x1 (a
+                map of another size than ``aux_type`` expects).
+        """
         x = self.features(x)
         if x.shape[-2:] != (1, 1):
             raise ValueError(
@@ -87,19 +111,36 @@ def _check_channels(feat: torch.Tensor, expected: int, head_key: str,
 
 @MODELS.register_module()
 class DartsEvalHead(ClsHead):
-    """Global pool + linear classifier, plus an optional auxiliary head.
+    """A global pool and linear classifier, plus an optional auxiliary head.
+
+    See the module docstring for what each head computes and how their
+    losses are logged.
 
     Args:
-        num_classes (int): number of classes.
-        in_channels (int): channels of the final map (the backbone's
+        num_classes (int): The number of classes.
+        in_channels (int): The channels of the final map (the backbone's
             ``out_channels``).
-        aux_channels (int, optional): channels of the auxiliary map (the
-            backbone's ``aux_channels``); ``None``: no auxiliary head.
-        aux_weight (float): weight of the auxiliary loss (0.4 in DARTS); 0
-            builds no auxiliary head.
-        aux_type (str): ``'cifar'`` (8x8 map) or ``'imagenet'`` (7x7 map).
-        loss, topk, cal_acc, init_cfg: as :class:`ClsHead`; the same loss
-            (label smoothing included) serves both heads.
+        aux_channels (int, optional): The channels of the auxiliary map
+            (the backbone's ``aux_channels``). Defaults to None (no
+            auxiliary head).
+        aux_weight (float): The weight of the auxiliary loss (0.4 in
+            DARTS); 0 builds no auxiliary head. Defaults to 0.4.
+        aux_type (str): ``'cifar'`` (an 8x8 map) or ``'imagenet'`` (a 7x7
+            map). Defaults to ``'cifar'``.
+        loss (dict): The loss config, as in :class:`ClsHead`; the same
+            loss (label smoothing included) serves both heads. Defaults to
+            ``dict(type='CrossEntropyLoss', loss_weight=1.0)``.
+        topk (int | tuple[int]): The top-k accuracies to compute, as in
+            :class:`ClsHead`. Defaults to ``(1, )``.
+        cal_acc (bool): Whether to compute the training accuracy, as in
+            :class:`ClsHead`. Defaults to False.
+        init_cfg (dict, optional): The weight initialisation, as in
+            :class:`ClsHead`. Defaults to None.
+
+    Raises:
+        ValueError: If ``aux_weight`` is negative or, when an auxiliary
+            head is built, ``aux_type`` is neither ``'cifar'`` nor
+            ``'imagenet'``.
     """
 
     def __init__(self,
@@ -125,18 +166,56 @@ class DartsEvalHead(ClsHead):
                                                      num_classes, aux_type)
 
     def pre_logits(self, feats: Tuple[torch.Tensor, ...]) -> torch.Tensor:
+        """Globally average-pool the final map.
+
+        Args:
+            feats (Tuple[torch.Tensor, ...]): The backbone outputs, the
+                final map last.
+
+        Returns:
+            torch.Tensor: The pooled features, ``(N, in_channels)``.
+        """
         # a mean rather than AdaptiveAvgPool2d: the same numbers, and fvcore
         # counts no FLOPs for it, like the reference's AvgPool2d
         return feats[-1].mean(dim=(2, 3))
 
     def forward(self, feats: Tuple[torch.Tensor, ...]) -> torch.Tensor:
-        """Logits of the main classifier (the only ones used at test)."""
+        """Compute the logits of the main classifier.
+
+        They are the only logits used at test time.
+
+        Args:
+            feats (Tuple[torch.Tensor, ...]): The backbone outputs, the
+                final map last.
+
+        Returns:
+            torch.Tensor: The logits, ``(N, num_classes)``.
+
+        Raises:
+            ValueError: If the final map does not have ``in_channels``
+                channels (a genotype other than the config's); skipped
+                while tracing.
+        """
         _check_channels(feats[-1], self.classifier.in_features,
                         'in_channels', 'out_channels', 'normal_concat')
         return self.classifier(self.pre_logits(feats))
 
     def forward_aux(self, feats: Tuple[torch.Tensor, ...]) -> torch.Tensor:
-        """Logits of the auxiliary head, from ``feats[-2]``."""
+        """Compute the logits of the auxiliary head, from ``feats[-2]``.
+
+        Args:
+            feats (Tuple[torch.Tensor, ...]): The backbone outputs,
+                ``(aux_map, final_map)``.
+
+        Returns:
+            torch.Tensor: The auxiliary logits, ``(N, num_classes)``.
+
+        Raises:
+            RuntimeError: If this head has no auxiliary head.
+            ValueError: If ``feats`` holds no auxiliary map (a backbone
+                built without ``auxiliary=True``) or the map does not have
+                ``aux_channels`` channels.
+        """
         if self.auxiliary_head is None:
             raise RuntimeError('this head has no auxiliary head (needs '
                                'aux_channels and aux_weight > 0)')
@@ -151,6 +230,21 @@ class DartsEvalHead(ClsHead):
 
     def loss(self, feats: Tuple[torch.Tensor, ...],
              data_samples: List[DataSample], **kwargs) -> dict:
+        """Compute the main loss and, with an auxiliary head, its loss.
+
+        Args:
+            feats (Tuple[torch.Tensor, ...]): The backbone outputs,
+                ``(aux_map, final_map)`` or ``(final_map,)``.
+            data_samples (List[DataSample]): The annotations of the batch,
+                with ``gt_label`` or ``gt_score``.
+            **kwargs: Other keyword arguments passed on to the loss
+                module, as in :meth:`ClsHead.loss`.
+
+        Returns:
+            dict: ``'loss'`` (and, as in :meth:`ClsHead.loss`, the accuracy
+            when ``cal_acc``) and, with an auxiliary head, ``'loss_aux'``:
+            ``aux_weight`` times the auxiliary loss, weighted already.
+        """
         losses = self._get_loss(self(feats), data_samples, **kwargs)
         if self.auxiliary_head is not None:
             aux_score = self.forward_aux(feats)

@@ -29,11 +29,25 @@ from mmrazor_lite.ops.darts_ops import (FactorizedReduce, ReLUConvBN,
 from mmrazor_lite.ops.darts_stems import (check_stem_type, cifar_stem,
                                           imagenet_stems)
 from mmrazor_lite.registry import MODELS
-from mmrazor_lite.subnet.genotype import GENOTYPES, Genotype, load_genotype
+from mmrazor_lite.structures.genotype import GENOTYPES, Genotype, load_genotype
 
 
 def resolve_genotype(genotype: Union[Genotype, Mapping, str]) -> Genotype:
-    """A Genotype from a Genotype, dict, shipped name or yaml/json path."""
+    """Build a Genotype from a Genotype, dict, shipped name or file path.
+
+    Args:
+        genotype (Genotype | Mapping | str): A Genotype (validated), its
+            dict form, the name of a shipped genotype (a key of
+            ``GENOTYPES``) or the path of a genotype .yaml/.json file.
+
+    Returns:
+        Genotype: The genotype described.
+
+    Raises:
+        ValueError: If a string is neither a shipped name nor an existing
+            file, or the genotype is invalid.
+        TypeError: If ``genotype`` is of none of these types.
+    """
     if isinstance(genotype, Genotype):
         genotype.validate()
         return genotype
@@ -52,11 +66,19 @@ def resolve_genotype(genotype: Union[Genotype, Mapping, str]) -> Genotype:
 
 
 def drop_path(x: torch.Tensor, prob: float) -> torch.Tensor:
-    """Zero whole samples with probability ``prob``, rescale the rest.
+    """Zero whole samples with probability ``prob`` and rescale the rest.
 
-    One Bernoulli draw per sample (not per element), so an op's path is
-    dropped for an image as a whole; dividing by the keep probability keeps
-    the expected output unchanged.
+    There is one Bernoulli draw per sample (not per element), so an op's
+    path is dropped for an image as a whole; dividing by the keep
+    probability keeps the expected output unchanged.
+
+    Args:
+        x (torch.Tensor): The op outputs, ``(N, C, H, W)``.
+        prob (float): The probability of dropping a sample, below 1.
+
+    Returns:
+        torch.Tensor: ``x`` with the dropped samples zeroed and the others
+        divided by ``1 - prob``.
     """
     keep = 1.0 - prob
     mask = x.new_empty(x.size(0), 1, 1, 1).bernoulli_(keep)
@@ -65,17 +87,22 @@ def drop_path(x: torch.Tensor, prob: float) -> torch.Tensor:
 
 @MODELS.register_module()
 class DartsEvalCell(nn.Module):
-    """A fixed cell: 2 preprocessed inputs, the genotype's ops, concat output.
+    """A fixed cell: two preprocessed inputs, the genotype's ops, a concat.
+
+    Each node sums the two ops its genotype pairs name; the output
+    concatenates the nodes of the genotype's concat.
 
     Args:
-        genotype (Genotype): the searched cells.
-        prev_prev_channels / prev_channels (int): channels of the outputs of
-            the cell two back (s0) and one back (s1).
-        channels (int): channels of every node of this cell.
-        reduction (bool): use the reduce cell; ops reading the two inputs
-            have stride 2.
-        reduction_prev (bool): s0 is twice the size of s1, so it is reduced
-            by a FactorizedReduce.
+        genotype (Genotype): The searched cells.
+        prev_prev_channels (int): The channels of the output of the cell
+            two back (s0).
+        prev_channels (int): The channels of the output of the cell one
+            back (s1).
+        channels (int): The channels of every node of this cell.
+        reduction (bool): Whether to build the reduce cell; the ops reading
+            the two inputs then have stride 2.
+        reduction_prev (bool): Whether s0 is twice the size of s1, so that
+            it is reduced by a FactorizedReduce.
     """
 
     def __init__(self, genotype: Genotype, prev_prev_channels: int,
@@ -110,6 +137,19 @@ class DartsEvalCell(nn.Module):
 
     def forward(self, s0: torch.Tensor, s1: torch.Tensor,
                 drop_prob: float = 0.0) -> torch.Tensor:
+        """Compute the cell output from the outputs of the two cells before.
+
+        Args:
+            s0 (torch.Tensor): The output of the cell two back.
+            s1 (torch.Tensor): The output of the cell one back.
+            drop_prob (float): The drop path probability of every
+                non-identity op, applied in training mode only. Defaults
+                to 0.0.
+
+        Returns:
+            torch.Tensor: The concatenated nodes, ``out_channels``
+            channels.
+        """
         states = [self.preprocess0(s0), self.preprocess1(s1)]
         for n in range(0, len(self.ops), 2):
             states.append(self._edge(n, states, drop_prob) +
@@ -125,30 +165,41 @@ class DartsEvalNetwork(BaseModule):
     and double the channels.
 
     Args:
-        genotype (Genotype | dict | str, optional): the cell to build: a
+        genotype (Genotype | dict | str, optional): The cell to build: a
             Genotype, its dict form, a shipped name (``'PC_DARTS_cifar'``,
-            ``'PC_DARTS_image'``, ``'DARTS_V1'``, ``'DARTS_V2'``) or a
-            genotype .yaml/.json path. An explicit choice: testing or
-            exporting a checkpoint whose ``meta.genotype`` differs is an
-            error.
-        default_genotype (same forms, optional): built when ``genotype`` is
-            None. The shipped configs set their paper's cell here, so a
-            checkpoint's own ``meta.genotype`` takes its place in
-            ``tools/test.py`` and ``export_subnet.py``.
-        channels (int): node channels of the first cells (36 CIFAR, 48
-            ImageNet).
-        num_layers (int): number of cells (20 CIFAR, 14 ImageNet).
+            ``'PC_DARTS_image'``, ``'DARTS_V1'``, ``'DARTS_V2'``) or the
+            path of a genotype .yaml/.json file. It is an explicit choice:
+            testing or exporting a checkpoint whose ``meta.genotype``
+            differs is an error. Defaults to None (``default_genotype``).
+        channels (int): The node channels of the first cells (36 for
+            CIFAR, 48 for ImageNet). Defaults to 36.
+        num_layers (int): The number of cells (20 for CIFAR, 14 for
+            ImageNet). Defaults to 20.
         stem_type (str): ``'cifar'`` (conv3x3 + BN, full resolution) or
-            ``'imagenet'`` (three stride-2 convs, /8; cell 0 reduces its s0,
-            the stem0 output, with a FactorizedReduce).
-        stem_multiplier (int): CIFAR stem width = ``stem_multiplier *
+            ``'imagenet'`` (three stride-2 convs, /8; cell 0 reduces its
+            s0, the stem0 output, with a FactorizedReduce). Defaults to
+            ``'cifar'``.
+        stem_multiplier (int): The CIFAR stem width is ``stem_multiplier *
             channels``. The ImageNet stem ends at ``channels``, as in the
-            reference, and ignores it.
-        auxiliary (bool): also return the map of the second reduction cell.
-        drop_path_prob (float): per-sample drop path probability of every
-            non-identity op, training mode only. A plain attribute: a hook
-            (``DropPathScheduleHook``) sets ``backbone.drop_path_prob``
-            before each epoch.
+            reference, and ignores it. Defaults to 3.
+        auxiliary (bool): Whether to also return the map of the second
+            reduction cell. Defaults to True.
+        drop_path_prob (float): The per-sample drop path probability of
+            every non-identity op, in training mode only. It is a plain
+            attribute: a hook (``DropPathScheduleHook``) sets
+            ``backbone.drop_path_prob`` before each epoch. Defaults to 0.0.
+        default_genotype (Genotype | dict | str, optional): The cell built
+            when ``genotype`` is None, in the same forms. The shipped
+            configs set their paper's cell here, so that a checkpoint's
+            own ``meta.genotype`` takes its place in ``tools/test.py`` and
+            ``export_subnet.py``. Defaults to None.
+        init_cfg (dict | list[dict], optional): The weight initialisation,
+            as in :class:`BaseModule`. Defaults to None.
+
+    Raises:
+        ValueError: If ``stem_type`` is unknown, ``num_layers`` is not
+            positive, both genotypes are None or the genotype cannot be
+            resolved (see :func:`resolve_genotype`).
     """
 
     def __init__(self,
@@ -205,6 +256,15 @@ class DartsEvalNetwork(BaseModule):
         self.out_channels = prev
 
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        """Run the stem and the cells on ``x``.
+
+        Args:
+            x (torch.Tensor): The input images, ``(N, 3, H, W)``.
+
+        Returns:
+            Tuple[torch.Tensor, ...]: ``(aux_map, final_map)`` with
+            ``auxiliary``, else ``(final_map,)``, in eval mode too.
+        """
         if self.stem_type == 'cifar':
             s0 = s1 = self.stem(x)
         else:

@@ -55,24 +55,46 @@ from mmrazor_lite.registry import MODELS
 
 @MODELS.register_module()
 class DartsSearchCell(nn.Module):
-    """A search cell: 2 preprocessed inputs, ``steps`` nodes, concat output.
+    """A search cell: two preprocessed inputs, ``steps`` nodes, a concat.
+
+    Every node mixes all the candidate ops on an edge from each earlier
+    state (:class:`PartialChannelMixedOp`); the output concatenates the
+    last ``multiplier`` nodes.
 
     Args:
-        prev_prev_channels / prev_channels (int): channels of the outputs of
-            the cell two back (s0) and one back (s1).
-        channels (int): channels of every node of this cell.
-        reduction (bool): the edges from the two inputs have stride 2.
-        reduction_prev (bool): s0 is twice the size of s1 (the previous cell
-            reduced), so it is preprocessed by a FactorizedReduce.
-        steps (int): intermediate nodes; multiplier (int): how many of the
-            last nodes are concatenated into the output.
-        k, primitives, channel_mix: see :class:`PartialChannelMixedOp`.
-        edge_normalisation (bool): PC-DARTS edge normalisation.
-        fuse_edges (bool): compute the edges that leave one state together
-            (:func:`fused_cell_nodes`: shared ReLU / pools, grouped
-            convs; same values, parameters and state dict, faster);
-            ``False`` runs the edges one by one. An attribute, so it can
-            be switched on a built cell.
+        prev_prev_channels (int): The channels of the output of the cell
+            two back (s0).
+        prev_channels (int): The channels of the output of the cell one
+            back (s1).
+        channels (int): The channels of every node of this cell.
+        reduction (bool): Whether this is a reduction cell, whose edges
+            from the two inputs have stride 2.
+        reduction_prev (bool): Whether s0 is twice the size of s1 (the
+            previous cell reduced), so that it is preprocessed by a
+            FactorizedReduce.
+        steps (int): The number of intermediate nodes. Defaults to 4.
+        multiplier (int): How many of the last nodes are concatenated into
+            the output, in ``[1, steps]``. Defaults to 4.
+        k (int): The partial-channel ratio, see
+            :class:`PartialChannelMixedOp`; 1 is DARTS. Defaults to 1.
+        primitives (Sequence[str]): The candidate ops, see
+            :class:`PartialChannelMixedOp`. Defaults to
+            ``DARTS_PRIMITIVES``.
+        channel_mix (str): How the processed and bypassed channels are
+            mixed when ``k > 1``, ``'shuffle'`` or ``'shift'``, see
+            :class:`PartialChannelMixedOp`. Defaults to ``'shuffle'``.
+        edge_normalisation (bool): Whether to use PC-DARTS edge
+            normalisation. Defaults to False.
+        fuse_edges (bool): Whether to compute the edges that leave one
+            state together (:func:`fused_cell_nodes`: shared ReLU / pools,
+            grouped convs; the same values, parameters and state dict,
+            faster); ``False`` runs the edges one by one. It is an
+            attribute, so it can be switched on a built cell. Defaults to
+            True.
+
+    Raises:
+        ValueError: If ``multiplier`` is not in ``[1, steps]``, or ``k`` or
+            ``channel_mix`` is invalid for :class:`PartialChannelMixedOp`.
     """
 
     def __init__(self,
@@ -125,7 +147,20 @@ class DartsSearchCell(nn.Module):
                 s1: torch.Tensor,
                 op_weights: torch.Tensor,
                 edge_weights: Optional[torch.Tensor] = None) -> torch.Tensor:
-        """``op_weights`` (E, n_ops) and ``edge_weights`` (E,) of this type."""
+        """Compute the cell output from the outputs of the two cells before.
+
+        Args:
+            s0 (torch.Tensor): The output of the cell two back.
+            s1 (torch.Tensor): The output of the cell one back.
+            op_weights (torch.Tensor): The op weights of this cell type,
+                ``(E, n_ops)``.
+            edge_weights (torch.Tensor, optional): The edge weights of this
+                cell type, ``(E,)``, with edge normalisation. Defaults to
+                None.
+
+        Returns:
+            torch.Tensor: The last ``multiplier`` nodes, concatenated.
+        """
         states = [self.preprocess0(s0), self.preprocess1(s1)]
         slices = node_edge_slices(self.steps)
         if self.fuse_edges:
@@ -148,26 +183,40 @@ class DartsSearchNetwork(BaseModule):
     architecture weights are passed.
 
     Args:
-        channels (int): channels of the first cells' nodes (16).
-        num_layers (int): number of cells (8).
-        num_classes (int, optional): classifier outputs; ``None`` returns the
-            last feature map (backbone mode).
-        steps (int): nodes per cell (4); multiplier (int): nodes concatenated
-            into a cell's output (4).
-        stem_multiplier (int): stem width = ``stem_multiplier * channels``.
-        k (int): partial-channel ratio (PC-DARTS: 4 on CIFAR, 2 on
-            ImageNet; DARTS: 1).
-        edge_normalisation (bool): PC-DARTS edge normalisation (needs the
-            ``edges_*`` weights).
+        channels (int): The channels of the first cells' nodes. Defaults
+            to 16.
+        num_layers (int): The number of cells. Defaults to 8.
+        num_classes (int, optional): The classifier outputs; ``None``
+            returns the last feature map (backbone mode). Defaults to 10.
+        steps (int): The number of nodes per cell. Defaults to 4.
+        multiplier (int): The number of nodes concatenated into a cell's
+            output. Defaults to 4.
+        stem_multiplier (int): The stem width is ``stem_multiplier *
+            channels``. Defaults to 3.
+        k (int): The partial-channel ratio (PC-DARTS: 4 on CIFAR, 2 on
+            ImageNet; DARTS: 1). Defaults to 4.
+        edge_normalisation (bool): Whether to use PC-DARTS edge
+            normalisation, which needs the ``edges_*`` weights. Defaults
+            to True.
         stem_type (str): ``'cifar'`` (conv3x3 + BN, full resolution) or
-            ``'imagenet'`` (three stride-2 convs; cell 0 sees its s0 at twice
-            the size of s1, so it reduces it with a FactorizedReduce).
-        primitives (Sequence[str]): candidate ops.
-        channel_mix (str): ``'shuffle'`` or ``'shift'`` (PC-DARTS only).
-        fuse_edges (bool): each cell computes the edges leaving a state
-            together (see :class:`DartsSearchCell`); default on, ``False``
-            for the edge-by-edge path. :meth:`set_fuse_edges` switches a
-            built network.
+            ``'imagenet'`` (three stride-2 convs; cell 0 sees its s0 at
+            twice the size of s1, so it reduces it with a
+            FactorizedReduce). Defaults to ``'cifar'``.
+        primitives (Sequence[str]): The candidate ops. Defaults to
+            ``DARTS_PRIMITIVES``.
+        channel_mix (str): ``'shuffle'`` or ``'shift'``, used by PC-DARTS
+            only (``k > 1``). Defaults to ``'shuffle'``.
+        fuse_edges (bool): Whether each cell computes the edges leaving a
+            state together (see :class:`DartsSearchCell`); ``False`` takes
+            the edge-by-edge path. :meth:`set_fuse_edges` switches a built
+            network. Defaults to True.
+        init_cfg (dict | list[dict], optional): The weight initialisation,
+            as in :class:`BaseModule`. Defaults to None.
+
+    Raises:
+        ValueError: If ``stem_type`` is unknown, ``num_layers`` is not
+            positive or a cell's arguments are invalid (see
+            :class:`DartsSearchCell`).
     """
 
     def __init__(self,
@@ -227,14 +276,24 @@ class DartsSearchNetwork(BaseModule):
             self.classifier = nn.Linear(prev, num_classes)
 
     def set_fuse_edges(self, fuse: bool) -> None:
-        """Switch every cell between fused and edge-by-edge edges."""
+        """Switch every cell between fused and edge-by-edge edges.
+
+        Args:
+            fuse (bool): Whether the cells compute the edges leaving a
+                state together (True) or one by one (False).
+        """
         for cell in self.cells:
             cell.fuse_edges = bool(fuse)
 
     # ---------------------------------------------------------- arch weights
     @property
     def arch_param_shapes(self) -> Dict[str, tuple]:
-        """Names and shapes of the raw architecture parameters it expects."""
+        """The names and shapes of the raw architecture parameters expected.
+
+        They are ``alpha_normal`` and ``alpha_reduce`` of shape
+        ``(E, n_ops)`` and, with edge normalisation, ``beta_normal`` and
+        ``beta_reduce`` of shape ``(E,)``.
+        """
         shapes = {}
         for cell in CELL_TYPES:
             shapes[f'alpha_{cell}'] = (self.num_edges, len(self.primitives))
@@ -245,7 +304,16 @@ class DartsSearchNetwork(BaseModule):
 
     def set_arch_weights_provider(
             self, provider: Optional[Callable[[], Mapping]]) -> None:
-        """Use ``provider()`` when ``forward`` gets no arch weights."""
+        """Use ``provider()`` when ``forward`` gets no arch weights.
+
+        Args:
+            provider (Callable[[], Mapping], optional): A function that
+                returns the arch weights dict (see the module docstring);
+                None removes the provider.
+
+        Raises:
+            TypeError: If ``provider`` is neither None nor callable.
+        """
         if provider is not None and not callable(provider):
             raise TypeError(f'provider must be callable, got '
                             f'{type(provider).__name__}')
@@ -275,6 +343,27 @@ class DartsSearchNetwork(BaseModule):
     def forward(self,
                 x: torch.Tensor,
                 arch_weights: Optional[Mapping[str, torch.Tensor]] = None):
+        """Run the network with the given or the provided arch weights.
+
+        Args:
+            x (torch.Tensor): The input images, ``(N, 3, H, W)``.
+            arch_weights (Mapping[str, torch.Tensor], optional): The arch
+                weights ``ops_{normal,reduce}`` and, with edge
+                normalisation, ``edges_{normal,reduce}`` (see the module
+                docstring). Defaults to None (those of the provider set by
+                :meth:`set_arch_weights_provider`).
+
+        Returns:
+            torch.Tensor | tuple[torch.Tensor]: The logits
+            ``(N, num_classes)``, or with ``num_classes=None`` a 1-tuple
+            with the last cell's feature map.
+
+        Raises:
+            RuntimeError: If no arch weights are passed and no provider is
+                set.
+            ValueError: If the arch weights miss a key, have a wrong shape
+                or hold ``edges_*`` without edge normalisation.
+        """
         if arch_weights is None:
             if self._arch_weights_provider is None:
                 raise RuntimeError(

@@ -50,17 +50,36 @@ class SearchableMobileNetProxyless(SearchableBackbone):
     head always sees ``last_channels`` at ``widen_factor`` <= 1.
 
     Args:
-        widen_factor (float): width multiplier.
-        arch_setting: ``(channels, blocks, stride)`` per stage.
-        stem_channels / last_channels (int): 40 and 1728.
-        first_candidates (dict, optional): choices of the first stage;
-            default ``mb_k3e1`` only.
-        candidates (dict, optional): ``name -> op config`` of every other
-            block; default the six MB blocks and ``identity``.
-        norm_cfg / act_cfg (dict): mmcv brick configs (BN, ReLU6).
-        out_indices (Sequence[int]): which of ``layer1..7, conv2`` to return.
-        norm_eval (bool): keep BN layers in eval mode while training.
-        init_cfg: default MMRazor's, Kaiming convs and unit BN.
+        widen_factor (float): The width multiplier. Defaults to 1.0.
+        arch_setting (Sequence[Sequence[int]]): The ``(channels, blocks,
+            stride)`` of each stage, before ``widen_factor``. Defaults to
+            ``PROXYLESS_GPU_ARCH``.
+        stem_channels (int): The output channels of the stem ``conv1``,
+            before ``widen_factor``. Defaults to 40.
+        last_channels (int): The output channels of the last conv
+            ``conv2``. Defaults to 1728.
+        first_candidates (Dict[str, dict], optional): The choices of the
+            first stage, ``name -> op config``. Defaults to None
+            (``mb_k3e1`` only).
+        candidates (Dict[str, dict], optional): The ``name -> op config``
+            choices of every other block. Defaults to None (the six MB
+            blocks and ``identity``).
+        norm_cfg (dict): The mmcv config of the norm layers. Defaults to
+            ``dict(type='BN')``.
+        act_cfg (dict): The mmcv config of the activations. Defaults to
+            ``dict(type='ReLU6')``.
+        out_indices (Sequence[int]): Which of ``layer1`` .. ``layer7`` and
+            ``conv2`` (indices 0 to 7) to return. Defaults to ``(7, )``.
+        norm_eval (bool): Whether to keep the BN layers in eval mode while
+            training. Defaults to False.
+        init_cfg (list[dict] | dict, optional): The weight initialisation.
+            Defaults to MMRazor's: Kaiming init of the convs and unit
+            weights of the norm layers.
+
+    Raises:
+        ValueError: If ``widen_factor`` is not positive, an
+            ``arch_setting`` entry is not ``(channels, blocks, stride)``
+            or an ``out_indices`` entry names no stage.
     """
 
     def __init__(self,
@@ -124,4 +143,10 @@ class SearchableMobileNetProxyless(SearchableBackbone):
         self.layers.append('conv2')
 
     def stages(self):
+        """List ``layer1`` .. ``layer7`` and ``conv2``, in order.
+
+        Returns:
+            List[nn.Module]: The stages, whose positions ``out_indices``
+            counts.
+        """
         return [getattr(self, name) for name in self.layers]

@@ -29,16 +29,37 @@ class SearchableShuffleNetV2(SearchableBackbone):
     ``widen_factor``).
 
     Args:
-        widen_factor (float): scales the stage widths (not stem, last conv).
-        stage_blocks / stage_channels: the [4, 4, 8, 4] x [64, 160, 320, 640]
-            layout of the paper.
-        stem_channels / last_channels (int): 16 and 1024.
-        candidates (dict, optional): ``name -> op config``; default the four
-            SPOS choices.
-        norm_cfg (dict): e.g. ``dict(type='BN')`` (MMRazor, default) or
-            ``dict(type='BN', affine=False)`` (the official SPOS supernet).
-        out_indices (Sequence[int]): which of ``layers`` to return (4 = last).
-        norm_eval (bool): keep BN layers in eval mode while training.
+        widen_factor (float): The multiplier of the stage widths; the stem
+            and the last conv are not scaled. Defaults to 1.0.
+        stage_blocks (Sequence[int]): The number of blocks of each stage.
+            Defaults to ``(4, 4, 8, 4)``, the layout of the paper.
+        stage_channels (Sequence[int]): The output channels of each stage,
+            before ``widen_factor``. Defaults to ``(64, 160, 320, 640)``,
+            the layout of the paper.
+        stem_channels (int): The output channels of the stem ``conv1``.
+            Defaults to 16.
+        last_channels (int): The output channels of the last conv
+            ``layers.4``. Defaults to 1024.
+        candidates (Dict[str, dict], optional): The ``name -> op config``
+            choices of every block. Defaults to None (the four SPOS
+            choices).
+        norm_cfg (dict): The mmcv config of the norm layers, e.g.
+            ``dict(type='BN')`` (MMRazor's) or ``dict(type='BN',
+            affine=False)`` (the official SPOS supernet). Defaults to
+            ``dict(type='BN')``.
+        act_cfg (dict): The mmcv config of the activations. Defaults to
+            ``dict(type='ReLU')``.
+        out_indices (Sequence[int]): Which of ``layers`` to return; the
+            last conv is 4. Defaults to ``(4, )``.
+        norm_eval (bool): Whether to keep the BN layers in eval mode while
+            training. Defaults to False.
+        init_cfg (dict | list[dict], optional): The weight initialisation.
+            Defaults to None (the official SPOS init, see
+            :meth:`init_weights`).
+
+    Raises:
+        ValueError: If ``stage_blocks`` and ``stage_channels`` differ in
+            length or an ``out_indices`` entry names no stage.
     """
 
     def __init__(self,
@@ -86,12 +107,21 @@ class SearchableShuffleNetV2(SearchableBackbone):
                        act_cfg=act_cfg))
 
     def init_weights(self):
+        """Initialise the weights, by ``init_cfg`` or as official SPOS.
+
+        Without an ``init_cfg``, the conv weights are drawn from a normal
+        of mean 0 and std 0.01 (the stem) or ``1 / weight.shape[1]``
+        (elsewhere), conv biases are zeroed, and the affine BN layers get
+        unit weights and a bias of 1e-4. With one, that init alone applies
+        (the weights come from a checkpoint or an explicit init).
+        """
         super().init_weights()
         if self.init_cfg is not None:
             return  # weights come from a checkpoint or an explicit init
         for name, m in self.named_modules():
             if isinstance(m, nn.Conv2d):
-                # the official SPOS init: N(0, 0.01) for the stem, N(0, 1/fan_in)
+                # the official SPOS init: N(0, 0.01) for the stem,
+                # N(0, 1/fan_in) elsewhere
                 std = 0.01 if name.startswith('conv1') else \
                     1.0 / m.weight.shape[1]
                 nn.init.normal_(m.weight, 0, std)
@@ -102,4 +132,10 @@ class SearchableShuffleNetV2(SearchableBackbone):
                 nn.init.constant_(m.bias, 1e-4)
 
     def stages(self):
+        """List ``layers.0`` .. ``layers.4``, in order.
+
+        Returns:
+            List[nn.Module]: The stages, whose positions ``out_indices``
+            counts.
+        """
         return list(self.layers)

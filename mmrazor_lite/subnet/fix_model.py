@@ -19,9 +19,10 @@ from typing import Mapping, Union
 import torch.nn as nn
 
 from mmrazor_lite.mutables.one_shot_choice import OneShotChoice
-from .mmrazor_legacy import (convert_mmrazor_legacy_subnet,
+from mmrazor_lite.mutators.one_shot_mutator import OneShotMutator
+from mmrazor_lite.structures.mmrazor_legacy import (convert_mmrazor_legacy_subnet,
                              is_mmrazor_legacy_subnet)
-from .subnet_file import (SubnetFileError, parse_subnet_data,
+from mmrazor_lite.structures.subnet_file import (SubnetFileError, parse_subnet_data,
                           read_subnet_data)
 
 
@@ -67,7 +68,6 @@ def _key_forms(paths) -> str:
 
 
 def _prepared_mutator(model: nn.Module):
-    from mmrazor_lite.mutators.one_shot_mutator import OneShotMutator
     mutator = OneShotMutator()
     mutator.prepare_from_supernet(model)
     return mutator

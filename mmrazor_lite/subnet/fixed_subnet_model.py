@@ -42,10 +42,10 @@ from mmengine.logging import print_log
 from mmrazor_lite.fileio.checkpoint_io import (CheckpointError,
                                                load_state_dict_and_meta)
 from mmrazor_lite.registry import MODELS, build_model
-from .architecture_meta import check_architecture
+from mmrazor_lite.structures.architecture_meta import check_architecture
 from .fix_model import (BACKBONE_PREFIX, complete_with_weightless, fix_model,
                         is_bare_backbone, strip_backbone_prefix)
-from .subnet_file import SubnetFileError
+from mmrazor_lite.structures.subnet_file import SubnetFileError
 from .subnet_weights import (load_subnet_state_dict, subnet_of_state_dict,
                              unwrap_state_dict)
 

@@ -16,16 +16,40 @@ left over: a mismatch is an error naming the blocks and what the checkpoint
 holds for them, never a silent partial load.
 """
 from collections import OrderedDict, defaultdict
-from typing import Dict, Mapping, Optional
+from typing import Dict, Iterable, Mapping, Optional
 
 import torch
 import torch.nn as nn
 
 from mmrazor_lite.fileio.checkpoint_io import CheckpointError
 from mmrazor_lite.mutables.one_shot_choice import split_candidate_key
+
 ALGORITHM_PREFIX = 'architecture.'
 #: state outside the classifier that a subnet has no home for
 _NON_MODEL_ROOTS = ('data_preprocessor.', 'mutator.')
+
+
+def sliced_state_dict(model: nn.Module, mutables: Iterable[nn.Module]
+                      ) -> 'OrderedDict[str, torch.Tensor]':
+    """``model``'s state dict without the unchosen candidates' weights.
+
+    Args:
+        model: the module whose keys are kept (e.g. the SPOS algorithm).
+        mutables: its one-shot choices; each keeps its current choice.
+    """
+    names = {id(m): n for n, m in model.named_modules()}
+    dropped = []
+    for mutable in mutables:
+        for other in mutable.choices:
+            if other != mutable.current_choice:
+                dropped.append(
+                    f'{names[id(mutable)]}.'
+                    f'{mutable.candidate_key_prefix(other)}')
+    dropped = tuple(dropped)
+    return OrderedDict(
+        (key, value.detach().cpu().clone())
+        for key, value in model.state_dict().items()
+        if not key.startswith(dropped))
 
 
 def unwrap_state_dict(state_dict: Mapping[str, torch.Tensor]

@@ -20,8 +20,8 @@ def main(config, work_dir):
     runner = Runner.from_cfg(cfg)
     runner.train()
 
-    from mmrazor_lite.subnet.search_result import (sliced_state_dict,
-                                                   write_search_result)
+    from mmrazor_lite.structures import write_search_result
+    from mmrazor_lite.subnet import sliced_state_dict
     spos = runner.model
     subnet = spos.mutator.sample_choices(random.Random(1))
     spos.mutator.set_choices(subnet)

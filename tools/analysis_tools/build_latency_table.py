@@ -1,5 +1,7 @@
 """Measure the latency table of an SPOS search space on this machine.
 
+Usage::
+
     python tools/analysis_tools/build_latency_table.py CONFIG --out FILE
         [--device cpu|cuda] [--batch B] [--threads T] [--shape H W]
         [--repeats N] [--fit-subnets S] [--seed SEED]
@@ -10,8 +12,8 @@ CONFIG is a supernet or search config (``model.architecture`` holds the
 choice blocks). Every candidate of every decision is timed on its real
 input inside whole subnets, then ``--fit-subnets`` whole subnets end to
 end to fit the correction ``measured ~ scale * table sum + offset``; see
-docs/latency.md. Random
-weights time as trained ones do: no checkpoint is read. The table holds
+docs/latency.md. Random weights time as trained ones do: no checkpoint is
+read. The table holds
 the model's forward only (no data preprocessing). Build it on the device
 (and with the thread count) you deploy on; pass it to a search with
 ``--cfg-options train_cfg.latency_range=[None,MS]
@@ -26,6 +28,15 @@ from mmengine.config import DictAction
 
 
 def parse_args(argv=None):
+    """Parse the command line of the tool.
+
+    Args:
+        argv (list[str], optional): The arguments to parse. Defaults to
+            None (``sys.argv[1:]``).
+
+    Returns:
+        argparse.Namespace: The parsed arguments.
+    """
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config', help='SPOS supernet or search config')
     parser.add_argument('--out', required=True, help='the JSON table')
@@ -51,7 +62,16 @@ def parse_args(argv=None):
 
 
 def build_supernet(cfg):
-    """The config's searchable network and a prepared mutator."""
+    """Build the config's searchable network and a prepared mutator.
+
+    Args:
+        cfg (Config): The loaded supernet or search config.
+
+    Returns:
+        tuple: ``(net, mutator)``: the network that holds the choice
+        blocks (``model.architecture`` when the model has one) and a
+        :class:`OneShotMutator` prepared from it.
+    """
     import mmrazor_lite  # noqa: F401
     from mmengine.registry import init_default_scope
 
@@ -67,6 +87,20 @@ def build_supernet(cfg):
 
 
 def main(argv=None):
+    """Measure the latency table the command line asks for and save it.
+
+    Args:
+        argv (list[str], optional): The command-line arguments. Defaults
+            to None (``sys.argv[1:]``).
+
+    Returns:
+        int: 0 once the table is written.
+
+    Raises:
+        SystemExit: With the message, on a missing config, a bad option,
+            no GPU for ``--device cuda`` or a config or space that cannot
+            be timed.
+    """
     args = parse_args(argv)
     if not osp.isfile(args.config):
         sys.exit(f'config file {args.config!r} does not exist')

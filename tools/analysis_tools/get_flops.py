@@ -1,5 +1,7 @@
 """Params and FLOPs of the model a config builds.
 
+Usage::
+
     python tools/analysis_tools/get_flops.py CONFIG [--shape H W]
         [--subnet YAML] [--convention fvcore|conv_linear] [--json]
         [--latency-table FILE]
@@ -21,6 +23,15 @@ from mmengine.config import DictAction
 
 
 def parse_args(argv=None):
+    """Parse the command line of the tool.
+
+    Args:
+        argv (list[str], optional): The arguments to parse. Defaults to
+            None (``sys.argv[1:]``).
+
+    Returns:
+        argparse.Namespace: The parsed arguments.
+    """
     parser = argparse.ArgumentParser(description='Count params and FLOPs')
     parser.add_argument('config', help='config file path')
     parser.add_argument('--shape', type=int, nargs=2, default=[224, 224],
@@ -37,9 +48,25 @@ def parse_args(argv=None):
 
 
 def predicted_latency(path: str, space, choices, config: str) -> dict:
-    """The latency ``path``'s table predicts for ``choices`` (decision key
-    or module path -> name) of the search space of ``space`` (a supernet,
-    or the mutator of one)."""
+    """Predict the latency of a path of a search space by a latency table.
+
+    Args:
+        path (str): The latency table file (``build_latency_table.py``).
+        space (nn.Module | OneShotMutator): The search space: a supernet,
+            or the mutator of one.
+        choices (Mapping[str, str]): The path, decision key or module path
+            -> choice name.
+        config (str): The name of the source checked against the table,
+            used in its error message.
+
+    Returns:
+        dict: ``latency_ms`` (rounded to 3 decimals), ``latency_table``
+        (``path``) and ``latency_setting`` (the table's device, batch,
+        input and threads, in words).
+
+    Raises:
+        ValueError: If the table was built for another search space.
+    """
     from mmrazor_lite.estimators import LatencyTable
     from mmrazor_lite.mutators import OneShotMutator
     table = LatencyTable.load(path)
@@ -60,6 +87,35 @@ def predicted_latency(path: str, space, choices, config: str) -> dict:
 
 def measure(cfg, shape, subnet=None, convention='fvcore',
             latency_table=None, config='the config') -> dict:
+    """Count the params and FLOPs of the model ``cfg`` builds.
+
+    A supernet without ``subnet`` is measured on its largest path; a
+    subnet config, or ``subnet``, on that subnet. See the module
+    docstring.
+
+    Args:
+        cfg (Config): The loaded config.
+        shape (Sequence[int]): The input size ``(H, W)``.
+        subnet (str, optional): The subnet yaml to fix the supernet to,
+            or to replace the subnet of a subnet config. Defaults to None.
+        convention (str): How FLOPs are counted, ``'fvcore'`` or
+            ``'conv_linear'``. Defaults to ``'fvcore'``.
+        latency_table (str, optional): A latency table file whose
+            predicted latency is added. Defaults to None.
+        config (str): The name of the config in error messages. Defaults
+            to ``'the config'``.
+
+    Returns:
+        dict: ``params``, ``flops``, ``convention``, ``input_shape`` and
+        ``model`` (what was measured, in words), with ``latency_ms``,
+        ``latency_table`` and ``latency_setting`` given a latency table
+        and ``params_excluding_aux`` with an auxiliary head.
+
+    Raises:
+        ValueError: If ``subnet`` is given for a model with no free
+            choice, or ``latency_table`` for one with no searched model or
+            subnet, or the table does not match the search space.
+    """
     import mmrazor_lite  # noqa: F401
     from mmengine.registry import init_default_scope
 
@@ -133,6 +189,19 @@ def measure(cfg, shape, subnet=None, convention='fvcore',
 
 
 def main(argv=None):
+    """Print the params and FLOPs of the config on the command line.
+
+    Args:
+        argv (list[str], optional): The command-line arguments. Defaults
+            to None (``sys.argv[1:]``).
+
+    Returns:
+        dict: What :func:`measure` returns.
+
+    Raises:
+        SystemExit: With the message, on a missing or invalid config, or a
+            model that cannot be measured as asked.
+    """
     args = parse_args(argv)
     if not osp.isfile(args.config):
         sys.exit(f'config file {args.config!r} does not exist')

@@ -1,6 +1,8 @@
 """Pick a subnet for a budget from a Pareto search's front, without
 searching again.
 
+Usage::
+
     python tools/analysis_tools/pick_subnet.py WORK_DIR/pareto_front.yaml \
         (--flops-max F | --latency-max MS) [--params-max P] \
         [--supernet-checkpoint CKPT] --out-dir DIR
@@ -22,6 +24,15 @@ import sys
 
 
 def parse_args(argv=None):
+    """Parse the command line of the tool.
+
+    Args:
+        argv (list[str], optional): The arguments to parse. Defaults to
+            None (``sys.argv[1:]``).
+
+    Returns:
+        argparse.Namespace: The parsed arguments.
+    """
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('front', help='pareto_front.yaml of a search')
     parser.add_argument('--flops-max', type=float, help='at most these FLOPs '
@@ -40,13 +51,28 @@ def parse_args(argv=None):
 
 
 def build_supernet(data: dict, checkpoint: str, front: str):
-    """The searched model of the front's config with ``checkpoint``'s
-    weights, loaded strictly (every key, every shape)."""
+    """Build the searched model of the front's config with given weights.
+
+    The weights of ``checkpoint`` are loaded strictly (every key, every
+    shape).
+
+    Args:
+        data (dict): The loaded front file, with the ``model`` config.
+        checkpoint (str): The supernet checkpoint file.
+        front (str): The front file, named in error messages.
+
+    Returns:
+        nn.Module: The supernet, in eval mode.
+
+    Raises:
+        ParetoFrontError: If the front records no ``model`` config.
+        CheckpointError: If the checkpoint does not fit the model.
+    """
     import mmrazor_lite  # noqa: F401  (registers the types)
     from mmrazor_lite.apis.trained_checkpoint import (load_state_strictly,
                                                       read_checkpoint)
     from mmrazor_lite.registry import build_model
-    from mmrazor_lite.subnet.pareto_front_file import ParetoFrontError
+    from mmrazor_lite.structures.pareto_front_file import ParetoFrontError
     if not isinstance(data.get('model'), dict):
         raise ParetoFrontError(f'{front}: records no "model" config')
     model = build_model(copy.deepcopy(data['model']))
@@ -59,24 +85,45 @@ def pick_subnet(front: str, out_dir: str, flops_max=None, params_max=None,
                 latency_max=None, supernet_checkpoint=None) -> dict:
     """Write the picked member's subnet and weights into ``out_dir``.
 
-    Returns ``dict(index, member, subnet_file, weights_file)``.
+    The member picked is the best-scoring one within every bound given.
+
+    Args:
+        front (str): The ``pareto_front.yaml`` of a Pareto search.
+        out_dir (str): Where ``best_fix_subnet.yaml`` and
+            ``best_subnet_weights.pth`` are written; not the search's own
+            work dir.
+        flops_max (float, optional): The most FLOPs, as the search counted
+            them. Defaults to None.
+        params_max (float, optional): The most params. Defaults to None.
+        latency_max (float, optional): The most predicted latency in ms,
+            for a front searched with a latency table. Defaults to None.
+        supernet_checkpoint (str, optional): The supernet checkpoint, the
+            same file moved. Defaults to None (the one the front records).
+
+    Returns:
+        dict: ``index`` (of the member in the front, 0-based), ``member``
+        (its record), ``subnet_file`` and ``weights_file`` (the paths
+        written).
 
     Raises:
-        FileNotFoundError: the front, its BN statistics or the supernet
+        FileNotFoundError: If the front, its BN statistics or the supernet
             checkpoint is missing.
-        CheckpointError: the supernet checkpoint does not fit the model.
-        ParetoFrontError: no bound, no member within the bounds (with the
-            cheapest member's cost), latency asked of a front without it,
-            or another supernet than the one searched.
+        CheckpointError: If the supernet checkpoint does not fit the
+            model.
+        ParetoFrontError: If no bound is given, no member is within the
+            bounds (the message gives the cheapest member's cost), latency
+            is asked of a front without it, the checkpoint is another
+            supernet than the one searched or ``out_dir`` is the search
+            work dir.
     """
-    from mmrazor_lite.engine.search_settings import file_sha256
-    from mmrazor_lite.subnet.pareto_front_file import (ParetoFrontError,
+    from mmrazor_lite.engine.search.settings import file_sha256
+    from mmrazor_lite.structures.pareto_front_file import (ParetoFrontError,
                                                        load_member_bn,
                                                        load_pareto_front,
                                                        pick_member)
-    from mmrazor_lite.subnet.search_result import (SUBNET_FILE, WEIGHTS_FILE,
-                                                   sliced_state_dict,
-                                                   write_search_result)
+    from mmrazor_lite.structures import (SUBNET_FILE, WEIGHTS_FILE,
+                                         write_search_result)
+    from mmrazor_lite.subnet import sliced_state_dict
     if osp.realpath(out_dir) == osp.realpath(osp.dirname(osp.abspath(front))):
         # the search's own best_* files are its answer (and a --resume's)
         raise ParetoFrontError(
@@ -119,7 +166,14 @@ def pick_subnet(front: str, out_dir: str, flops_max=None, params_max=None,
 
 
 def describe(member: dict) -> str:
-    """One line: the member's rank, score and costs."""
+    """Describe a front member in one line: its rank, score and costs.
+
+    Args:
+        member (dict): A member record of the front file.
+
+    Returns:
+        str: The description.
+    """
     latency = f', {member["latency_ms"]:.3f} ms' \
         if member.get('latency_ms') is not None else ''
     return (f'front member {member["rank"]}: {member.get("score_key")} '
@@ -128,9 +182,21 @@ def describe(member: dict) -> str:
 
 
 def main(argv=None):
+    """Pick the subnet the command line asks for and write its files.
+
+    Args:
+        argv (list[str], optional): The command-line arguments. Defaults
+            to None (``sys.argv[1:]``).
+
+    Returns:
+        dict: What :func:`pick_subnet` returns.
+
+    Raises:
+        SystemExit: With the message, if :func:`pick_subnet` refuses.
+    """
     args = parse_args(argv)
     from mmrazor_lite.fileio.checkpoint_io import CheckpointError
-    from mmrazor_lite.subnet.pareto_front_file import ParetoFrontError
+    from mmrazor_lite.structures.pareto_front_file import ParetoFrontError
     try:
         picked = pick_subnet(args.front, args.out_dir, args.flops_max,
                              args.params_max, args.latency_max,

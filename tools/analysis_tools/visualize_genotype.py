@@ -1,5 +1,7 @@
 """Draw the normal and reduction cells of a DARTS genotype.
 
+Usage::
+
     python tools/analysis_tools/visualize_genotype.py GENOTYPE
         [--out cells.png|cells.svg] [--name NAME]
 
@@ -35,12 +37,30 @@ TS = (0.5, 0.45, 0.55, 0.4, 0.6, 0.35, 0.65, 0.3, 0.7)  # label spots
 
 
 def state_label(index):
-    """The picture's label of cell state ``index`` (0/1 are cell inputs)."""
+    """Return the picture's label of cell state ``index``.
+
+    Args:
+        index (int): The state index; 0 and 1 are the cell inputs.
+
+    Returns:
+        str: ``'c_{k-2}'`` or ``'c_{k-1}'`` for the inputs, else the node
+        number (``index - 2``).
+    """
     return INPUTS[index] if index < 2 else str(index - 2)
 
 
 def cell_structure(pairs, concat):
-    """Edges ``(src, dst, op)`` and concatenated states of one cell."""
+    """List the edges and the concatenated states of one cell.
+
+    Args:
+        pairs (Sequence[tuple]): The cell's ``(op, input)`` pairs, two per
+            node.
+        concat (Sequence[int]): The states concatenated into the output.
+
+    Returns:
+        dict: ``edges``, a list of ``(src, dst, op)`` by state label, and
+        ``outputs``, the labels of the concatenated states.
+    """
     edges = [(state_label(i), str(n // 2), op) for n, (op, i) in
              enumerate(pairs)]
     return dict(edges=edges, outputs=[state_label(i) for i in concat])
@@ -116,12 +136,14 @@ def _extent(pos, edges):
 
 
 def _overlap(a, b):
+    """The overlapping area of two bounding boxes."""
     w = min(a.x1, b.x1) - max(a.x0, b.x0)
     h = min(a.y1, b.y1) - max(a.y0, b.y0)
     return max(w, 0) * max(h, 0)
 
 
 def _draw_cell(ax, pos, edges, title):
+    """Draw one cell's nodes, edges and op labels into ``ax``."""
     circles = {}
     for name, p in pos.items():
         kind = ('input' if name in INPUTS else
@@ -190,11 +212,24 @@ def _place_labels(ax, edges, circles):
 def draw_genotype(genotype, out_path, title=None):
     """Draw both cells of ``genotype`` into ``out_path`` (.png or .svg).
 
-    Returns ``{'normal': {'edges': [(src, dst, op), ...], 'outputs': [...]},
-    'reduce': ...}`` with the node labels of the picture.
+    Args:
+        genotype (Genotype | tuple): The genotype, or the tuple of its
+            fields; any op name is accepted, the indices must hold.
+        out_path (str): The picture file; its extension, ``.png`` or
+            ``.svg``, picks the format.
+        title (str, optional): The title of the figure. Defaults to None
+            (no title).
+
+    Returns:
+        dict: ``{'normal': {'edges': [(src, dst, op), ...], 'outputs':
+        [...]}, 'reduce': ...}`` with the node labels of the picture.
+
+    Raises:
+        ValueError: If the extension is not ``.png`` or ``.svg``, or the
+            genotype is invalid.
     """
     from mmrazor_lite.fileio.checkpoint_io import atomic_write_bytes
-    from mmrazor_lite.subnet.genotype import Genotype
+    from mmrazor_lite.structures.genotype import Genotype
 
     fmt = osp.splitext(out_path)[1].lower().lstrip('.')
     if fmt not in FORMATS:
@@ -229,8 +264,22 @@ def draw_genotype(genotype, out_path, title=None):
 
 
 def load(spec):
-    """A genotype file path or a shipped genotype name -> (genotype, name)."""
-    from mmrazor_lite.subnet.genotype import GENOTYPES, load_genotype
+    """Load a genotype from a file path or a shipped genotype name.
+
+    Args:
+        spec (str): A genotype yaml/json file or the name of a shipped
+            genotype.
+
+    Returns:
+        tuple: ``(genotype, name)``: the Genotype and its name (the file
+        name without its extension, or the shipped name).
+
+    Raises:
+        FileNotFoundError: If ``spec`` looks like a path (an extension or
+            a separator) but no such file exists.
+        KeyError: If ``spec`` is neither a file nor a shipped name.
+    """
+    from mmrazor_lite.structures.genotype import GENOTYPES, load_genotype
     if osp.isfile(spec):
         return load_genotype(spec), osp.splitext(osp.basename(spec))[0]
     if spec in GENOTYPES:
@@ -242,6 +291,15 @@ def load(spec):
 
 
 def parse_args(argv=None):
+    """Parse the command line of the tool.
+
+    Args:
+        argv (list[str], optional): The arguments to parse. Defaults to
+            None (``sys.argv[1:]``).
+
+    Returns:
+        argparse.Namespace: The parsed arguments.
+    """
     parser = argparse.ArgumentParser(
         description='Draw the cells of a DARTS genotype')
     parser.add_argument('genotype',
@@ -253,6 +311,19 @@ def parse_args(argv=None):
 
 
 def main(argv=None):
+    """Draw the genotype on the command line into ``--out``.
+
+    Args:
+        argv (list[str], optional): The command-line arguments. Defaults
+            to None (``sys.argv[1:]``).
+
+    Returns:
+        dict: What :func:`draw_genotype` returns.
+
+    Raises:
+        SystemExit: With the message, on a bad ``--out`` extension or a
+            genotype that cannot be loaded.
+    """
     args = parse_args(argv)
     fmt = osp.splitext(args.out)[1].lower().lstrip('.')
     if fmt not in FORMATS:  # before any loading: fail fast

@@ -10,7 +10,7 @@ accuracy:
 - **evaluator**: what mmengine's validation does: ``ClsHead`` builds one
   ``DataSample`` per image (softmax scores and label), mmpretrain's
   ``Accuracy`` copies each to the CPU, stacks them and computes top-k;
-- **device**: :class:`mmrazor_lite.engine.device_accuracy.DeviceAccuracy`,
+- **device**: :class:`mmrazor_lite.engine.search.DeviceAccuracy`,
   softmax, top-k and counts on the device, one copy of two numbers.
 
 Both give the same metrics (checked here, and in
@@ -18,10 +18,8 @@ Both give the same metrics (checked here, and in
 ``--images`` images for each, and per 1000 images.
 """
 import argparse
-import statistics
-import time
 
-from benchmark_report import print_result
+from benchmark_report import alternate, describe_machine, print_result
 
 
 def parse_args(argv=None):
@@ -43,7 +41,7 @@ def main(argv=None):
     from mmpretrain.models import ClsHead
     from mmpretrain.structures import DataSample
 
-    from mmrazor_lite.engine.device_accuracy import DeviceAccuracy
+    from mmrazor_lite.engine.search.device_accuracy import DeviceAccuracy
 
     g = torch.Generator().manual_seed(0)
     batches = []
@@ -76,22 +74,14 @@ def main(argv=None):
 
     results, times = {}, {}
     for name, fn in (('evaluator', by_evaluator), ('device', on_device)):
-        fn()  # warm-up
-        runs = []
-        for _ in range(args.repeats):
-            sync()
-            start = time.perf_counter()
-            results[name] = fn()
-            sync()
-            runs.append(time.perf_counter() - start)
-        times[name] = statistics.median(runs)
+        results[name] = fn()  # and a warm-up
+        (times[name], ) = alternate([fn], args.repeats, sync=sync)
     if results['evaluator'] != results['device']:
         raise SystemExit(f'the two ways disagree: {results}')
     per_1000 = 1000 / args.images
     result = dict(
-        device=args.device, torch=torch.__version__,
-        threads=torch.get_num_threads(), images=args.images,
-        batch=args.batch, classes=args.classes,
+        device=args.device, **describe_machine(args.device),
+        images=args.images, batch=args.batch, classes=args.classes,
         evaluator_s=round(times['evaluator'], 4),
         device_s=round(times['device'], 4),
         evaluator_ms_per_1000=round(times['evaluator'] * per_1000 * 1e3, 2),

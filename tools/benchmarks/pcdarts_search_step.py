@@ -38,19 +38,17 @@ network in ``torch.compile`` (refused on CPU: compiling the 8-cell
 network there takes many minutes and is not a CPU use case).
 ``--fuse-compare`` builds both in one process and alternates their weight
 steps, then their arch steps (medians and ratio), and measures each one's
-peak memory in its own process (see ``pcdarts_fuse_compare.py``).
+peak memory in its own process (see
+``investigations/pcdarts_fuse_compare.py``).
 """
 import argparse
 import json
 import os.path as osp
-import platform
 import resource
-import statistics
 import subprocess
 import sys
-import time
 
-from benchmark_report import print_result
+from benchmark_report import alternate, describe_machine, print_result
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs', 'nas', 'pcdarts',
@@ -105,20 +103,6 @@ def current_rss():
 
 def peak_rss():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
-def device_name(device):
-    import torch
-    if device == 'cuda':
-        return torch.cuda.get_device_name()
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('model name'):
-                    return line.split(':', 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def build(args):
@@ -201,14 +185,8 @@ def run(args):
     for phase in PHASES:
         if cuda:
             torch.cuda.reset_peak_memory_stats()
-        durations = []
-        for i in range(args.warmup + args.steps):
-            sync()
-            start = time.perf_counter()
-            steps[phase]()
-            sync()
-            durations.append(time.perf_counter() - start)
-        times[phase] = statistics.median(durations[args.warmup:])
+        (times[phase], ) = alternate([steps[phase]], args.steps,
+                                     args.warmup, sync)
         peaks[phase] = torch.cuda.max_memory_allocated() if cuda \
             else peak_rss()
     peak = max(peaks.values())
@@ -217,9 +195,7 @@ def run(args):
         k=args.k, order=args.order, fuse_edges=args.fuse, amp=args.amp,
         channels_last=args.channels_last, compile=args.compile,
         batch=args.batch,
-        size=args.size, device=args.device,
-        device_name=device_name(args.device),
-        torch=torch.__version__, threads=torch.get_num_threads(),
+        size=args.size, device=args.device, **describe_machine(args.device),
         steps=args.steps, warmup=args.warmup,
         params=sum(p.numel() for p in model.architecture.parameters()),
         mem_kind='cuda_allocated' if cuda else 'rss')
@@ -282,7 +258,7 @@ def main(argv=None):
     if args.compare:
         return compare(args)
     if args.fuse_compare:
-        from pcdarts_fuse_compare import fuse_compare
+        from investigations.pcdarts_fuse_compare import fuse_compare
         return fuse_compare(args)
     result = run(args)
     print_result(result, args.json)

@@ -31,11 +31,12 @@ import os
 import os.path as osp
 import platform
 import resource
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
+
+from benchmark_report import alternate, describe_machine, self_timed
 
 HERE = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(osp.dirname(HERE))
@@ -104,8 +105,7 @@ def worker(args):
     if cuda:
         torch.cuda.reset_peak_memory_stats()
     _answer(dict(ready=True, torch=torch.__version__,
-                 threads=torch.get_num_threads(),
-                 device_name=bench.device_name(args.device)))
+                 threads=torch.get_num_threads()))
     for line in sys.stdin:
         command = line.strip()
         if command == 'quit':
@@ -161,14 +161,13 @@ class _Worker:
 
 def _alternate(workers, phase, warmup, repeats):
     """Medians per worker: (wall seconds, process CPU seconds)."""
-    times = [[] for _ in workers]
-    for i in range(warmup + repeats):
-        for worker, kept in zip(workers, times):
-            answer = worker.ask(phase)
-            if i >= warmup:
-                kept.append((answer['seconds'], answer['cpu_seconds']))
-    return [tuple(statistics.median(column) for column in zip(*kept))
-            for kept in times]
+
+    def step(worker):
+        answer = worker.ask(phase)
+        return answer['seconds'], answer['cpu_seconds']
+
+    return alternate([lambda w=w: step(w) for w in workers], repeats,
+                     warmup, timer=self_timed)
 
 
 def _git(*args, cwd=REPO):
@@ -211,6 +210,9 @@ def compare(args):
             _git('worktree', 'remove', '--force', path)
         os.rmdir(tmp)
     info = workers[1].info
+    # described here, not by a worker: the baseline's mmrazor_lite may
+    # predate what describes it
+    info['device_name'] = describe_machine(args.device)['device_name']
     result = dict(
         baseline=label, this=this,
         k=args.k, batch=args.batch, size=args.size, device=args.device,

@@ -65,21 +65,16 @@ def run_json(script, *args):
 
 
 def machine(device: str) -> str:
+    """The ``Machine:`` line of the section: CPU (and GPU), torch,
+    threads, Python."""
     import torch
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open('/proc/cpuinfo') as f:
-            names = [ln.split(':', 1)[1].strip() for ln in f
-                     if ln.startswith('model name')]
-        cpu = names[0] if names else cpu
-    except OSError:
-        pass
-    desc = f'{os.cpu_count()} CPU cores ({cpu})'
+    from benchmark_report import describe_machine
+    cpu = describe_machine('cpu')
+    desc = cpu['device_name']
     if device == 'cuda' and torch.cuda.is_available():
-        desc += f', {torch.cuda.get_device_name(0)}'
-    return (f'{desc}; torch {torch.__version__}, '
-            f'{torch.get_num_threads()} threads, Python '
-            f'{platform.python_version()}')
+        desc += f", {describe_machine('cuda')['device_name']}"
+    return (f"{desc}; torch {cpu['torch']}, {cpu['threads']} threads, "
+            f'Python {platform.python_version()}')
 
 
 def collect(device: str):

@@ -44,7 +44,7 @@ import time
 
 import numpy as np
 
-from benchmark_report import print_result
+from benchmark_report import alternate, describe_machine, print_result, timed
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SEARCH_CONFIG = osp.join(REPO, 'configs', 'nas', 'spos',
@@ -149,8 +149,8 @@ def pure_forwards(loop, candidate, device, channels_last=False):
 
     import torch
 
-    from mmrazor_lite.engine.bn_recalibration import (calibration_batches,
-                                                      recalibrate_bn)
+    from mmrazor_lite.engine.search.bn_recalibration import (
+        calibration_batches, recalibrate_bn)
     from mmrazor_lite.subnet import fix_model
     model = copy.deepcopy(loop.model.architecture)
     fix_model(model, candidate)
@@ -175,15 +175,6 @@ def pure_forwards(loop, candidate, device, channels_last=False):
     return run
 
 
-def timed(fn, sync, autocast):
-    sync()
-    start = time.perf_counter()
-    with autocast():
-        fn()
-    sync()
-    return time.perf_counter() - start
-
-
 def main(argv=None):
     args = parse_args(argv)
     import torch
@@ -198,30 +189,31 @@ def main(argv=None):
         if args.channels_last:
             loop.model.to(memory_format=torch.channels_last)
 
-        def autocast():
-            return torch.autocast(args.device, dtype=torch.bfloat16,
-                                  enabled=args.amp)
+        def autocast(fn):
+            def run():
+                with torch.autocast(args.device, dtype=torch.bfloat16,
+                                    enabled=args.amp):
+                    fn()
+            return run
         rng = random.Random(1)
-        scores, pures = [], []
+        times = [[], []]  # scoring, pure: of every candidate
         for i in range(args.candidates + 1):
             candidate = loop.mutator.sample_choices(rng)
-            score_once = (lambda c=candidate: loop.scorer.score(c))
+            score_once = autocast(lambda c=candidate: loop.scorer.score(c))
             if i == 0:  # loads and caches the images; not timed
-                timed(score_once, sync, autocast)
+                timed(score_once, sync)
                 continue
-            pure_once = pure_forwards(loop, candidate, args.device,
-                                      args.channels_last)
+            pure_once = autocast(pure_forwards(loop, candidate, args.device,
+                                               args.channels_last))
             # alternate: the 2-core machine's speed wanders by +-10 % from
             # one 6 s run to the next, so both see the same conditions
-            for _ in range(args.repeats):
-                scores.append(timed(score_once, sync, autocast))
-                pures.append(timed(pure_once, sync, autocast))
-    score, pure = statistics.median(scores), statistics.median(pures)
+            score, pure = alternate([score_once, pure_once], args.repeats,
+                                    sync=sync, times=times)
     result = dict(
-        device=args.device, torch=torch.__version__,
-        threads=torch.get_num_threads(), val_images=args.val_images,
-        calib_images=args.calib_images, batch=args.batch,
-        repeats=args.repeats, cache_data=loop.scorer.cache_data,
+        device=args.device, **describe_machine(args.device),
+        val_images=args.val_images, calib_images=args.calib_images,
+        batch=args.batch, repeats=args.repeats,
+        cache_data=loop.scorer.cache_data,
         accuracy='evaluator' if args.evaluator else 'device',
         amp=args.amp, channels_last=args.channels_last,
         table_build_s=round(build_s, 2),

@@ -18,11 +18,10 @@ ratio (the limit is 1.00) and images per second.
 """
 import argparse
 import os.path as osp
-import statistics
 import sys
-import time
 
-from benchmark_report import print_result
+from benchmark_report import (alternate, describe_machine, print_result,
+                              self_timed, timed)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SUPERNET_CONFIG = osp.join(REPO, 'configs', 'nas', 'spos',
@@ -102,15 +101,11 @@ def main(argv=None):
     # machine the speed drifts over a minute, and timing all supernet steps
     # before all subnet steps put that drift into the ratio (0.99-1.07 on
     # the 2-core machine; 1.00-1.01 alternated).
-    super_times, sub_times = [], []
-    for _ in range(args.warmup + args.steps):
-        sync()
-        start = time.perf_counter()
-        supernet.train_step(data, optim)
-        sync()
-        super_times.append(time.perf_counter() - start)
-        path = dict(supernet.mutator.current_choices())
+    def supernet_step():
+        return timed(lambda: supernet.train_step(data, optim), sync)
 
+    def subnet_step():  # the path the supernet's step just took
+        path = dict(supernet.mutator.current_choices())
         subnet = MODELS.build(dict(type='FixedSubnet',
                                    architecture=cfg.model.architecture,
                                    fix_subnet=path,
@@ -118,19 +113,14 @@ def main(argv=None):
         subnet = _prepare(subnet, args, device)
         sub_optim = _wrapper(subnet, args)
         subnet.train_step(data, sub_optim)  # its own warm-up
-        sync()
-        start = time.perf_counter()
-        subnet.train_step(data, sub_optim)
-        sync()
-        sub_times.append(time.perf_counter() - start)
-        del subnet, sub_optim
+        return timed(lambda: subnet.train_step(data, sub_optim), sync)
 
-    sup = statistics.median(super_times[args.warmup:])
-    sub = statistics.median(sub_times[args.warmup:])
+    sup, sub = alternate([supernet_step, subnet_step], args.steps,
+                         args.warmup, timer=self_timed)
     result = dict(
-        device=args.device, torch=torch.__version__,
-        threads=torch.get_num_threads(), batch=args.batch, size=args.size,
-        amp=args.amp, channels_last=args.channels_last,
+        device=args.device, **describe_machine(args.device),
+        batch=args.batch, size=args.size, amp=args.amp,
+        channels_last=args.channels_last,
         supernet_step_s=round(sup, 4), subnet_step_s=round(sub, 4),
         supernet_over_subnet=round(sup / sub, 3),
         supernet_img_per_s=round(args.batch / sup, 1),

@@ -49,6 +49,7 @@ class SubsetError(ValueError):
 
 
 def _read_ann_file(path: str) -> List[Sample]:
+    """The ``(path, label)`` lines of an ann file, parsed as mmpretrain."""
     samples = []
     with open(path, encoding='utf-8') as f:
         for num, line in enumerate(f, 1):
@@ -68,6 +69,7 @@ def _read_ann_file(path: str) -> List[Sample]:
 
 
 def _scan_class_folders(train_dir: str) -> List[Sample]:
+    """The ``(path, label)`` of the class folders, as mmpretrain scans."""
     # mmpretrain's own scan, so labels match what CheckedImageNet assigns
     from mmpretrain.datasets import ImageNet
     from mmpretrain.datasets.custom import find_folders, get_samples
@@ -89,11 +91,22 @@ def _scan_class_folders(train_dir: str) -> List[Sample]:
 
 def list_train_images(data_root: str,
                       ann_file: Optional[str] = None) -> List[Sample]:
-    """All ``(path relative to train/, label)`` of the train split.
+    """List all the images of the train split with their labels.
 
-    ``ann_file`` (relative to ``data_root`` or absolute) must exist when
-    given; when None, ``meta/train.txt`` is used if it exists, else the
-    class folders are scanned.
+    Args:
+        data_root (str): The ImageNet root holding ``train/``.
+        ann_file (str, optional): The train ann file, relative to
+            ``data_root`` or absolute; it must exist when given. Defaults
+            to None (``meta/train.txt`` if it exists, else the class
+            folders are scanned).
+
+    Returns:
+        List[Sample]: ``(path relative to train/, label)`` of every image.
+
+    Raises:
+        SubsetError: If ``train/`` or the given ann file does not exist,
+            an ann line is malformed, no image is listed, an image is
+            listed twice or has a line break in its name.
     """
     train_dir = osp.join(data_root, 'train')
     if not osp.isdir(train_dir):
@@ -129,6 +142,15 @@ def list_train_images(data_root: str,
 
 
 def check_fractions(fractions: Sequence[float]) -> None:
+    """Check that the fractions can give disjoint lists.
+
+    Args:
+        fractions (Sequence[float]): The per-class fraction of each list.
+
+    Raises:
+        SubsetError: If there is no fraction, one is not in ``(0, 1)`` or
+            they sum to more than 1.
+    """
     if not fractions:
         raise SubsetError('give at least one fraction')
     for f in fractions:
@@ -142,13 +164,28 @@ def check_fractions(fractions: Sequence[float]) -> None:
 
 def sample_subsets(data_root: str, fractions: Sequence[float], seed: int = 0,
                    ann_file: Optional[str] = None) -> List[List[Sample]]:
-    """Disjoint per-class random subsets of the train split.
+    """Draw disjoint per-class random subsets of the train split.
 
-    Returns one list of ``(path relative to train/, label)`` per fraction,
-    sorted by path. Class ``c`` with ``n`` images gives ``round(f * n)``
-    images to each list, at least 1; when rounding would overrun ``n``, the
-    later lists are cut so that each still gets 1. A class with fewer images
-    than lists raises :class:`SubsetError` naming it.
+    Class ``c`` with ``n`` images gives ``round(f * n)`` images to each
+    list, at least 1; when rounding would overrun ``n``, the later lists
+    are cut so that each still gets 1.
+
+    Args:
+        data_root (str): The ImageNet root holding ``train/``.
+        fractions (Sequence[float]): The per-class fraction of each list.
+        seed (int): The seed of the per-class shuffles, in
+            ``[0, 2**32)``. Defaults to 0.
+        ann_file (str, optional): The train ann file, see
+            :func:`list_train_images`. Defaults to None.
+
+    Returns:
+        List[List[Sample]]: One list of ``(path relative to train/,
+        label)`` per fraction, sorted by path.
+
+    Raises:
+        SubsetError: If the fractions or the seed are invalid, the train
+            split cannot be listed, or a class has fewer images than
+            lists (naming it).
     """
     check_fractions(fractions)
     if not 0 <= seed < 2**32:
@@ -178,14 +215,39 @@ def sample_subsets(data_root: str, fractions: Sequence[float], seed: int = 0,
 
 
 def ann_text(samples: Sequence[Sample]) -> str:
+    """Format samples as the text of an ann file.
+
+    Args:
+        samples (Sequence[Sample]): The ``(path, label)`` of the images.
+
+    Returns:
+        str: One ``'<path> <label>'`` line per sample.
+    """
     return ''.join(f'{path} {label}\n' for path, label in samples)
 
 
 def default_name(fraction: float) -> str:
+    """Name the list of a fraction, e.g. ``train_10pct`` for 0.1.
+
+    Args:
+        fraction (float): The per-class fraction of the list.
+
+    Returns:
+        str: ``train_<100 * fraction>pct``.
+    """
     return f'train_{100 * fraction:g}pct'
 
 
 def parse_args(argv=None):
+    """Parse the command line of the tool.
+
+    Args:
+        argv (list[str], optional): The arguments to parse. Defaults to
+            None (``sys.argv[1:]``).
+
+    Returns:
+        argparse.Namespace: The parsed arguments.
+    """
     parser = argparse.ArgumentParser(
         description='Write seeded, disjoint per-class subsets of the '
         'ImageNet train split as ann files (PC-DARTS ImageNet search).')
@@ -207,6 +269,7 @@ def parse_args(argv=None):
 
 
 def _output_paths(data_root, out_dir, names, fractions, ann_file):
+    """The ``.txt`` path of each list, refusing names that clash."""
     if len(names) != len(fractions):
         raise SubsetError(f'{len(names)} names {names} for {len(fractions)} '
                           f'fractions {fractions}; give one name per fraction')
@@ -232,12 +295,23 @@ def _output_paths(data_root, out_dir, names, fractions, ann_file):
 
 
 def _cfg_path(path: str, data_root: str) -> str:
+    """``path`` as a config's ``ann_file``, relative to ``data_root``
+    when inside it."""
     # mmengine joins a relative ann_file onto data_root
     rel = osp.relpath(osp.abspath(path), osp.abspath(data_root))
     return path if rel.startswith('..') else rel.replace(osp.sep, '/')
 
 
 def main(argv=None) -> int:
+    """Write the subsets the command line asks for and print a summary.
+
+    Args:
+        argv (list[str], optional): The command-line arguments. Defaults
+            to None (``sys.argv[1:]``).
+
+    Returns:
+        int: 0 on success, 1 after printing the error to stderr.
+    """
     args = parse_args(argv)
     data_root = args.data_root
     out_dir = args.out_dir or osp.join(data_root, 'meta')

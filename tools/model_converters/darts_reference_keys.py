@@ -1,5 +1,7 @@
-"""How the DARTS / PC-DARTS reference code names the parameters of the ops
-and stems we share with it; both reference converters read these tables.
+"""The DARTS / PC-DARTS reference's parameter names of the ops we share.
+
+These tables say how the reference code names the parameters of the ops
+and stems we share with it; both reference converters read them.
 
 The reference builds ``SepConv`` / ``DilConv`` / ``ReLUConvBN`` as one
 ``nn.Sequential`` (``op.<index>``) and its stems as ``nn.Sequential``\\ s;

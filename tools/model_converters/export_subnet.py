@@ -56,7 +56,28 @@ FORBIDDEN = ('architecture.', 'module.', '_candidates')
 
 
 def build_fixed_subnet(config: str, checkpoint: str, cfg_options=None):
-    """The config's found network with ``checkpoint``'s weights, in eval."""
+    """Build the config's found network with ``checkpoint``'s weights.
+
+    Args:
+        config (str): A SPOS subnet config (``FixedSubnet``) or a DARTS
+            evaluation config.
+        checkpoint (str): The search result or subnet checkpoint.
+        cfg_options (dict, optional): Config overrides, ``key -> value``.
+            Defaults to None.
+
+    Returns:
+        nn.Module: The network in eval mode, with ``export_meta`` (its
+        ``fix_subnet`` or ``genotype``) and ``export_source`` (a
+        description) set.
+
+    Raises:
+        FileNotFoundError: If ``checkpoint`` does not exist.
+        ExportError: If an override key is read by nothing, or the config
+            is neither a SPOS subnet nor a DARTS evaluation config.
+        CheckpointError: If the weights do not load strictly.
+        ArchitectureMismatchError: If the checkpoint's genotype differs
+            from the one the config sets.
+    """
     import mmrazor_lite  # noqa: F401  (registers modules, safe loading)
     from mmengine.registry import init_default_scope
 
@@ -81,7 +102,7 @@ def build_fixed_subnet(config: str, checkpoint: str, cfg_options=None):
     if backbone_type == 'DartsEvalNetwork':
         from mmrazor_lite.apis.trained_checkpoint import (
             load_state_strictly, use_checkpoint_architecture)
-        from mmrazor_lite.subnet.architecture_meta import check_architecture
+        from mmrazor_lite.structures.architecture_meta import check_architecture
         # the cell is the checkpoint's meta.genotype unless set explicitly;
         # the file is read once
         data = use_checkpoint_architecture(cfg, checkpoint)
@@ -108,7 +129,10 @@ def build_fixed_subnet(config: str, checkpoint: str, cfg_options=None):
 
 def _deployable_files(model, shape, meta, onnx=None, torch_export=None,
                       torchscript=None) -> dict:
-    """{path: bytes} of each requested format, every one checked."""
+    """Make and check the bytes of each requested deployable format.
+
+    Returns ``{path: (format name, bytes)}``.
+    """
     module = LogitsModule(model).eval()
     files = {}
     if onnx or torch_export:
@@ -133,11 +157,37 @@ def export_subnet(config: str,
                   cfg_options: Optional[dict] = None,
                   onnx: Optional[str] = None,
                   torch_export: Optional[str] = None) -> dict:
-    """Write the subnet's clean checkpoint to ``out`` (see module doc) and
-    the requested deployable files.
+    """Write the subnet's clean checkpoint and the deployable files asked.
+
+    The checkpoint is described in the module docstring. Every file is
+    made and checked before any is written, so a failed check leaves no
+    output.
+
+    Args:
+        config (str): A SPOS subnet config (``FixedSubnet``) or a DARTS
+            evaluation config.
+        checkpoint (str): The search result (``best_subnet_weights.pth``)
+            or subnet checkpoint.
+        out (str): The output ``.pth`` file.
+        torchscript (str, optional): Also write a traced TorchScript
+            module (batch 1) to this ``.pt`` file. Defaults to None.
+        shape (Sequence[int]): The input size ``(H, W)`` of the traced
+            files, recorded in the meta. Defaults to ``(224, 224)``.
+        cfg_options (dict, optional): Config overrides, ``key -> value``.
+            Defaults to None.
+        onnx (str, optional): Also write ONNX to this ``.onnx`` file
+            (needs the extra ``deploy``). Defaults to None.
+        torch_export (str, optional): Also write a ``torch.export``
+            program to this ``.pt2`` file. Defaults to None.
 
     Returns:
-        the checkpoint dict written to ``out``.
+        dict: The checkpoint dict written to ``out``, ``state_dict`` and
+        ``meta``.
+
+    Raises:
+        ExportError: If two outputs name the same file, the model has
+            unclean keys, a format's check fails or the config cannot be
+            exported (see :func:`build_fixed_subnet`).
     """
     from mmrazor_lite.fileio.checkpoint_io import (atomic_torch_save,
                                                    atomic_write_bytes)
@@ -178,6 +228,15 @@ def export_subnet(config: str,
 
 
 def parse_args(argv=None):
+    """Parse the command line of the tool.
+
+    Args:
+        argv (list[str], optional): The arguments to parse. Defaults to
+            None (``sys.argv[1:]``).
+
+    Returns:
+        argparse.Namespace: The parsed arguments.
+    """
     from mmengine.config import DictAction
     parser = argparse.ArgumentParser(
         description='Export a found network (clean weights; ONNX, '
@@ -203,10 +262,19 @@ def parse_args(argv=None):
 
 
 def main(argv=None) -> int:
+    """Export the network the command line names.
+
+    Args:
+        argv (list[str], optional): The command-line arguments. Defaults
+            to None (``sys.argv[1:]``).
+
+    Returns:
+        int: 0 on success, 1 after printing the error to stderr.
+    """
     args = parse_args(argv)
     from mmrazor_lite.fileio.checkpoint_io import CheckpointError
-    from mmrazor_lite.subnet import SubnetFileError
-    from mmrazor_lite.subnet.architecture_meta import \
+    from mmrazor_lite.structures import SubnetFileError
+    from mmrazor_lite.structures.architecture_meta import \
         ArchitectureMismatchError
     try:
         export_subnet(args.config, args.checkpoint, args.out,

@@ -1,9 +1,9 @@
 """Convert an MMRazor 1.x SPOS checkpoint to mmrazor_lite.
 
 MMRazor 1.x and mmrazor_lite name the classifier's modules alike
-(``backbone.layers.0.0`` + ``_candidates.shuffle_7x7.branch1.0.conv.weight``,
-``backbone.layer2.1`` + ``_candidates.mb_k3e6...``, ``head.fc.*``), so only the
-wrapping differs:
+(``backbone.layers.0.0`` +
+``_candidates.shuffle_7x7.branch1.0.conv.weight``, ``backbone.layer2.1`` +
+``_candidates.mb_k3e6...``, ``head.fc.*``), so only the wrapping differs:
 
 * MMRazor's SPOS algorithm (and ours) keeps the classifier under
   ``architecture.``; a subnet / plain ImageClassifier checkpoint has no
@@ -54,13 +54,29 @@ class ConversionError(ValueError):
 
 
 def _is_state_dict(obj) -> bool:
+    """Whether ``obj`` is a non-empty mapping str -> Tensor."""
     return (isinstance(obj, Mapping) and len(obj) > 0 and all(
         isinstance(k, str) and isinstance(v, torch.Tensor)
         for k, v in obj.items()))
 
 
 def extract_state_dict(checkpoint, source: str = 'input'):
-    """``(state_dict, meta)`` from a checkpoint dict or a bare state dict."""
+    """Split a checkpoint dict or a bare state dict into state and meta.
+
+    Args:
+        checkpoint (Mapping): A checkpoint dict with ``state_dict`` (and
+            maybe ``meta``), or a bare state dict (str -> Tensor).
+        source (str): The name of the input in error messages. Defaults
+            to ``'input'``.
+
+    Returns:
+        tuple: ``(state_dict, meta)``; ``meta`` is ``{}`` when there is
+        none.
+
+    Raises:
+        ConversionError: If ``checkpoint`` is neither, or its
+            ``state_dict`` is not a non-empty mapping str -> Tensor.
+    """
     if isinstance(checkpoint, Mapping) and 'state_dict' in checkpoint:
         state_dict = checkpoint['state_dict']
         meta = checkpoint.get('meta') or {}
@@ -85,17 +101,28 @@ def convert_mmrazor_spos(
         add_prefix: str = '',
         dropped: Optional[List[str]] = None
 ) -> 'OrderedDict[str, torch.Tensor]':
-    """MMRazor 1.x SPOS state dict -> ours, classifier keys under ``add_prefix``.
+    """Convert an MMRazor 1.x SPOS state dict to ours.
+
+    The classifier keys are put under ``add_prefix``; the keys that are not
+    classifier weights are dropped, with a printed list.
 
     Args:
-        state_dict: an MMRazor SPOS algorithm state dict (``architecture.*``)
-            or a subnet / ImageClassifier one (``backbone.*`` ...).
-        add_prefix: ``''`` (load into the classifier) or ``'architecture.'``
-            (load into our SPOS algorithm).
-        dropped: if given, the dropped input keys are appended to it.
+        state_dict (Mapping[str, torch.Tensor]): An MMRazor SPOS algorithm
+            state dict (``architecture.*``) or a subnet / ImageClassifier
+            one (``backbone.*`` ...).
+        add_prefix (str): ``''`` (load into the classifier) or
+            ``'architecture.'`` (load into our SPOS algorithm). Defaults
+            to ``''``.
+        dropped (List[str], optional): If given, the dropped input keys
+            are appended to it. Defaults to None.
+
+    Returns:
+        OrderedDict[str, torch.Tensor]: The converted state dict.
 
     Raises:
-        ConversionError: naming the offending keys and what is accepted.
+        ConversionError: Naming the offending keys and what is accepted,
+            for a bad ``add_prefix``, MMRazor 0.x keys, keys of no known
+            part or no backbone weights.
     """
     if add_prefix not in ('', ALGO_PREFIX):
         raise ConversionError(f'add_prefix must be "" or {ALGO_PREFIX!r}, '
@@ -164,7 +191,23 @@ def _check_torch_file(src: str) -> None:
 
 
 def convert_file(src: str, dst: str, add_prefix: str = '') -> Dict:
-    """Read ``src``, convert, write ``{'state_dict', 'meta'}`` to ``dst``."""
+    """Read ``src``, convert it and write ``{'state_dict', 'meta'}``.
+
+    Args:
+        src (str): The MMRazor checkpoint file.
+        dst (str): Where the converted checkpoint is written.
+        add_prefix (str): ``''`` or ``'architecture.'``, see
+            :func:`convert_mmrazor_spos`. Defaults to ``''``.
+
+    Returns:
+        Dict: The checkpoint written to ``dst``.
+
+    Raises:
+        FileNotFoundError: If ``src`` does not exist.
+        ConversionError: If ``src`` is not a convertible MMRazor 1.x SPOS
+            checkpoint.
+        CheckpointError: If ``src`` cannot be loaded safely.
+    """
     import mmrazor_lite  # noqa: F401  (allow-lists mmengine's types)
     from mmrazor_lite.fileio.checkpoint_io import (atomic_torch_save,
                                                    load_checkpoint_file)
@@ -188,6 +231,15 @@ def convert_file(src: str, dst: str, add_prefix: str = '') -> Dict:
 
 
 def parse_args(argv=None):
+    """Parse the command line of the tool.
+
+    Args:
+        argv (list[str], optional): The arguments to parse. Defaults to
+            None (``sys.argv[1:]``).
+
+    Returns:
+        argparse.Namespace: The parsed arguments.
+    """
     parser = argparse.ArgumentParser(
         description='Convert an MMRazor 1.x SPOS checkpoint to mmrazor_lite')
     parser.add_argument('src', help='MMRazor checkpoint (.pth)')
@@ -200,6 +252,15 @@ def parse_args(argv=None):
 
 
 def main(argv=None) -> int:
+    """Convert the checkpoint the command line names.
+
+    Args:
+        argv (list[str], optional): The command-line arguments. Defaults
+            to None (``sys.argv[1:]``).
+
+    Returns:
+        int: 0 on success, 1 after printing the error to stderr.
+    """
     args = parse_args(argv)
     from mmrazor_lite.fileio.checkpoint_io import CheckpointError
     try:

@@ -38,7 +38,7 @@ from mmrazor_lite.fileio.checkpoint_io import (CheckpointError,
                                                atomic_torch_save,
                                                load_checkpoint_file)
 from mmrazor_lite.spaces.darts_eval_network import resolve_genotype
-from mmrazor_lite.subnet.genotype import Genotype
+from mmrazor_lite.structures.genotype import Genotype
 
 _FIXED_PREFIXES = {
     **{old: f'backbone.{ours}' for old, ours in STEM_PREFIXES.items()},
@@ -54,7 +54,10 @@ _FACTORIZED_REDUCE = re.compile(r'(conv_1|conv_2|bn)\..+')
 
 
 def _convert_op_rest(op: str, rest: str) -> Optional[str]:
-    """Reference key tail of a cell op -> ours, None if it does not fit."""
+    """Map the reference key tail of a cell op to ours.
+
+    Returns None if the tail does not fit the op.
+    """
     if op.startswith(('sep_conv', 'dil_conv')):
         table = (SEP_CONV_PARTS if op.startswith('sep_conv')
                  else DIL_CONV_PARTS)
@@ -69,6 +72,7 @@ def _convert_op_rest(op: str, rest: str) -> Optional[str]:
 
 def _convert_cell_key(cell: int, rest: str, genotype: Genotype,
                       reduction: bool) -> Optional[str]:
+    """Map the key tail of reference cell ``cell`` to ours, or None."""
     match = re.fullmatch(r'(preprocess[01])\.(.+)', rest)
     if match:
         pre, tail = match.groups()
@@ -91,17 +95,25 @@ def convert_state_dict(state_dict: Dict[str, torch.Tensor],
                        genotype,
                        num_layers: Optional[int] = None
                        ) -> 'OrderedDict[str, torch.Tensor]':
-    """Reference eval-network state dict -> our ImageClassifier state dict.
+    """Convert a reference eval-network state dict to our ImageClassifier.
 
     Args:
-        state_dict: ``NetworkCIFAR`` / ``NetworkImageNet.state_dict()``; a
+        state_dict (Dict[str, torch.Tensor]): The
+            ``NetworkCIFAR`` / ``NetworkImageNet.state_dict()``; a
             DataParallel ``module.`` prefix is stripped.
-        genotype: the network's genotype (anything ``DartsEvalNetwork``
-            accepts: Genotype, dict, shipped name, file path).
-        num_layers: number of cells; counted from the keys when ``None``.
+        genotype (Genotype | dict | str): The network's genotype, anything
+            ``DartsEvalNetwork`` accepts: a Genotype, a dict, a shipped
+            name or a file path.
+        num_layers (int, optional): The number of cells. Defaults to None
+            (counted from the keys).
+
+    Returns:
+        OrderedDict[str, torch.Tensor]: The state dict of our
+        ImageClassifier (``backbone.*`` and ``head.*``).
 
     Raises:
-        ValueError: listing every key that has no counterpart.
+        ValueError: Listing every key that has no counterpart, or when
+            the cells are to be counted and there is no cell key.
     """
     genotype = resolve_genotype(genotype)
     state_dict = {(k[len('module.'):] if k.startswith('module.') else k): v
@@ -143,7 +155,17 @@ def convert_state_dict(state_dict: Dict[str, torch.Tensor],
 
 
 def read_reference_checkpoint(path: str):
-    """The reference file, loaded safely; a one-line exit naming it."""
+    """Load the reference file safely, or exit with one line naming it.
+
+    Args:
+        path (str): The reference checkpoint file.
+
+    Returns:
+        object: What the file holds, a state dict or a checkpoint dict.
+
+    Raises:
+        SystemExit: If the file is missing or cannot be loaded safely.
+    """
     try:
         return load_checkpoint_file(path, map_location='cpu')
     except (FileNotFoundError, CheckpointError) as err:
@@ -151,6 +173,16 @@ def read_reference_checkpoint(path: str):
 
 
 def main(argv=None):
+    """Convert the reference state dict the command line names.
+
+    Args:
+        argv (list[str], optional): The command-line arguments. Defaults
+            to None (``sys.argv[1:]``).
+
+    Raises:
+        SystemExit: With the message, if the input cannot be read or
+            converted or ``--genotype`` names no genotype.
+    """
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('src', help='reference state dict (.pt/.pth)')
     parser.add_argument('dst', help='output checkpoint')

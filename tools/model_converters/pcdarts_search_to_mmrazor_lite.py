@@ -3,8 +3,9 @@
 The reference code (yuhuixu1993/PC-DARTS, quark0/darts) names modules by
 position (``cells.3._ops.7._ops.4.op.6.weight``); mmrazor_lite names them by
 role (``cells.3.nodes.2.edges.2``, then the candidate
-``_candidates.sep_conv_3x3.conv2.pointwise.weight``). Edge ``e`` of a reference cell is input ``j`` of node ``n`` with
-``e = offset(n) + j``, offsets 0, 2, 5, 9.
+``_candidates.sep_conv_3x3.conv2.pointwise.weight``). Edge ``e`` of a
+reference cell is input ``j`` of node ``n`` with ``e = offset(n) + j``,
+offsets 0, 2, 5, 9.
 
 The reference kept alphas/betas outside its state dict; if the input file
 holds them anyway (``alphas_normal``, ``betas_reduce``...), they are written
@@ -40,7 +41,20 @@ _ARCH = {'alphas_normal': 'alpha_normal', 'alphas_reduce': 'alpha_reduce',
 
 def convert_mixed_op_key(key: str,
                          primitives: Sequence[str] = DARTS_PRIMITIVES) -> str:
-    """``_ops.i.<op keys>`` of a reference MixedOp -> our mixed-op key."""
+    """Map a key ``_ops.i.<op keys>`` of a reference MixedOp to ours.
+
+    Args:
+        key (str): The key inside the reference MixedOp.
+        primitives (Sequence[str]): The candidate ops, in the reference's
+            order. Defaults to ``DARTS_PRIMITIVES``.
+
+    Returns:
+        str: Our mixed-op key, ``_candidates.<name>.<...>``.
+
+    Raises:
+        KeyError: If ``key`` is not a reference mixed-op key, or not one
+            its primitive has.
+    """
     match = re.fullmatch(r'_ops\.(\d+)\.(.+)', key)
     if match is None or int(match.group(1)) >= len(primitives):
         raise KeyError(f'{key!r} is not a reference mixed-op key '
@@ -67,6 +81,7 @@ def convert_mixed_op_key(key: str,
 
 
 def _infer_steps(keys) -> int:
+    """The number of nodes per cell that the edge keys imply."""
     edges = [int(m.group(1)) for k in keys
              for m in [re.match(r'cells\.\d+\._ops\.(\d+)\.', k)] if m]
     if not edges:
@@ -83,7 +98,20 @@ def _infer_steps(keys) -> int:
 def convert_key(key: str,
                 steps: int = 4,
                 primitives: Sequence[str] = DARTS_PRIMITIVES) -> str:
-    """One reference search-network key -> the DartsSearchNetwork key."""
+    """Map one reference search-network key to the DartsSearchNetwork key.
+
+    Args:
+        key (str): The reference key.
+        steps (int): The number of nodes per cell. Defaults to 4.
+        primitives (Sequence[str]): The candidate ops, in the reference's
+            order. Defaults to ``DARTS_PRIMITIVES``.
+
+    Returns:
+        str: Our key.
+
+    Raises:
+        KeyError: If ``key`` is not a key of the reference search network.
+    """
     for old, new in STEM_PREFIXES.items():
         if key.startswith(old):
             return new + key[len(old):]
@@ -122,16 +150,26 @@ def convert_state_dict(
     """Convert a whole reference state dict.
 
     Args:
-        state_dict: the reference ``Network.state_dict()``.
-        steps: nodes per cell; inferred from the edge keys when ``None``.
-        prefix: put before every converted key (``'backbone.'`` to load into
-            an ImageClassifier whose backbone is the network).
-        classifier_prefix: where ``classifier.*`` goes instead of
-            ``prefix + 'classifier.'`` (``'head.fc.'`` for a LinearClsHead).
+        state_dict (Dict[str, torch.Tensor]): The reference
+            ``Network.state_dict()``, maybe with the alphas / betas.
+        steps (int, optional): The number of nodes per cell. Defaults to
+            None (inferred from the edge keys).
+        primitives (Sequence[str]): The candidate ops, in the reference's
+            order. Defaults to ``DARTS_PRIMITIVES``.
+        prefix (str): What is put before every converted key
+            (``'backbone.'`` to load into an ImageClassifier whose
+            backbone is the network). Defaults to ``''``.
+        classifier_prefix (str, optional): Where ``classifier.*`` goes
+            instead of ``prefix + 'classifier.'`` (``'head.fc.'`` for a
+            LinearClsHead). Defaults to None.
 
     Returns:
-        (converted state dict, raw arch tensors found in the input, renamed
-        ``alpha_normal`` ...).
+        tuple: ``(state_dict, arch)``: the converted state dict and the raw
+        arch tensors found in the input, renamed ``alpha_normal`` ...
+
+    Raises:
+        KeyError: If a key is not one of the reference search network.
+        ValueError: If the number of edges per cell matches no node count.
     """
     arch = {_ARCH[k]: v for k, v in state_dict.items() if k in _ARCH}
     weights = {k: v for k, v in state_dict.items() if k not in _ARCH}
@@ -149,7 +187,17 @@ def convert_state_dict(
 
 
 def read_reference_checkpoint(path: str):
-    """The reference file, loaded safely; a one-line exit naming it."""
+    """Load the reference file safely, or exit with one line naming it.
+
+    Args:
+        path (str): The reference checkpoint file.
+
+    Returns:
+        object: What the file holds, a state dict or a checkpoint dict.
+
+    Raises:
+        SystemExit: If the file is missing or cannot be loaded safely.
+    """
     from mmrazor_lite.fileio.checkpoint_io import (CheckpointError,
                                                    load_checkpoint_file)
     try:
@@ -159,6 +207,16 @@ def read_reference_checkpoint(path: str):
 
 
 def main(argv=None):
+    """Convert the reference state dict the command line names.
+
+    Args:
+        argv (list[str], optional): The command-line arguments. Defaults
+            to None (``sys.argv[1:]``).
+
+    Raises:
+        SystemExit: With the message, if the input cannot be read or
+            converted, or ``--algorithm`` finds no alphas in it.
+    """
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('src', help='reference state dict (.pt/.pth)')
     parser.add_argument('dst', help='output checkpoint')

@@ -16,14 +16,8 @@ from typing import Optional, Tuple
 
 from torch.utils.data import DataLoader
 
-from .config_diff import Verbatim, describe, differences, plain
+from mmrazor_lite.engine.config_diff import Verbatim, describe, differences, plain
 
-#: loop arguments that do not change the answer: how to run (1 or N
-#: processes, caching and both accuracy paths give the same scores,
-#: tested) and how long (``max_epochs``, checked apart). ``seed`` is kept
-#: as configured; :func:`check_resume` compares the seed a state used
-NOT_SETTINGS = ('self', 'runner', '__class__', 'cache_data',
-                'device_accuracy', 'resume_from', 'overwrite', 'max_epochs')
 #: data loader keys that change speed, not the data
 LOADER_RUNTIME_KEYS = ('num_workers', 'persistent_workers', 'pin_memory',
                        'prefetch_factor')
@@ -47,16 +41,21 @@ def loader_settings(loader):
 def search_settings(args: Mapping, cfg, budget: Mapping) -> dict:
     """The settings record of a search: ``train_cfg.KEY`` -> plain value.
 
+    ``seed`` is kept as configured; :func:`check_resume` compares the seed
+    a state used.
+
     Args:
-        args: the loop's arguments (its ``__init__``'s locals).
+        args (Mapping): The loop arguments that change the answer, as
+            configured (:class:`BaseSearchLoop` lists them; how to run and
+            how long are not among them).
         cfg: the run's config (``model``, ``data_preprocessor`` and the
             ``train_dataloader`` that calibrates BN when
             ``calibrate_dataloader`` is None).
         budget: :meth:`ResourceBudget.state_dict` (a bare upper bound and
             ``(None, bound)`` are the same budget).
     """
-    loop = {k: v for k, v in args.items() if k not in NOT_SETTINGS
-            and not (k in UNSET_IS_ABSENT and v is None)}
+    loop = {k: v for k, v in args.items()
+            if not (k in UNSET_IS_ABSENT and v is None)}
     if loop.get('calibrate_dataloader') is None:
         loop['calibrate_dataloader'] = cfg.get('train_dataloader')
     for name in ('dataloader', 'calibrate_dataloader'):

@@ -14,7 +14,12 @@ from torch.optim import SGD
 
 
 def use_stepless_optim_wrapper(runner) -> None:
-    """Give ``runner`` an optimizer wrapper over no parameters, unless it
-    has built its own already."""
+    """Give ``runner`` an optimizer wrapper over no parameters.
+
+    A runner that has built its own wrapper already keeps it.
+
+    Args:
+        runner (Runner): The mmengine runner.
+    """
     if not isinstance(runner.optim_wrapper, OptimWrapper):
         runner.optim_wrapper = OptimWrapper(SGD([{'params': []}], lr=0.0))

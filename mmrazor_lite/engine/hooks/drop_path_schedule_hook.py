@@ -9,13 +9,18 @@ from mmrazor_lite.registry import HOOKS
 class DropPathScheduleHook(Hook):
     """Set ``backbone.drop_path_prob = max_prob * epoch / max_epochs``.
 
-    At the start of every epoch (0-based ``epoch``), as the DARTS / PC-DARTS
-    evaluation recipe does: 0 in the first epoch, rising linearly towards
-    ``max_prob`` (0.3 on CIFAR-10). The value is logged.
+    It is set at the start of every epoch (0-based ``epoch``), as the
+    DARTS / PC-DARTS evaluation recipe does: 0 in the first epoch, rising
+    linearly towards ``max_prob`` (0.3 on CIFAR-10). The value is logged.
 
     Args:
-        max_prob (float): the probability the ramp heads for.
-        attribute (str): dotted path of the attribute on the model.
+        max_prob (float): The probability the ramp heads for, in
+            ``[0, 1)``. Defaults to 0.3.
+        attribute (str): The dotted path of the attribute on the model.
+            Defaults to ``'backbone.drop_path_prob'``.
+
+    Raises:
+        ValueError: If ``max_prob`` is not in ``[0, 1)``.
     """
 
     priority = 'NORMAL'
@@ -28,6 +33,15 @@ class DropPathScheduleHook(Hook):
         self.owner_path, _, self.name = attribute.rpartition('.')
 
     def before_train_epoch(self, runner) -> None:
+        """Set and log the drop path probability of this epoch.
+
+        Args:
+            runner (Runner): The mmengine runner.
+
+        Raises:
+            AttributeError: If the model has no such attribute to
+                schedule.
+        """
         model = runner.model.module if is_model_wrapper(runner.model) \
             else runner.model
         owner = model.get_submodule(self.owner_path) if self.owner_path \

@@ -1,9 +1,9 @@
 """Does a score predictor save real evaluations in the evolution search?
 
-    python tools/benchmarks/predictor_evaluations.py [--work-dir DIR]
-        [--seeds 0 1 2] [--types GaussianProcess MLP ...] [--warmup 16]
-        [--oversample 4] [--generations 4] [--search-types TYPE ...]
-        [--threads 1] [--json]
+    python tools/benchmarks/investigations/predictor_evaluations.py
+        [--work-dir DIR] [--seeds 0 1 2] [--types GaussianProcess MLP ...]
+        [--warmup 16] [--oversample 4] [--generations 4]
+        [--search-types TYPE ...] [--threads 1] [--json]
 
 On the demo supernet (``configs/demo/spos_supernet_shufflenetv2_digits.py``,
 trained once, 1000 iterations, and kept in ``DIR/supernet``), the demo
@@ -34,12 +34,17 @@ import json
 import os
 import os.path as osp
 import statistics
+import sys
 import time
 from collections import OrderedDict
 
-from benchmark_report import print_result
+#: tools/benchmarks/, where the shared module is
+BENCHMARKS = osp.dirname(osp.dirname(osp.abspath(__file__)))
+if __name__ == '__main__':  # run as a file
+    sys.path.insert(0, BENCHMARKS)
+from benchmark_report import print_result  # noqa: E402
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+REPO = osp.dirname(osp.dirname(BENCHMARKS))
 DEMO = osp.join(REPO, 'configs', 'demo')
 SUPERNET_ITERS = 1000
 DEFAULT_TYPES = ('GaussianProcess', 'MLP', 'RandomForest', 'ExtraTrees',
@@ -89,8 +94,8 @@ def supernet(work_dir: str) -> str:
 def cache_scores(path: str, ckpt: str) -> dict:
     """Make every scorer read a path's score from the cache file ``path``
     once scored, keyed by supernet hash, seed and path; the cache."""
-    from mmrazor_lite.engine.candidate_scorer import CandidateScorer
-    from mmrazor_lite.engine.search_settings import file_sha256
+    from mmrazor_lite.engine.search.candidate_scorer import CandidateScorer
+    from mmrazor_lite.engine.search.settings import file_sha256
     cache, score = {}, CandidateScorer.score
     if osp.isfile(path):
         with open(path) as f:
@@ -137,7 +142,7 @@ def held_out_correlation(kind, scores, choices, seed):
     """Spearman and Kendall of the predictor fitted on the first half."""
     from scipy.stats import kendalltau, spearmanr
 
-    from mmrazor_lite.engine.score_predictor import ScorePredictor
+    from mmrazor_lite.engine.search.score_predictor import ScorePredictor
     known = list(scores)
     half = len(known) // 2
     fit = OrderedDict((c, scores[c]) for c in known[:half])

@@ -4,7 +4,8 @@
 - ``best_subnet_weights.pth``: ``{'state_dict', 'meta': {'fix_subnet',
   'score', 'score_key', 'supernet_checkpoint'}}``, the searched model's state
   dict (the SPOS algorithm's, so keys read ``architecture.backbone...`` as
-  in MMRazor) without the weights of unchosen candidates;
+  in MMRazor) without the weights of unchosen candidates
+  (:func:`mmrazor_lite.subnet.sliced_state_dict`);
 - ``search_top_k.txt``: rank, score, FLOPs, params and subnet of the top-k;
 - ``search_candidates.csv``: every scored candidate, in the order scored:
   its generation, score, FLOPs, params and choice per decision.
@@ -18,7 +19,6 @@ from collections import OrderedDict
 from typing import Iterable, Mapping, Sequence, Tuple
 
 import torch
-import torch.nn as nn
 
 from mmrazor_lite.fileio.checkpoint_io import (atomic_torch_save,
                                                atomic_write_text)
@@ -28,29 +28,6 @@ SUBNET_FILE = 'best_fix_subnet.yaml'
 WEIGHTS_FILE = 'best_subnet_weights.pth'
 TOP_K_FILE = 'search_top_k.txt'
 CANDIDATES_FILE = 'search_candidates.csv'
-
-
-def sliced_state_dict(model: nn.Module, mutables: Iterable[nn.Module]
-                      ) -> 'OrderedDict[str, torch.Tensor]':
-    """``model``'s state dict without the unchosen candidates' weights.
-
-    Args:
-        model: the module whose keys are kept (e.g. the SPOS algorithm).
-        mutables: its one-shot choices; each keeps its current choice.
-    """
-    names = {id(m): n for n, m in model.named_modules()}
-    dropped = []
-    for mutable in mutables:
-        for other in mutable.choices:
-            if other != mutable.current_choice:
-                dropped.append(
-                    f'{names[id(mutable)]}.'
-                    f'{mutable.candidate_key_prefix(other)}')
-    dropped = tuple(dropped)
-    return OrderedDict(
-        (key, value.detach().cpu().clone())
-        for key, value in model.state_dict().items()
-        if not key.startswith(dropped))
 
 
 def write_search_result(work_dir: str, fix_subnet: Mapping[str, str],

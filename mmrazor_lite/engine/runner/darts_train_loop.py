@@ -25,21 +25,29 @@ from mmengine.runner import EpochBasedTrainLoop
 from torch.utils.data import DataLoader
 
 from mmrazor_lite.registry import LOOPS
-from mmrazor_lite.subnet.genotype import dump_genotype
+from mmrazor_lite.structures.genotype import dump_genotype
 
 
 @LOOPS.register_module()
 class DartsTrainLoop(EpochBasedTrainLoop):
-    """Epoch-based bi-level loop (see the module docstring).
+    """An epoch-based bi-level train loop (see the module docstring).
 
     Args:
-        runner: the mmengine runner.
-        dataloader (DataLoader | dict): the weight split.
-        arch_dataloader (DataLoader | dict): the architecture split.
-        max_epochs (int): epochs over the weight split.
-        arch_begin_epoch (int): first epoch (0-based) with architecture
-            steps (PC-DARTS CIFAR: 15; DARTS: 0).
-        val_begin, val_interval: as mmengine's ``EpochBasedTrainLoop``.
+        runner (Runner): The mmengine runner.
+        dataloader (DataLoader | dict): The weight split.
+        arch_dataloader (DataLoader | dict): The architecture split; a
+            dict is built with the runner's seed.
+        max_epochs (int): The number of epochs over the weight split.
+        arch_begin_epoch (int): The first epoch (0-based) with
+            architecture steps (PC-DARTS CIFAR: 15; DARTS: 0). Defaults
+            to 0.
+        val_begin (int): The epoch that begins validating, as in mmengine's
+            ``EpochBasedTrainLoop``. Defaults to 1.
+        val_interval (int): The validation interval in epochs, as in
+            mmengine's ``EpochBasedTrainLoop``. Defaults to 1.
+
+    Raises:
+        ValueError: If ``arch_begin_epoch`` is negative.
     """
 
     def __init__(self,
@@ -64,11 +72,15 @@ class DartsTrainLoop(EpochBasedTrainLoop):
 
     @property
     def model(self):
+        """The trained model, unwrapped from its model wrapper if any."""
         model = self.runner.model
         return model.module if is_model_wrapper(model) else model
 
     def _arch_batches(self):
-        """Architecture batches for this epoch, cycling if the split is short."""
+        """Yield the architecture batches of this epoch.
+
+        The split is cycled if it is shorter than the weight split.
+        """
         while True:
             sampler = getattr(self.arch_dataloader, 'sampler', None)
             if hasattr(sampler, 'set_epoch'):
@@ -83,6 +95,11 @@ class DartsTrainLoop(EpochBasedTrainLoop):
                 raise RuntimeError('the architecture dataloader is empty')
 
     def run_epoch(self) -> None:
+        """Run one epoch of weight and architecture iterations.
+
+        After the iterations, the genotype of the epoch is logged and
+        written (see the module docstring).
+        """
         self.runner.call_hook('before_train_epoch')
         self.runner.model.train()
         self._arch_passes = 0

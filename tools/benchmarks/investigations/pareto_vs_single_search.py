@@ -3,8 +3,8 @@ demo supernet: the subnet each finds per budget and the candidates each
 scored (the search's cost: every candidate is one BN re-estimation and one
 pass over the search split).
 
-    python tools/benchmarks/pareto_vs_single_search.py [--work-dir DIR]
-        [--iters 1000] [--fractions 0.25 0.5 0.75] [--seed 0]
+    python tools/benchmarks/investigations/pareto_vs_single_search.py
+        [--work-dir DIR] [--iters 1000] [--fractions 0.25 0.5 0.75] [--seed 0]
         [--single-generations G] [--pareto-generations G]
         [--pareto-population N] [--pareto-top-k K] [--pareto-bounded]
         [--exhaustive] [--json]
@@ -29,9 +29,13 @@ import os.path as osp
 import sys
 import time
 
-from benchmark_report import print_result
+#: tools/benchmarks/, where the shared module is
+BENCHMARKS = osp.dirname(osp.dirname(osp.abspath(__file__)))
+if __name__ == '__main__':  # run as a file
+    sys.path.insert(0, BENCHMARKS)
+from benchmark_report import print_result  # noqa: E402
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+REPO = osp.dirname(osp.dirname(BENCHMARKS))
 #: the front's pick may score this much below a single search's best
 TOLERANCE = 1.0
 
@@ -113,9 +117,8 @@ def search(demo, config: str, work_dir: str, options: dict):
 
 def main(argv=None):
     args = parse_args(argv)
-    sys.path.insert(0, REPO)
-    from mmrazor_lite.subnet.pareto_front_file import (load_pareto_front,
-                                                       pick_member)
+    from mmrazor_lite.structures.pareto_front_file import (load_pareto_front,
+                                                           pick_member)
     demo = load_demo()
     work = args.work_dir
     ckpt, space = train_supernet(demo, work, args.iters)

@@ -14,16 +14,12 @@ yaml/json::
 import json
 import numbers
 import os.path as osp
-from typing import Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
+from typing import Dict, List, Mapping, NamedTuple, Sequence, Tuple
 
-import torch
 import yaml
 
 from mmrazor_lite.fileio.checkpoint_io import atomic_write_text
 from mmrazor_lite.fileio.strict_data_file import load_data_file
-
-from mmrazor_lite.mutables.edge_normalised_node import (edge_softmax,
-                                                        node_edge_slices)
 from mmrazor_lite.ops.darts_ops import DARTS_PRIMITIVES
 
 _KEYS = ('normal', 'normal_concat', 'reduce', 'reduce_concat')
@@ -157,63 +153,6 @@ def _check_concat(source: str, cell: str, pairs, concat) -> None:
             f'{dead}) feed nothing: neither in {key} {list(concat)} nor '
             f'read by a later node; add them to {key} or rewire the '
             f'entries')
-
-
-def derive_genotype(alpha_normal: torch.Tensor,
-                    alpha_reduce: torch.Tensor,
-                    beta_normal: Optional[torch.Tensor] = None,
-                    beta_reduce: Optional[torch.Tensor] = None,
-                    steps: int = 4,
-                    multiplier: int = 4,
-                    primitives: Sequence[str] = DARTS_PRIMITIVES
-                    ) -> Genotype:
-    """The genotype of raw (pre-softmax) architecture parameters.
-
-    Per node, the 2 input edges with the largest
-    ``max_{op != none} softmax(alpha)[edge, op] * w_edge`` are kept,
-    strongest first (ties: lower input first), where ``w_edge`` is the
-    node-wise ``softmax(beta)`` (PC-DARTS) or 1 (DARTS, ``beta_* = None``).
-    Each kept edge takes its strongest non-``none`` op (ties: earlier op).
-    """
-    if (beta_normal is None) != (beta_reduce is None):
-        raise ValueError('pass both beta_normal and beta_reduce (PC-DARTS) '
-                         'or neither (DARTS)')
-    cells = {}
-    for cell, alpha, beta in (('normal', alpha_normal, beta_normal),
-                              ('reduce', alpha_reduce, beta_reduce)):
-        cells[cell] = _parse_cell(cell, alpha, beta, steps, primitives)
-    concat = list(range(2 + steps - multiplier, steps + 2))
-    return Genotype(cells['normal'], concat, cells['reduce'], list(concat))
-
-
-@torch.no_grad()
-def _parse_cell(cell: str, alpha: torch.Tensor,
-                beta: Optional[torch.Tensor], steps: int,
-                primitives: Sequence[str]) -> List[Tuple[str, int]]:
-    num_edges = node_edge_slices(steps)[-1][1]
-    if tuple(alpha.shape) != (num_edges, len(primitives)):
-        raise ValueError(f'alpha_{cell} must have shape '
-                         f'({num_edges}, {len(primitives)}) for {steps} '
-                         f'nodes and primitives {list(primitives)}, got '
-                         f'{tuple(alpha.shape)}')
-    candidates = [i for i, p in enumerate(primitives) if p != 'none']
-    if not candidates:
-        raise ValueError(f'primitives {list(primitives)} hold no op but none')
-    # float32 as the search ran; the decisions can hinge on ~1e-5 margins.
-    weights = alpha.detach().float().softmax(dim=-1)
-    if beta is not None:
-        weights = weights * edge_softmax(beta.detach().float(),
-                                         steps).unsqueeze(-1)
-    rows = weights[:, candidates].tolist()
-    gene = []
-    for start, end in node_edge_slices(steps):
-        strength = [max(rows[e]) for e in range(start, end)]
-        kept = sorted(range(end - start), key=lambda j: -strength[j])[:2]
-        for j in kept:
-            row = rows[start + j]
-            best = max(range(len(row)), key=lambda c: (row[c], -c))
-            gene.append((primitives[candidates[best]], j))
-    return gene
 
 
 def dump_genotype(genotype: Genotype, path: str) -> None:

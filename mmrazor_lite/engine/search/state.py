@@ -16,11 +16,11 @@ from mmengine.dist import barrier, is_main_process
 
 from mmrazor_lite.fileio.checkpoint_io import (atomic_torch_save,
                                               load_checkpoint_file)
-from mmrazor_lite.subnet.pareto_front_file import FRONT_BN_FILE, FRONT_FILE
-from mmrazor_lite.subnet.search_result import (CANDIDATES_FILE, SUBNET_FILE,
+from mmrazor_lite.structures.pareto_front_file import FRONT_BN_FILE, FRONT_FILE
+from mmrazor_lite.structures.search_result import (CANDIDATES_FILE, SUBNET_FILE,
                                                TOP_K_FILE, WEIGHTS_FILE)
 from .rank_agreement import on_every_rank
-from .search_pareto import PARETO_FILE
+from .pareto_plot import PARETO_FILE
 
 STATE_PATTERN = re.compile(r'search_epoch_(\d+)\.pth$')
 

@@ -3,13 +3,15 @@
 A fixed network's weights only mean something for the architecture they
 were trained as: a SPOS subnet (``meta['fix_subnet']``: module path ->
 choice) or a DARTS evaluation cell (``meta['genotype']``: the genotype's
-dict form). :class:`~mmrazor_lite.engine.SubnetMetaHook` writes them into
+dict form). :class:`~mmrazor_lite.engine.hooks.SubnetMetaHook` writes them into
 every checkpoint; test, export and resume read them back and compare.
 """
 from typing import Mapping, Optional
 
 import torch.nn as nn
 from mmengine.model import is_model_wrapper
+
+from .genotype import Genotype
 
 
 class ArchitectureMismatchError(ValueError):
@@ -22,7 +24,6 @@ def unwrap_model(model: nn.Module) -> nn.Module:
 
 def model_genotype(model: nn.Module):
     """The :class:`Genotype` of a DARTS evaluation classifier, else None."""
-    from .genotype import Genotype
     genotype = getattr(getattr(unwrap_model(model), 'backbone', None),
                        'genotype', None)
     return genotype if isinstance(genotype, Genotype) else None

@@ -2,13 +2,13 @@
 from mmengine.hooks import Hook
 
 from mmrazor_lite.registry import HOOKS
-from mmrazor_lite.subnet.architecture_meta import (architecture_meta,
+from mmrazor_lite.structures.architecture_meta import (architecture_meta,
                                                    check_architecture)
 
 
 @HOOKS.register_module()
 class SubnetMetaHook(Hook):
-    """Adds the architecture to every checkpoint; refuses a foreign one.
+    """Add the architecture to every checkpoint and refuse a foreign one.
 
     Saving: ``meta['fix_subnet']`` (module path -> choice) for a SPOS
     subnet, ``meta['genotype']`` for a DARTS evaluation network. A
@@ -25,11 +25,27 @@ class SubnetMetaHook(Hook):
     priority = 'VERY_LOW'
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        """Record the model's architecture in ``checkpoint['meta']``.
+
+        Args:
+            runner (Runner): The mmengine runner.
+            checkpoint (dict): The checkpoint about to be saved.
+        """
         meta = architecture_meta(runner.model)
         if meta:
             checkpoint.setdefault('meta', {}).update(meta)
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        """Check the architecture recorded in a loaded checkpoint.
+
+        Args:
+            runner (Runner): The mmengine runner.
+            checkpoint (dict): The loaded checkpoint.
+
+        Raises:
+            ArchitectureMismatchError: If the recorded architecture differs
+                from the model's.
+        """
         # mmengine does not pass the file name; load_from is None when
         # --resume took the latest checkpoint of the work dir
         source = f'checkpoint {runner.cfg.get("load_from") or "(resumed)"}'

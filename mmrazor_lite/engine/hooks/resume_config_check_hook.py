@@ -10,7 +10,7 @@ from mmengine.config import Config
 from mmengine.hooks import Hook
 
 from mmrazor_lite.registry import HOOKS
-from .config_diff import ABSENT, describe, differences
+from mmrazor_lite.engine.config_diff import ABSENT, describe, differences
 
 #: the config entries that make a run another run when they differ
 COMPARED = ('model', 'data_preprocessor', 'train_cfg', 'optim_wrapper',
@@ -28,18 +28,28 @@ def _pick(cfg, dotted: str):
 
 
 def config_differences(saved, now):
-    """The differing keys of :data:`COMPARED`: ``(key, saved, now)``."""
+    """List the keys of :data:`COMPARED` whose values differ.
+
+    Args:
+        saved (Config): The config stored in the checkpoint.
+        now (Config): The config of this run.
+
+    Returns:
+        List[Tuple[str, object, object]]: ``(key, saved value, value now)``
+        for each differing key, see :func:`differences`.
+    """
     return differences({k: _pick(saved, k) for k in COMPARED},
                        {k: _pick(now, k) for k in COMPARED})
 
 
 @HOOKS.register_module()
 class ResumeConfigCheckHook(Hook):
-    """On ``--resume``, warn naming each key of :data:`COMPARED` whose value
-    in the checkpoint's config differs from the config now (saved vs now).
+    """Warn on ``--resume`` when the checkpoint's config differs.
 
-    Only a resume is checked: ``load_from`` (fine-tuning, a search's
-    supernet) starts from weights trained under another config by design.
+    The warning names each key of :data:`COMPARED` whose value in the
+    checkpoint's config differs from the config now (saved vs now). Only a
+    resume is checked: ``load_from`` (fine-tuning, a search's supernet)
+    starts from weights trained under another config by design.
     ``build_config`` (``tools/train.py``, ``tools/test.py``) adds it to
     every run.
     """
@@ -47,6 +57,13 @@ class ResumeConfigCheckHook(Hook):
     priority = 'VERY_LOW'
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        """Compare the config saved in a resumed checkpoint with this one.
+
+        Args:
+            runner (Runner): The mmengine runner.
+            checkpoint (dict): The loaded checkpoint, its config text in
+                ``meta['cfg']``.
+        """
         # mmengine's resume() loads through load_checkpoint; runner.cfg's
         # resume is what load_or_resume() went by
         if not runner.cfg.get('resume'):

@@ -25,6 +25,16 @@ class SeparateOptimWrapperConstructor:
     ``model.mutator``) and holds an ordinary optim-wrapper config (with
     its own ``paramwise_cfg`` if any), built by mmengine's default
     constructor on that child only, so no parameter is in two optimizers.
+
+    Args:
+        optim_wrapper_cfg (dict): The optim-wrapper config of each part,
+            child name -> config with an ``optimizer``; at least one.
+        paramwise_cfg (dict, optional): Must be None: a ``paramwise_cfg``
+            goes inside each part instead. Defaults to None.
+
+    Raises:
+        ValueError: If ``paramwise_cfg`` is given, there is no part or a
+            part is not an optim-wrapper config with an ``optimizer``.
     """
 
     def __init__(self, optim_wrapper_cfg: dict, paramwise_cfg=None):
@@ -42,6 +52,17 @@ class SeparateOptimWrapperConstructor:
         self.parts = copy.deepcopy(dict(optim_wrapper_cfg))
 
     def __call__(self, model) -> OptimWrapperDict:
+        """Build one optim wrapper per part, on that child of ``model``.
+
+        Args:
+            model (nn.Module): The model, wrapped or not.
+
+        Returns:
+            OptimWrapperDict: The wrappers, by part name.
+
+        Raises:
+            AttributeError: If the model has no child of a part's name.
+        """
         if is_model_wrapper(model):
             model = model.module
         wrappers = {}

@@ -1,7 +1,8 @@
-"""SPOS stage 2 for every budget at once: an NSGA-II search of a trained
-supernet over two objectives, the score (maximised) and a cost (minimised:
-``objective='flops'``, ``'params'`` or ``'latency'``, the last by
-``latency_table``).
+"""SPOS stage 2 for every budget at once: an NSGA-II search of a supernet.
+
+The search of a trained supernet runs over two objectives, the score
+(maximised) and a cost (minimised: ``objective='flops'``, ``'params'`` or
+``'latency'``, the last by ``latency_table``).
 
 ``train_cfg=dict(type='ParetoSearchLoop', objective='flops', ...)`` takes
 every argument of :class:`EvolutionSearchLoop` and keeps what it does:
@@ -11,7 +12,7 @@ deciding alike. It differs in whom it keeps and breeds from:
 
 - the ``top_k`` kept are NSGA-II's environmental selection from the kept
   and the population: by front rank, then crowding distance
-  (:mod:`.nsga2_selection`);
+  (:mod:`~mmrazor_lite.engine.search.nsga2_selection`);
 - parents are winners of binary tournaments among the kept, on (rank,
   crowding), drawn with the search RNG (the same draws on every rank).
 
@@ -20,7 +21,7 @@ file is the single-objective search's (``objective`` is one more recorded
 setting: resuming under another one is refused). At the end it writes,
 from rank 0:
 ``pareto_front.yaml`` + ``pareto_front_bn.pth`` (every scored candidate no
-other one dominates, see ``subnet/pareto_front_file.py``), the
+other one dominates, see ``structures/pareto_front_file.py``), the
 ``best_fix_subnet.yaml`` and ``best_subnet_weights.pth`` of the
 highest-scoring front member (stage-3 configs use them unchanged) and
 ``search_pareto.png`` with the front drawn. ``pick_subnet.py`` picks a
@@ -32,13 +33,13 @@ from typing import Dict, List, Mapping, Sequence
 
 from mmengine.dist import barrier, is_main_process
 
+from mmrazor_lite.engine.config_diff import plain
+from mmrazor_lite.engine.search import Candidate
+from mmrazor_lite.engine.search import nsga2_selection as nsga
 from mmrazor_lite.registry import LOOPS
-from mmrazor_lite.subnet.pareto_front_file import write_pareto_front
-from mmrazor_lite.subnet.search_result import (sliced_state_dict,
-                                               write_search_result)
-from . import nsga2_selection as nsga
-from .config_diff import plain
-from .evolution_operators import Candidate
+from mmrazor_lite.structures.pareto_front_file import write_pareto_front
+from mmrazor_lite.structures.search_result import write_search_result
+from mmrazor_lite.subnet.subnet_weights import sliced_state_dict
 from .evolution_search_loop import EvolutionSearchLoop
 
 #: objective -> (the Costs field, its axis label)
@@ -48,16 +49,23 @@ OBJECTIVES = {'flops': ('flops', 'FLOPs'), 'params': ('params', 'params'),
 
 @LOOPS.register_module()
 class ParetoSearchLoop(EvolutionSearchLoop):
-    """NSGA-II search over (score, cost); see the module docstring.
+    """An NSGA-II search over (score, cost); see the module docstring.
 
     Args:
-        objective (str): the cost minimised: ``'flops'`` (default, by the
-            FLOPs table), ``'params'`` or ``'latency'`` (needs
-            ``latency_table``).
-        **kwargs: those of :class:`EvolutionSearchLoop`. ``top_k`` is the
-            number of survivors per generation (NSGA-II keeps about as many
-            as it breeds); a budget (``flops_range`` ...) is optional: the
-            front covers the space, each scored path still lies within it.
+        runner (Runner): The mmengine runner.
+        objective (str): The cost minimised: ``'flops'`` (by the FLOPs
+            table), ``'params'`` or ``'latency'`` (which needs
+            ``latency_table``). Defaults to ``'flops'``.
+        **kwargs: The other arguments, passed on to
+            :class:`EvolutionSearchLoop`. There ``top_k`` is the number of
+            survivors per generation (NSGA-II keeps about as many as it
+            breeds), and a budget (``flops_range`` ...) is optional: the
+            front covers the space, and each scored path still lies within
+            it.
+
+    Raises:
+        ValueError: If ``objective`` is unknown, or is ``'latency'``
+            without a ``latency_table``.
     """
 
     def __init__(self, runner, objective: str = 'flops', **kwargs):
@@ -75,6 +83,7 @@ class ParetoSearchLoop(EvolutionSearchLoop):
         self._parent_keys: Dict[Candidate, nsga.Key] = {}
 
     def _setup(self) -> None:
+        """Set up as the evolution search does, then log the objectives."""
         super()._setup()
         self.runner.logger.info(
             f'pareto search (NSGA-II): maximise {self.score_key}, minimise '
@@ -96,8 +105,11 @@ class ParetoSearchLoop(EvolutionSearchLoop):
 
     # ----------------------------------------------------------- the hooks
     def _select_parents(self) -> List[Candidate]:
-        """NSGA-II's survivors of the kept and the population, listed front
-        by front, each by score (the first is the best score kept)."""
+        """Select NSGA-II's survivors of the kept and the population.
+
+        They are listed front by front, each front by score, so the first
+        is the best score kept.
+        """
         pool = list(self.top_k_candidates)
         kept = set(pool)
         pool += [c for c in self.population if c not in kept]
@@ -110,7 +122,7 @@ class ParetoSearchLoop(EvolutionSearchLoop):
         return [pool[i] for i in chosen]
 
     def _mating_pool(self) -> List[Candidate]:
-        """``num_candidates`` binary-tournament winners among the kept."""
+        """Draw ``num_candidates`` binary-tournament winners of the kept."""
         parents = list(self.top_k_candidates)
         keys = [self._parent_keys.get(c) for c in parents]
         if None in keys:  # not selected by this process: rank the kept
@@ -121,15 +133,21 @@ class ParetoSearchLoop(EvolutionSearchLoop):
     def _rank_by_prediction(self, children: Sequence[Candidate],
                             predicted: Mapping[Candidate, float]
                             ) -> List[Candidate]:
-        """``children`` best first by NSGA-II order of (predicted score,
-        cost), for a score predictor choosing whom to score."""
+        """Order ``children`` best first by NSGA-II on (predicted, cost).
+
+        A score predictor chooses whom to score by this order.
+        """
         order = nsga.nsga2_order(self._points(children, predicted))
         return [children[i] for i in order]
 
     # ---------------------------------------------------------- the result
     def pareto_front(self) -> List[Candidate]:
-        """Every scored candidate no other scored one dominates, cheapest
-        first (equal costs: higher score first, then the order scored)."""
+        """List every scored candidate that no other scored one dominates.
+
+        Returns:
+            List[Candidate]: The front, cheapest first; on equal costs the
+            higher score first, then the order scored.
+        """
         scored = list(self.scores)
         front = [scored[i] for i in nsga.pareto_indices(
             self._points(scored, self.scores))]
@@ -138,8 +156,10 @@ class ParetoSearchLoop(EvolutionSearchLoop):
                                             order[c]))
 
     def _finish(self) -> None:
-        """The front (yaml + BN statistics), the best member's subnet and
-        weights, the picture."""
+        """Write the front, the best member's subnet and weights, a picture.
+
+        The front is written as yaml with the BN statistics of each member.
+        """
         front = self.pareto_front()  # every scored path was in budget
         if not front:
             raise self.budget.nothing_found(

@@ -1,7 +1,7 @@
 """The op-level measurements behind the fused PC-DARTS cell's CPU layouts.
 
-    python tools/benchmarks/pcdarts_cpu_layouts.py [--repeats 10]
-        [--batch 64] [--json]
+    python tools/benchmarks/investigations/pcdarts_cpu_layouts.py
+        [--repeats 10] [--batch 64] [--json]
 
 For the shapes of ``pcdarts_search_1xb256_cifar10.py`` at K=4 (4 edges of
 4 channels at 32x32, of 8 at 16x16, of 16 at 8x8), forward + backward of
@@ -23,13 +23,17 @@ Every figure is milliseconds of wall clock for one forward + backward
 """
 import argparse
 import json
-import statistics
-import time
+import os.path as osp
+import sys
 
 import torch
 import torch.nn.functional as F
 
 from mmrazor_lite.ops.polyphase import from_polyphase, to_polyphase
+
+if __name__ == '__main__':  # run as a file: the shared module is one up
+    sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+from benchmark_report import alternate, describe_machine  # noqa: E402
 
 CL = torch.channels_last
 # (edges, channels per edge, size) of the cells at 32x32, 16x16, 8x8
@@ -47,15 +51,8 @@ def parse_args(argv=None):
 def _median_ms(variants, repeats):
     """Alternate the callables; median milliseconds of each (one warm-up
     round first)."""
-    times = {name: [] for name in variants}
-    for i in range(repeats + 1):
-        for name, fn in variants.items():
-            start = time.perf_counter()
-            fn()
-            if i:
-                times[name].append(time.perf_counter() - start)
-    return {name: round(statistics.median(t) * 1e3, 3)
-            for name, t in times.items()}
+    return {name: round(seconds * 1e3, 3) for name, seconds in
+            alternate(variants, repeats, warmup=1).items()}
 
 
 def _leaf(x, memory_format=torch.contiguous_format):
@@ -175,8 +172,8 @@ MEASUREMENTS = dict(depthwise=depthwise, dilated=dilated,
 def main(argv=None):
     args = parse_args(argv)
     torch.manual_seed(0)
-    result = dict(torch=torch.__version__, threads=torch.get_num_threads(),
-                  batch=args.batch, repeats=args.repeats)
+    result = dict(describe_machine('cpu'), batch=args.batch,
+                  repeats=args.repeats)
     for name, measure in MEASUREMENTS.items():
         result[name] = measure(args.batch, args.repeats)
     if args.json:

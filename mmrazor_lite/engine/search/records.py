@@ -13,9 +13,9 @@ from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from mmengine.dist import is_main_process
 
-from mmrazor_lite.subnet.search_result import (write_candidates_table,
+from mmrazor_lite.structures.search_result import (write_candidates_table,
                                                write_top_k_table)
-from .search_pareto import MEGA, PARETO_FILE, draw_search_pareto
+from .pareto_plot import MEGA, PARETO_FILE, draw_search_pareto
 
 Candidate = Tuple[str, ...]
 

@@ -18,13 +18,24 @@ _PREFIX = 'paramwise_options -- '
 
 
 class _CountParamwiseLines(logging.Filter):
-    """Drops mmengine's per-parameter lines, counting them."""
+    """A logging filter that drops mmengine's per-parameter lines.
+
+    It counts the lines it drops in ``count``.
+    """
 
     def __init__(self):
         super().__init__()
         self.count = 0
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """Drop and count a per-parameter line, pass any other.
+
+        Args:
+            record (logging.LogRecord): The record to log or not.
+
+        Returns:
+            bool: False for a per-parameter line (dropped), else True.
+        """
         if str(record.msg).startswith(_PREFIX):
             self.count += 1
             return False
@@ -34,9 +45,25 @@ class _CountParamwiseLines(logging.Filter):
 @OPTIM_WRAPPER_CONSTRUCTORS.register_module(
     name='DefaultOptimWrapperConstructor')
 class SummarisingOptimWrapperConstructor(DefaultOptimWrapperConstructor):
-    """``DefaultOptimWrapperConstructor`` that summarises ``paramwise_cfg``."""
+    """A ``DefaultOptimWrapperConstructor`` that summarises its log lines.
+
+    It logs the per-parameter ``paramwise_cfg`` options in one line (see
+    the module docstring). Its arguments are those of mmengine's
+    :class:`~mmengine.optim.DefaultOptimWrapperConstructor`, unchanged.
+    """
 
     def __call__(self, model):
+        """Build the optim wrapper of ``model``, as mmengine does.
+
+        Without a ``paramwise_cfg``, or at ``log_level='DEBUG'``, this is
+        mmengine's constructor unchanged.
+
+        Args:
+            model (nn.Module): The model whose parameters are optimised.
+
+        Returns:
+            OptimWrapper: The optim wrapper built by mmengine.
+        """
         logger = MMLogger.get_current_instance()
         # MMLogger keeps its own level NOTSET: log_level is on its handlers
         debug = any(0 < h.level <= logging.DEBUG for h in logger.handlers)

@@ -6,39 +6,32 @@ epoch (epoch hooks run around each, train hooks around the search). It
 fills the population with random paths, scores the new ones
 (:class:`CandidateScorer`: BN re-estimated, no path scored twice), keeps the
 ``top_k`` best and breeds the next population from them
-(:mod:`.evolution_operators`), rejecting children over the budget
-(:class:`ResourceBudget`) or already seen.
+(:mod:`mmrazor_lite.engine.search.evolution_operators`), rejecting children
+over the budget (:class:`ResourceBudget`) or already seen.
 
-Files, from rank 0: ``search_epoch_{N}.pth`` (:mod:`.search_state`), the
-records (:mod:`.search_records`), at the end the result
-(``subnet/search_result.py``). Progress lines: :mod:`.search_progress`.
-``resume_from`` (``--resume``) restores RNG, population, top-k and scores
-of the same search (else refused, :mod:`.search_settings`): it ends as an
-uninterrupted one. Every rank makes the same decisions and scores.
+Files, from rank 0: ``search_epoch_{N}.pth`` (``engine/search/state.py``),
+the records (``engine/search/records.py``), at the end the result
+(``structures/search_result.py``). Progress lines:
+``engine/search/progress.py``. ``resume_from`` (``--resume``) restores RNG,
+population, top-k and scores of the same search (else refused,
+``engine/search/settings.py``): it ends as an uninterrupted one. Every rank
+makes the same decisions and scores.
 """
-import random
-from collections import OrderedDict
 from typing import List, Optional, Sequence, Union
 
-from mmengine.dist import barrier, is_main_process, sync_random_seed
+from mmengine.dist import barrier, is_main_process
 from mmengine.evaluator import Evaluator
 from torch.utils.data import DataLoader
 
-from mmrazor_lite.estimators.resource_budget import (ResourceBudget,
-                                                     SearchConstraintError)
+from mmrazor_lite.engine.optimizers import use_stepless_optim_wrapper
+from mmrazor_lite.engine.search import (Candidate, ScorePredictor,
+                                        SearchProgress)
+from mmrazor_lite.engine.search import evolution_operators as evolution
+from mmrazor_lite.estimators.resource_budget import SearchConstraintError
 from mmrazor_lite.registry import LOOPS
-from mmrazor_lite.subnet.search_result import (sliced_state_dict,
-                                               write_search_result)
-from . import evolution_operators as ops
-from . import search_settings, search_state
+from mmrazor_lite.structures.search_result import write_search_result
+from mmrazor_lite.subnet.subnet_weights import sliced_state_dict
 from .base_search_loop import BaseSearchLoop
-from .candidate_scorer import CandidateScorer
-from .evolution_operators import Candidate
-from .rank_agreement import on_every_rank
-from .score_predictor import ScorePredictor
-from .search_progress import SearchProgress
-from .search_records import SearchRecords
-from .stepless_optim_wrapper import use_stepless_optim_wrapper
 
 __all__ = ['EvolutionSearchLoop', 'SearchConstraintError']
 
@@ -48,29 +41,56 @@ class EvolutionSearchLoop(BaseSearchLoop):
     """Evolutionary search of a one-shot supernet (see the module docstring).
 
     Args:
-        runner: the mmengine runner.
-        dataloader (DataLoader | dict): the search split (scored).
-        evaluator (dict | list | Evaluator): e.g. ``dict(type='Accuracy')``.
-        calibrate_dataloader, calibrate_samples, score_key, cache_data,
-            device_accuracy: how a path is scored, see :class:`CandidateScorer`
-            (``calibrate_dataloader``: ``train_dataloader`` if None).
-        max_epochs (int): generations; num_candidates (int): population
-            size; top_k (int): candidates kept as parents.
-        num_mutation, num_crossover (int): children per generation;
-            mutate_prob (float): chance to re-draw each block of a mutant;
-            max_tries_factor (int): at most this many tries per child.
-        flops_range, params_range, latency_range: the budget, see
-            :class:`ResourceBudget`; input_shape, flops_convention: of its
-            FLOPs table; latency_table (str): the JSON file of
+        runner (Runner): The mmengine runner.
+        dataloader (DataLoader | dict): The search split, scored.
+        evaluator (dict | list | Evaluator): The metric of a path, e.g.
+            ``dict(type='Accuracy')``.
+        calibrate_dataloader (DataLoader | dict, optional): The data that
+            re-estimates BN for each path. Defaults to None
+            (``train_dataloader``).
+        calibrate_samples (int): Images that re-estimate BN. Defaults to
+            1024.
+        max_epochs (int): Generations. Defaults to 20.
+        num_candidates (int): Population size. Defaults to 50.
+        top_k (int): Candidates kept as parents. Defaults to 10.
+        num_mutation (int): Mutated children per generation. Defaults to
+            25.
+        num_crossover (int): Crossed-over children per generation.
+            Defaults to 25.
+        mutate_prob (float): Chance that a mutant re-draws each block.
+            Defaults to 0.1.
+        max_tries_factor (int): At most this many draws per child wanted.
+            Defaults to 10.
+        flops_range (Sequence, optional): FLOPs budget, ``max`` or
+            ``(min, max)``, see :class:`ResourceBudget`. Defaults to None.
+        params_range (Sequence, optional): Parameter budget, as
+            ``flops_range``. Defaults to None.
+        latency_range (Sequence, optional): Latency budget in ms, by
+            ``latency_table``. Defaults to None.
+        latency_table (str, optional): The JSON file of
             ``tools/analysis_tools/build_latency_table.py``, needed by
-            ``latency_range`` (ms).
+            ``latency_range``. Defaults to None.
         predictor (dict, optional): ``dict(type=, warmup=, oversample=)``:
-            score only the best predicted children (:mod:`.score_predictor`).
-        seed (int, optional): of the search RNG (default: drawn on rank 0).
-        resume_from (str, optional): a ``search_epoch_{N}.pth`` to continue,
-            or ``'auto'`` for the latest one in the work dir.
-        overwrite (bool): delete an earlier search's files from the work
-            dir (without it, a fresh search there is refused).
+            score only the best predicted children
+            (:class:`ScorePredictor`). Defaults to None.
+        input_shape (Sequence[int]): The input of the FLOPs table.
+            Defaults to ``(1, 3, 224, 224)``.
+        flops_convention (str): How FLOPs are counted, see
+            :class:`ResourceTable`. Defaults to ``'fvcore'``.
+        score_key (str): The metric that ranks paths. Defaults to
+            ``'accuracy/top1'``.
+        seed (int, optional): Seed of the search RNG. Defaults to None
+            (drawn on rank 0).
+        cache_data (bool | str): Keep the preprocessed batches, see
+            :class:`CandidateScorer`. Defaults to True.
+        device_accuracy (bool): Count correct predictions on the device,
+            see :class:`CandidateScorer`. Defaults to True.
+        resume_from (str, optional): A ``search_epoch_{N}.pth`` to
+            continue, or ``'auto'`` for the latest one in the work dir.
+            Defaults to None.
+        overwrite (bool): Delete an earlier search's files from the work
+            dir; without it a fresh search there is refused. Defaults to
+            False.
     """
 
     def __init__(self, runner,
@@ -95,60 +115,41 @@ class EvolutionSearchLoop(BaseSearchLoop):
                  device_accuracy: bool = True,
                  resume_from: Optional[str] = None,
                  overwrite: bool = False):
-        args = dict(locals())  # what the answer depends on, see settings
-        super().__init__(runner, dataloader)
-        ops.check_settings(num_mutation, num_crossover, mutate_prob,
-                           max_epochs=max_epochs, top_k=top_k,
-                           num_candidates=num_candidates,
-                           max_tries_factor=max_tries_factor)
-        search_state.check_runner_config(runner.cfg)
-        self._max_epochs, self.top_k = int(max_epochs), int(top_k)
+        evolution.check_settings(num_mutation, num_crossover, mutate_prob,
+                                 max_epochs=max_epochs, top_k=top_k,
+                                 num_candidates=num_candidates,
+                                 max_tries_factor=max_tries_factor)
+        own_settings = dict(
+            num_candidates=num_candidates, top_k=top_k,
+            num_mutation=num_mutation, num_crossover=num_crossover,
+            mutate_prob=mutate_prob, max_tries_factor=max_tries_factor,
+            predictor=predictor)
+        score_predictor = ScorePredictor.build(predictor)  # checked first
+        super().__init__(
+            runner, dataloader, evaluator, own_settings,
+            calibrate_dataloader=calibrate_dataloader,
+            calibrate_samples=calibrate_samples, max_epochs=max_epochs,
+            flops_range=flops_range, params_range=params_range,
+            latency_range=latency_range, latency_table=latency_table,
+            input_shape=input_shape, flops_convention=flops_convention,
+            score_key=score_key, seed=seed, cache_data=cache_data,
+            device_accuracy=device_accuracy, resume_from=resume_from,
+            overwrite=overwrite)
+        self.top_k = int(top_k)
         self.num_candidates = int(num_candidates)
         self.num_mutation, self.num_crossover = (int(num_mutation),
                                                  int(num_crossover))
         self.mutate_prob = float(mutate_prob)
         self.max_tries_factor = int(max_tries_factor)
-        self.budget = ResourceBudget(flops_range, params_range,
-                                     latency_range)
-        self.latency_table_file = latency_table
-        self.predictor = ScorePredictor.build(predictor)
-        self.input_shape = tuple(input_shape)
-        self.flops_convention, self.score_key = flops_convention, score_key
-        self.seed = int(seed) if seed is not None else sync_random_seed()
-        self.rng = random.Random(self.seed)
-        self.settings = search_settings.search_settings(
-            args, runner.cfg, self.budget.state_dict())
-        self.scorer = CandidateScorer.from_runner(
-            runner, self.model, self.dataloader, evaluator,
-            calibrate_dataloader, calibrate_samples=calibrate_samples,
-            seed=self.seed, score_key=score_key, cache_data=cache_data,
-            device_accuracy=device_accuracy)
-        self._epoch = 0  # generations done (mmengine's epoch index)
-        self.population, self.top_k_candidates = [], []  # of Candidate
-        self.scores: 'OrderedDict[Candidate, float]' = OrderedDict()
+        self.predictor = score_predictor
         self.evaluated: List[Candidate] = []  # scored here, in order
-        self.supernet_checkpoint = runner.cfg.get('load_from')
-        self.resume_from = search_state.claim_work_dir(
-            runner.work_dir, resume_from, overwrite, runner.logger)
-        self.supernet_sha256 = None if self.resume_from else \
-            search_settings.file_sha256(self.supernet_checkpoint)
         self.progress = SearchProgress(runner, self._max_epochs,
                                        self.num_candidates, score_key)
         use_stepless_optim_wrapper(runner)  # a search takes no step
 
     def _setup(self) -> None:
         """Restore a saved state, build the resource table, check budget."""
-        self.choices = self.mutator.choices
-        self.records = SearchRecords(
-            self.runner.work_dir, self.score_key, list(self.choices),
-            self._costs, self._cost_label())
-        if self.resume_from is not None:  # refused on every rank or none
-            on_every_rank(lambda: self.load_state_dict(
-                search_state.load_search_state(self.resume_from)))
-        search_state.check_supernet_weights(self.supernet_checkpoint,
-                                            self.runner.cfg)
-        self._setup_tables()
-        self.records.write(self.scores)  # the resumed state's, or a header
+        super()._setup()
         self.runner.logger.info(
             f'evolution search: {self._max_epochs} generations, population '
             f'{self.num_candidates}, top-k {self.top_k}, '
@@ -157,11 +158,11 @@ class EvolutionSearchLoop(BaseSearchLoop):
             f'generation {self._epoch}')
 
     def run_epoch(self) -> None:
-        """One generation: fill, score, select, breed, save (see ops)."""
+        """One generation: fill, score, select, breed, save."""
         self.runner.call_hook('before_train_epoch')
         done = self._epoch + 1  # generations done, this one included
         names = list(self.choices.values())
-        self.population, short = ops.fill_population(
+        self.population, short = evolution.fill_population(
             self.population, self.num_candidates, names, self.rng,
             self._allowed, self._seen(), self.max_tries_factor)
         self.progress.log_shortfall(done, short, self.max_tries_factor)
@@ -193,7 +194,7 @@ class EvolutionSearchLoop(BaseSearchLoop):
 
     def _select_parents(self) -> List[Candidate]:
         """The ``top_k`` best of the kept and the population, by score."""
-        return ops.select_top_k(self.top_k_candidates, self.population,
+        return evolution.select_top_k(self.top_k_candidates, self.population,
                                 self.scores, self.top_k)
 
     def _mating_pool(self) -> List[Candidate]:
@@ -207,7 +208,7 @@ class EvolutionSearchLoop(BaseSearchLoop):
         predictor past its warm-up screens ``oversample`` times as many."""
         times = self.predictor.oversampling(len(self.scores)) \
             if self.predictor else 1
-        children, short = ops.breed(
+        children, short = evolution.breed(
             self._mating_pool(), names, self.rng, times * self.num_mutation,
             times * self.num_crossover, self.mutate_prob, self._allowed,
             self._seen(), self.max_tries_factor)

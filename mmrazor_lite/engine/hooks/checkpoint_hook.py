@@ -22,7 +22,11 @@ from mmrazor_lite.registry import HOOKS
 
 
 class _DeferredRemovals:
-    """A file backend whose ``remove`` / ``rmtree`` wait for ``flush``."""
+    """A file backend whose ``remove`` and ``rmtree`` are held back.
+
+    The paths are collected in ``pending`` for the caller to remove later;
+    every other attribute is the wrapped backend's.
+    """
 
     def __init__(self, backend):
         self._backend = backend
@@ -41,7 +45,12 @@ class _DeferredRemovals:
 @HOOKS.register_module(name='CheckpointHook')
 @HOOKS.register_module()
 class KillSafeCheckpointHook(CheckpointHook):
-    """``CheckpointHook`` that removes old checkpoints only after a save."""
+    """A ``CheckpointHook`` that removes old checkpoints only after a save.
+
+    See the module docstring for the order of the writes. Its arguments
+    are those of mmengine's :class:`~mmengine.hooks.CheckpointHook`,
+    unchanged.
+    """
 
     def _save_checkpoint_with_step(self, runner, step, meta):
         outdated = []

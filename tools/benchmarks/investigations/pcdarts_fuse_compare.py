@@ -7,35 +7,26 @@ the ratio old / new are reported, for the weight step and then the
 architecture step. Peak memory cannot be measured that way (``ru_maxrss``
 is a process-wide high-water mark that cannot be reset): each path runs
 once more in its own process (``--steps 1``) for its peak memory.
+
+A one-off (the numbers are in docs/benchmarks.md), run through
+``pcdarts_search_step.py``, whose folder is then on ``sys.path``.
 """
 import json
 import os.path as osp
-import statistics
 import subprocess
 import sys
-import time
 
-HERE = osp.dirname(osp.abspath(__file__))
+import pcdarts_search_step as bench
+from benchmark_report import alternate, describe_machine
+
+#: tools/benchmarks/, where pcdarts_search_step.py is
+BENCHMARKS = osp.dirname(osp.dirname(osp.abspath(__file__)))
 PATHS = (('edge by edge', False), ('fused', True))
-
-
-def _alternate(steps, sync, warmup, repeats):
-    """Run ``steps`` (one callable per path) in turn; medians per path."""
-    durations = [[] for _ in steps]
-    for i in range(warmup + repeats):
-        for step, times in zip(steps, durations):
-            sync()
-            start = time.perf_counter()
-            step()
-            sync()
-            if i >= warmup:
-                times.append(time.perf_counter() - start)
-    return [statistics.median(times) for times in durations]
 
 
 def _memory(args, fuse):
     """Peak memory of one path, in a fresh process."""
-    cmd = [sys.executable, osp.join(HERE, 'pcdarts_search_step.py'),
+    cmd = [sys.executable, osp.join(BENCHMARKS, 'pcdarts_search_step.py'),
            '--json', '--k', str(args.k), '--batch', str(args.batch),
            '--size', str(args.size), '--device', args.device,
            '--order', args.order, '--steps', '1',
@@ -54,8 +45,6 @@ def fuse_compare(args):
     """The comparison; returns (and prints, as JSON or a table) the
     result."""
     import torch
-
-    import pcdarts_search_step as bench
     cuda = args.device == 'cuda'
     if cuda and not torch.cuda.is_available():
         raise SystemExit('--device cuda: CUDA is not available')
@@ -68,18 +57,17 @@ def fuse_compare(args):
     generator = torch.Generator().manual_seed(0)
     batch = bench.make_batch(args, generator)
     batch2 = bench.make_batch(args, generator)
-    weight = _alternate(
+    weight = alternate(
         [lambda m=m, w=w: m.train_step(dict(weights=batch, arch=None), w)
-         for m, w in models], sync, args.warmup, args.steps)
-    arch = _alternate(
+         for m, w in models], args.steps, args.warmup, sync)
+    arch = alternate(
         [lambda m=m, w=w: m._arch_step(dict(weights=batch, arch=batch2), w)
-         for m, w in models], sync, args.warmup, args.steps)
+         for m, w in models], args.steps, args.warmup, sync)
     del models
     memory = [_memory(args, fuse) for _, fuse in PATHS]
     result = dict(
         k=args.k, order=args.order, batch=args.batch, size=args.size,
-        device=args.device, device_name=bench.device_name(args.device),
-        torch=torch.__version__, threads=torch.get_num_threads(),
+        device=args.device, **describe_machine(args.device),
         steps=args.steps, warmup=args.warmup, mem_kind=memory[0]['mem_kind'])
     for (name, fuse), w, a, mem in zip(PATHS, weight, arch, memory):
         key = 'fused' if fuse else 'unfused'
