@@ -1,6 +1,5 @@
 """Install mmrazor_lite: ``pip install -e ".[tests]"``."""
 import os.path as osp
-
 from setuptools import find_packages, setup
 
 HERE = osp.dirname(osp.abspath(__file__))

@@ -14,8 +14,7 @@ registrations (e.g. our ``CheckpointHook``) still shadow both.
 from typing import Optional, Type
 
 from mmengine import registry as mmengine_registry
-from mmengine.registry import DefaultScope
-from mmengine.registry import Registry
+from mmengine.registry import DefaultScope, Registry
 from mmpretrain import registry as mmpretrain_registry
 
 __all__ = [
@@ -41,8 +40,8 @@ class FallbackRegistry(Registry):
     def __init__(self, name: str, parent: Registry, fallback: Registry):
         # Building any of our types imports the whole package, which
         # registers everything: ``default_scope='mmrazor_lite'`` is enough.
-        super().__init__(name, parent=parent, scope=SCOPE,
-                         locations=['mmrazor_lite'])
+        super().__init__(
+            name, parent=parent, scope=SCOPE, locations=['mmrazor_lite'])
         self.fallback = fallback
 
     def get(self, key: str) -> Optional[Type]:
@@ -87,9 +86,11 @@ VISBACKENDS = _child('VISBACKENDS')
 # after normalisation (e.g. Cutout as the DARTS evaluation applies it).
 # mmengine has no such registry: mmpretrain's is the root of this kind, so
 # ours is its child and ``mmrazor_lite.BatchCutout`` resolves from any scope.
-BATCH_AUGMENTS = Registry(mmpretrain_registry.BATCH_AUGMENTS.name,
-                          parent=mmpretrain_registry.BATCH_AUGMENTS,
-                          scope=SCOPE, locations=['mmrazor_lite'])
+BATCH_AUGMENTS = Registry(
+    mmpretrain_registry.BATCH_AUGMENTS.name,
+    parent=mmpretrain_registry.BATCH_AUGMENTS,
+    scope=SCOPE,
+    locations=['mmrazor_lite'])
 
 
 def register_all_modules(init_default_scope: bool = True) -> None:

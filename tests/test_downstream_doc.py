@@ -10,7 +10,8 @@ import json
 import os.path as osp
 import re
 
-from conftest import REPO, run_tool
+from helpers.paths import REPO
+from helpers.tools import run_tool
 
 DOC = osp.join(REPO, 'docs', 'downstream.md')
 CONFIG_MARK = '# config: '
@@ -79,8 +80,10 @@ def test_downstream_doc_runs_as_written(tmp_path):
         path.write_text(text)
     (tmp_path / 'doc_code.py').write_text('\n'.join(code))
     (tmp_path / 'harness.py').write_text(HARNESS)
-    proc = run_tool(['bash', '-c', f'cd {tmp_path} && python harness.py '
-                     f'{DETECTOR}'], timeout=600)
+    proc = run_tool(
+        ['bash', '-c', f'cd {tmp_path} && python harness.py '
+         f'{DETECTOR}'],
+        timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = proc.stdout
     assert 'SPOS 20 searchable blocks' in out
@@ -88,7 +91,9 @@ def test_downstream_doc_runs_as_written(tmp_path):
     assert 'DARTS map (1, 256, 8, 8)' in out
     result = json.loads(out.split('RESULT ', 1)[1].splitlines()[0])
     # the search's backbone.-keyed subnet, built as the bare backbone
-    assert result['built'] == {k[len('backbone.'):]: v
-                               for k, v in result['searched'].items()}
+    assert result['built'] == {
+        k[len('backbone.'):]: v
+        for k, v in result['searched'].items()
+    }
     assert f"subnet: {result['built']}" in out
     assert result['same_stem'] and result['same_last']

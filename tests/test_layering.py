@@ -12,7 +12,8 @@ import os
 import os.path as osp
 from typing import Iterator, List, Optional, Tuple
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from helpers.paths import REPO
+
 PACKAGE = 'mmrazor_lite'
 
 #: lowest first; '' is the package's own ``__init__``
@@ -55,8 +56,8 @@ def module_name(root: str, path: str) -> Tuple[str, bool]:
     return '.'.join(rel), is_init
 
 
-def imports_of(tree: ast.Module, module: str, is_init: bool
-               ) -> Iterator[Tuple[int, str, bool]]:
+def imports_of(tree: ast.Module, module: str,
+               is_init: bool) -> Iterator[Tuple[int, str, bool]]:
     """``(line, imported module, at top level)`` for our own imports."""
     package = module if is_init else module.rpartition('.')[0]
     top = {id(node) for node in tree.body}
@@ -66,9 +67,9 @@ def imports_of(tree: ast.Module, module: str, is_init: bool
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 base = package.split('.')[:len(package.split('.')) -
-                                         node.level + 1]
-                source = '.'.join(base + ([node.module]
-                                          if node.module else []))
+                                          node.level + 1]
+                source = '.'.join(base +
+                                  ([node.module] if node.module else []))
             else:
                 source = node.module or ''
             # ``from . import ops``: a name may be a unit of its own
@@ -162,9 +163,9 @@ def test_an_import_going_up_or_sideways_or_hidden_is_reported(tmp_path):
     _write(root, 'ops/conv.py', 'from mmrazor_lite.mutables import X\n')
     _write(root, 'datasets/__init__.py', 'from ..ops import conv\n')
     _write(root, 'mutables/__init__.py', 'X = 1\n')
-    _write(root, 'engine/search/__init__.py',
-           'from ..runner import loop\n'
-           'def f():\n    from mmrazor_lite import ops\n')
+    _write(
+        root, 'engine/search/__init__.py', 'from ..runner import loop\n'
+        'def f():\n    from mmrazor_lite import ops\n')
     _write(root, 'engine/runner/__init__.py', 'from ..search import f\n')
     found = layering_violations(root)
     assert any('ops/conv.py:1: ops imports mmrazor_lite.mutables, a layer '
@@ -177,8 +178,9 @@ def test_an_import_going_up_or_sideways_or_hidden_is_reported(tmp_path):
     assert any('engine/search/__init__.py:3: imports mmrazor_lite.ops '
                'inside a function' in line for line in found), found
     # the root package and a lower layer's import: no complaint
-    assert not any(line.startswith(f'{PACKAGE}/__init__.py')
-                   or 'engine/runner' in line for line in found), found
+    assert not any(
+        line.startswith(f'{PACKAGE}/__init__.py') or 'engine/runner' in line
+        for line in found), found
 
 
 def test_the_search_kit_registers_nothing():
@@ -189,7 +191,8 @@ def test_the_search_kit_registers_nothing():
             continue
         with open(osp.join(folder, file), encoding='utf-8') as f:
             tree = ast.parse(f.read())
-        calls = [node.lineno for node in ast.walk(tree)
-                 if isinstance(node, ast.Attribute)
-                 and node.attr == 'register_module']
+        calls = [
+            node.lineno for node in ast.walk(tree) if
+            isinstance(node, ast.Attribute) and node.attr == 'register_module'
+        ]
         assert calls == [], f'engine/search/{file}:{calls} registers a type'

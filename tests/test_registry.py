@@ -1,7 +1,7 @@
 """A downstream repo reaches our types and mmpretrain's, both ways."""
 import textwrap
 
-from conftest import run_tool
+from helpers.tools import run_tool
 
 BUILD = textwrap.dedent('''
     import sys
@@ -42,12 +42,12 @@ def _run(tmp_path, header, **names):
 
 
 def test_custom_imports_route(tmp_path):
-    proc = _run(tmp_path,
-                "custom_imports = dict(imports=['mmrazor_lite'])\n"
-                "default_scope = 'mmpretrain'\n",
-                spos='mmrazor_lite.SPOS',
-                space='mmrazor_lite.SearchableShuffleNetV2',
-                dataset='ImageNet')
+    proc = _run(
+        tmp_path, "custom_imports = dict(imports=['mmrazor_lite'])\n"
+        "default_scope = 'mmpretrain'\n",
+        spos='mmrazor_lite.SPOS',
+        space='mmrazor_lite.SearchableShuffleNetV2',
+        dataset='ImageNet')
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert 'SPOS ImageClassifier SearchableShuffleNetV2' in proc.stdout
     assert 'dataset ImageNet' in proc.stdout
@@ -55,25 +55,33 @@ def test_custom_imports_route(tmp_path):
 
 def test_default_scope_route(tmp_path):
     # no import of mmrazor_lite anywhere: the scope alone finds the package
-    proc = _run(tmp_path, "default_scope = 'mmrazor_lite'\n", spos='SPOS',
-                space='SearchableShuffleNetV2', dataset='ImageNet')
+    proc = _run(
+        tmp_path,
+        "default_scope = 'mmrazor_lite'\n",
+        spos='SPOS',
+        space='SearchableShuffleNetV2',
+        dataset='ImageNet')
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert 'SPOS ImageClassifier SearchableShuffleNetV2' in proc.stdout
     assert 'dataset ImageNet' in proc.stdout
 
 
 def test_register_all_modules_sets_the_scope():
-    proc = run_tool(['python', '-c', (
-        'from mmrazor_lite import register_all_modules\n'
-        'from mmengine.registry import DefaultScope, MODELS\n'
-        'register_all_modules()\n'
-        'print(DefaultScope.get_current_instance().scope_name)\n'
-        'from mmrazor_lite.registry import MODELS as M\n'
-        "print(M.get('OneShotMutator').__name__, "
-        "M.get('LinearClsHead').__name__)\n")], timeout=300)
+    proc = run_tool([
+        'python', '-c',
+        ('from mmrazor_lite import register_all_modules\n'
+         'from mmengine.registry import DefaultScope, MODELS\n'
+         'register_all_modules()\n'
+         'print(DefaultScope.get_current_instance().scope_name)\n'
+         'from mmrazor_lite.registry import MODELS as M\n'
+         "print(M.get('OneShotMutator').__name__, "
+         "M.get('LinearClsHead').__name__)\n")
+    ],
+                    timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert proc.stdout.split() == ['mmrazor_lite', 'OneShotMutator',
-                                   'LinearClsHead']
+    assert proc.stdout.split() == [
+        'mmrazor_lite', 'OneShotMutator', 'LinearClsHead'
+    ]
 
 
 def _sibling(kind, scope='registry_test_sibling'):
@@ -88,11 +96,16 @@ def _sibling(kind, scope='registry_test_sibling'):
 def test_our_types_resolve_from_any_scope():
     """``mmrazor_lite.X`` from a sibling scope; bare names as they were."""
     from mmengine.registry import DefaultScope
+
     from mmrazor_lite import registry as ours
-    from mmrazor_lite.engine.hooks.checkpoint_hook import KillSafeCheckpointHook
+    from mmrazor_lite.engine.hooks.checkpoint_hook import \
+        KillSafeCheckpointHook
     one_of_ours = dict(
-        MODELS='SPOS', DATASETS='SklearnDigits', HOOKS='SubnetMetaHook',
-        LOOPS='EvolutionSearchLoop', TRANSFORMS='TorchvisionColorJitter',
+        MODELS='SPOS',
+        DATASETS='SklearnDigits',
+        HOOKS='SubnetMetaHook',
+        LOOPS='EvolutionSearchLoop',
+        TRANSFORMS='TorchvisionColorJitter',
         OPTIM_WRAPPER_CONSTRUCTORS='SeparateOptimWrapperConstructor',
         MODEL_WRAPPERS='NASDistributedDataParallel')
     for kind, name in one_of_ours.items():
@@ -104,8 +117,9 @@ def test_our_types_resolve_from_any_scope():
     for kind in ours.__all__:
         if kind in ('register_all_modules', 'BATCH_AUGMENTS'):
             continue
-        assert getattr(ours, kind).parent is getattr(
-            root, roots.get(kind, kind)), kind
+        assert getattr(ours, kind).parent is getattr(root,
+                                                     roots.get(kind,
+                                                               kind)), kind
     # and mmengine's own builders under our scope still see our shadowing
     with DefaultScope.overwrite_default_scope('mmrazor_lite'), \
             root.HOOKS.switch_scope_and_registry(None) as registry:

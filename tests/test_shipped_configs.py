@@ -17,13 +17,16 @@ import mmrazor_lite  # noqa: F401  (registers the types)
 from mmrazor_lite.apis import build_config
 from mmrazor_lite.mutators import OneShotMutator
 from mmrazor_lite.registry import HOOKS, LOOPS, build_model
+from helpers.paths import REPO
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs', 'demo', '*.py')) +
-                 glob.glob(osp.join(REPO, 'configs', 'nas', '*', '*.py')))
+CONFIGS = sorted(
+    glob.glob(osp.join(REPO, 'configs', 'demo', '*.py')) +
+    glob.glob(osp.join(REPO, 'configs', 'nas', '*', '*.py')))
 #: what mmengine's Runner builds from a train_cfg without a ``type``
-MMENGINE_TRAIN_LOOPS = {True: 'EpochBasedTrainLoop',
-                        False: 'IterBasedTrainLoop'}
+MMENGINE_TRAIN_LOOPS = {
+    True: 'EpochBasedTrainLoop',
+    False: 'IterBasedTrainLoop'
+}
 
 
 def _loop_class(train_cfg: dict):
@@ -60,8 +63,8 @@ def test_every_shipped_config_is_found():
     assert 'spos_search_digits.py' in names
 
 
-@pytest.mark.parametrize('config', CONFIGS,
-                         ids=lambda c: osp.splitext(osp.basename(c))[0])
+@pytest.mark.parametrize(
+    'config', CONFIGS, ids=lambda c: osp.splitext(osp.basename(c))[0])
 def test_shipped_config_builds_its_model_loop_and_hooks(config, tmp_path):
     cfg = build_config(config, str(tmp_path))
     init_default_scope(cfg.get('default_scope', 'mmrazor_lite'))

@@ -6,11 +6,12 @@ import pytest
 import torch
 import yaml
 
-from conftest import (REPO, SUPERNET_CONFIG, free_port, run_tool,
-                      shrink_options)
+from helpers.paths import REPO, SUPERNET_CONFIG
+from helpers.tools import free_port, run_tool, shrink_options
 
 SPOS = osp.join(REPO, 'configs', 'nas', 'spos')
-SEARCH_CONFIG = osp.join(SPOS, 'spos_evolution_search_shufflenetv2_8xb2048_in1k.py')
+SEARCH_CONFIG = osp.join(SPOS,
+                         'spos_evolution_search_shufflenetv2_8xb2048_in1k.py')
 SUBNET_CONFIG = osp.join(SPOS, 'spos_subnet_shufflenetv2_8xb128_in1k.py')
 DEMO = osp.join(REPO, 'configs', 'demo')
 
@@ -21,8 +22,10 @@ def _ok(proc):
 
 
 def _loader_options(prefix, data_root=None, batch=4, extra=()):
-    opts = [f'{prefix}.batch_size={batch}', f'{prefix}.num_workers=0',
-            f'{prefix}.persistent_workers=False']
+    opts = [
+        f'{prefix}.batch_size={batch}', f'{prefix}.num_workers=0',
+        f'{prefix}.persistent_workers=False'
+    ]
     if data_root:
         opts.append(f'{prefix}.dataset.data_root={data_root}')
     return opts + [f'{prefix}.dataset.{e}' for e in extra]
@@ -39,9 +42,10 @@ def _launch(tool, config, nproc, checkpoint=()):
 
 
 def _search_options(data_root=None, extra=(), **loop):
-    opts = (_loader_options('train_cfg.dataloader', data_root, extra=extra) +
-            _loader_options('train_cfg.calibrate_dataloader', data_root,
-                            extra=extra))
+    opts = (
+        _loader_options('train_cfg.dataloader', data_root, extra=extra) +
+        _loader_options(
+            'train_cfg.calibrate_dataloader', data_root, extra=extra))
     opts += [f'train_cfg.{k}={v}' for k, v in loop.items()]
     return opts + ['default_hooks.logger.interval=1']
 
@@ -49,10 +53,10 @@ def _search_options(data_root=None, extra=(), **loop):
 @pytest.fixture(scope='module')
 def imagenet_supernet_ckpt(tmp_path_factory):
     """Stage 1's output, as an initialised full-size supernet checkpoint."""
-    import mmrazor_lite  # noqa: F401
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
 
+    import mmrazor_lite  # noqa: F401
     from mmrazor_lite.registry import MODELS
     init_default_scope('mmrazor_lite')
     torch.manual_seed(0)
@@ -66,8 +70,14 @@ def imagenet_supernet_ckpt(tmp_path_factory):
 def test_shufflenet_configs_stages_2_to_4(tmp_path, fake_imagenet,
                                           imagenet_supernet_ckpt):
     """Stage 1 with 2 processes: tests/test_dist_train.py."""
-    _stages_2_to_4(tmp_path, fake_imagenet, imagenet_supernet_ckpt,
-                   SEARCH_CONFIG, SUBNET_CONFIG, num_blocks=20, budget=330e6)
+    _stages_2_to_4(
+        tmp_path,
+        fake_imagenet,
+        imagenet_supernet_ckpt,
+        SEARCH_CONFIG,
+        SUBNET_CONFIG,
+        num_blocks=20,
+        budget=330e6)
 
 
 def test_mobilenet_configs_stages_1_to_4(tmp_path, fake_imagenet):
@@ -77,61 +87,98 @@ def test_mobilenet_configs_stages_1_to_4(tmp_path, fake_imagenet):
     the steps)."""
     widen = ['model.architecture.backbone.widen_factor=0.5']
     stage1 = tmp_path / 'supernet'
-    out = _ok(run_tool(
-        _launch('train', osp.join(
-            SPOS, 'spos_supernet_mobilenet_proxyless_gpu_8xb128_in1k.py'),
-            None) +
-        ['--work-dir', str(stage1), '--cfg-options'] + widen +
-        shrink_options(fake_imagenet, iters=2, ckpt_interval=2),
-        env_extra=dict(PORT=free_port()), timeout=900))
+    out = _ok(
+        run_tool(
+            _launch(
+                'train',
+                osp.join(
+                    SPOS,
+                    'spos_supernet_mobilenet_proxyless_gpu_8xb128_in1k.py'),
+                None) +
+            ['--work-dir', str(stage1), '--cfg-options'] + widen +
+            shrink_options(fake_imagenet, iters=2, ckpt_interval=2),
+            env_extra=dict(PORT=free_port()),
+            timeout=900))
     assert 'Iter(train) [2/2]' in out
     _stages_2_to_4(
-        tmp_path, fake_imagenet, str(stage1 / 'iter_2.pth'),
-        osp.join(SPOS, 'spos_evolution_search_mobilenet_proxyless_gpu_'
-                 'flops465_8xb512_in1k.py'),
+        tmp_path,
+        fake_imagenet,
+        str(stage1 / 'iter_2.pth'),
+        osp.join(
+            SPOS, 'spos_evolution_search_mobilenet_proxyless_gpu_'
+            'flops465_8xb512_in1k.py'),
         osp.join(SPOS, 'spos_subnet_mobilenet_proxyless_gpu_8xb128_in1k.py'),
-        num_blocks=22, budget=465e6, extra=widen, nproc=None)
+        num_blocks=22,
+        budget=465e6,
+        extra=widen,
+        nproc=None)
 
 
-def _stages_2_to_4(tmp_path, fake_imagenet, supernet_ckpt, search_config,
-                   subnet_config, num_blocks, budget, extra=(), nproc=2):
+def _stages_2_to_4(tmp_path,
+                   fake_imagenet,
+                   supernet_ckpt,
+                   search_config,
+                   subnet_config,
+                   num_blocks,
+                   budget,
+                   extra=(),
+                   nproc=2):
     extra = list(extra)
     # 2. search, one process (1 vs 2 processes: the digits test below)
     search_dir = tmp_path / 'search'
-    out = _ok(run_tool(
-        _launch('train', search_config, None) + [
-            '--work-dir', str(search_dir), '--cfg-options',
-            f'load_from={supernet_ckpt}'] + extra + _search_options(
-                fake_imagenet, calibrate_samples=8, max_epochs=2,
-                num_candidates=4, top_k=2, num_mutation=2, num_crossover=2,
-                seed=0), env_extra=dict(PORT=free_port()), timeout=900))
+    out = _ok(
+        run_tool(
+            _launch('train', search_config, None) + [
+                '--work-dir',
+                str(search_dir), '--cfg-options', f'load_from={supernet_ckpt}'
+            ] + extra + _search_options(
+                fake_imagenet,
+                calibrate_samples=8,
+                max_epochs=2,
+                num_candidates=4,
+                top_k=2,
+                num_mutation=2,
+                num_crossover=2,
+                seed=0),
+            env_extra=dict(PORT=free_port()),
+            timeout=900))
     assert 'generation [2/2]' in out
     for name in ('best_fix_subnet.yaml', 'best_subnet_weights.pth',
                  'search_epoch_1.pth', 'search_epoch_2.pth',
                  'search_top_k.txt'):
         assert (search_dir / name).is_file(), name
-    found = {k: v['chosen'] for k, v in yaml.safe_load(
-        (search_dir / 'best_fix_subnet.yaml').read_text()).items()}
+    found = {
+        k: v['chosen']
+        for k, v in yaml.safe_load((
+            search_dir / 'best_fix_subnet.yaml').read_text()).items()
+    }
     assert len(found) == num_blocks
-    weights = torch.load(search_dir / 'best_subnet_weights.pth',
-                         weights_only=True)
+    weights = torch.load(
+        search_dir / 'best_subnet_weights.pth', weights_only=True)
     assert weights['meta']['fix_subnet'] == found
     # within the budget, as the table says
     table = (search_dir / 'search_top_k.txt').read_text()
-    flops = [int(r.split()[2].replace(',', ''))
-             for r in table.splitlines() if r.strip()[:1].isdigit()]
+    flops = [
+        int(r.split()[2].replace(',', '')) for r in table.splitlines()
+        if r.strip()[:1].isdigit()
+    ]
     assert flops and all(f <= budget for f in flops)
 
     # 3. retrain: only model.init_cfg.checkpoint names the search result.
     # lr 0: the weights stay exactly where training started
     retrain_dir = tmp_path / 'retrain'
-    out = _ok(run_tool(
-        _launch('train', subnet_config, nproc) + [
-            '--work-dir', str(retrain_dir), '--cfg-options',
-            f'model.init_cfg.checkpoint={search_dir}/best_subnet_weights.pth',
-            'optim_wrapper.optimizer.lr=0.0'] + extra +
-        shrink_options(fake_imagenet, iters=2, ckpt_interval=2),
-        env_extra=dict(PORT=free_port()), timeout=900))
+    search_weights = f'{search_dir}/best_subnet_weights.pth'
+    out = _ok(
+        run_tool(
+            _launch('train', subnet_config, nproc) + [
+                '--work-dir',
+                str(retrain_dir), '--cfg-options',
+                f'model.init_cfg.checkpoint={search_weights}',
+                'optim_wrapper.optimizer.lr=0.0'
+            ] + extra +
+            shrink_options(fake_imagenet, iters=2, ckpt_interval=2),
+            env_extra=dict(PORT=free_port()),
+            timeout=900))
     assert 'Iter(train) [2/2]' in out
     retrained = torch.load(retrain_dir / 'iter_2.pth', weights_only=True)
     assert retrained['meta']['fix_subnet'] == found  # not the shipped yaml
@@ -149,40 +196,52 @@ def _stages_2_to_4(tmp_path, fake_imagenet, supernet_ckpt, search_config,
     assert compared > 100
 
     # 4. test, weights from model.init_cfg
-    out = _ok(run_tool(
-        _launch('test', subnet_config, nproc and 1, ['none']) +
-        ['--work-dir', str(tmp_path / 'test'), '--cfg-options',
-         f'model.init_cfg.checkpoint={retrain_dir}/iter_2.pth'] + extra +
-        shrink_options(fake_imagenet), env_extra=dict(PORT=free_port()),
-        timeout=600))
+    out = _ok(
+        run_tool(
+            _launch('test', subnet_config, nproc and 1, ['none']) + [
+                '--work-dir',
+                str(tmp_path / 'test'), '--cfg-options',
+                f'model.init_cfg.checkpoint={retrain_dir}/iter_2.pth'
+            ] + extra + shrink_options(fake_imagenet),
+            env_extra=dict(PORT=free_port()),
+            timeout=600))
     assert re.search(r'accuracy/top1: [\d.]+\s+accuracy/top5: [\d.]+', out)
 
 
 # ------------------------------------------------------- 1 vs 2 processes
-TINY = ['model.architecture.backbone.widen_factor=0.25',
-        'model.architecture.backbone.stage_blocks=(1,1,2,1)',
-        'model.architecture.backbone.last_channels=64',
-        'model.architecture.head.in_channels=64']
+TINY = [
+    'model.architecture.backbone.widen_factor=0.25',
+    'model.architecture.backbone.stage_blocks=(1,1,2,1)',
+    'model.architecture.backbone.last_channels=64',
+    'model.architecture.head.in_channels=64'
+]
 
 
 @pytest.fixture(scope='module')
 def digits_supernet_ckpt(tmp_path_factory):
     work_dir = tmp_path_factory.mktemp('digits_supernet')
-    _ok(run_tool(['python', 'tools/train.py',
-                  osp.join(DEMO, 'spos_supernet_shufflenetv2_digits.py'),
-                  '--work-dir', str(work_dir), '--cfg-options'] + TINY + [
-                      'train_dataloader.dataset.image_size=16',
-                      'val_dataloader.dataset.image_size=16',
-                      'train_cfg.max_iters=40', 'train_cfg.val_interval=40',
-                      'param_scheduler.0.end=40',
-                      'default_hooks.checkpoint.interval=40'], timeout=600))
+    _ok(
+        run_tool(
+            [
+                'python', 'tools/train.py',
+                osp.join(DEMO, 'spos_supernet_shufflenetv2_digits.py'),
+                '--work-dir',
+                str(work_dir), '--cfg-options'
+            ] + TINY + [
+                'train_dataloader.dataset.image_size=16',
+                'val_dataloader.dataset.image_size=16',
+                'train_cfg.max_iters=40', 'train_cfg.val_interval=40',
+                'param_scheduler.0.end=40',
+                'default_hooks.checkpoint.interval=40'
+            ],
+            timeout=600))
     return str(work_dir / 'iter_40.pth')
 
 
 def _digits_search(work_dir, ckpt, nproc, generations, resume=False):
     # the demo search config with a user hook recording the train events
-    config = osp.join(osp.dirname(str(work_dir)),
-                      'search_with_hook_recorder.py')
+    config = osp.join(
+        osp.dirname(str(work_dir)), 'search_with_hook_recorder.py')
     with open(config, 'w') as f:
         f.write(f'_base_ = [{osp.join(DEMO, "spos_search_digits.py")!r}]\n'
                 "custom_imports = dict(imports=['search_hook_recorder'])\n"
@@ -194,18 +253,27 @@ def _digits_search(work_dir, ckpt, nproc, generations, resume=False):
         args.append('--resume')
     # half the demo's population: ~24 paths scored in 3 generations
     opts = TINY + _search_options(
-        extra=['image_size=16'], max_epochs=generations,
-        input_shape='(1,3,16,16)', calibrate_samples=100, num_candidates=8,
-        top_k=3, num_mutation=4, num_crossover=4)
+        extra=['image_size=16'],
+        max_epochs=generations,
+        input_shape='(1,3,16,16)',
+        calibrate_samples=100,
+        num_candidates=8,
+        top_k=3,
+        num_mutation=4,
+        num_crossover=4)
     if not resume:
         opts.append(f'load_from={ckpt}')
-    return _ok(run_tool(args + ['--cfg-options'] + opts,
-                        env_extra=dict(PORT=free_port()), timeout=900))
+    return _ok(
+        run_tool(
+            args + ['--cfg-options'] + opts,
+            env_extra=dict(PORT=free_port()),
+            timeout=900))
 
 
 def _state(work_dir, generation):
-    return torch.load(osp.join(work_dir, f'search_epoch_{generation}.pth'),
-                      weights_only=True)
+    return torch.load(
+        osp.join(work_dir, f'search_epoch_{generation}.pth'),
+        weights_only=True)
 
 
 def test_search_is_the_same_on_1_and_2_processes_and_after_resume(
@@ -235,7 +303,7 @@ def test_search_is_the_same_on_1_and_2_processes_and_after_resume(
     assert len({s for _, s in a['scores']}) > 3
 
     # a user hook got the train events, once per generation, on every rank
-    from conftest import load_module
+    from helpers.tools import load_module
     recorder = load_module('tests/helpers/search_hook_recorder.py')
     assert recorder.read_events(one) == recorder.expected_events(0, 3)
     for rank in (0, 1):

@@ -60,27 +60,49 @@ def parse_args(argv=None):
         argparse.Namespace: The parsed arguments.
     """
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--pipeline', default='spos',
-                        choices=['spos', 'pcdarts'])
-    parser.add_argument('--epochs', type=int, default=None,
-                        help='pcdarts: search epochs (config: 6)')
-    parser.add_argument('--eval-epochs', type=int, default=None,
-                        help='pcdarts: epochs training the found cell '
-                        '(config: 4)')
-    parser.add_argument('--space', default='shufflenet', choices=list(SPACES),
-                        help='the search space (default shufflenet)')
-    parser.add_argument('--work-dir', default=None,
-                        help='default work_dirs/demo_<pipeline>_digits')
-    parser.add_argument('--iters', type=int, default=None,
-                        help='supernet training iterations (config: 1000)')
-    parser.add_argument('--generations', type=int, default=None,
-                        help='search generations (config: 4)')
-    parser.add_argument('--retrain-iters', type=int, default=None,
-                        help='subnet retraining iterations (config: 300)')
-    parser.add_argument('--search', default='single',
-                        choices=['single', 'pareto'],
-                        help='stage 2: one search under the FLOPs budget '
-                        '(default), or a Pareto front then a pick')
+    parser.add_argument(
+        '--pipeline', default='spos', choices=['spos', 'pcdarts'])
+    parser.add_argument(
+        '--epochs',
+        type=int,
+        default=None,
+        help='pcdarts: search epochs (config: 6)')
+    parser.add_argument(
+        '--eval-epochs',
+        type=int,
+        default=None,
+        help='pcdarts: epochs training the found cell '
+        '(config: 4)')
+    parser.add_argument(
+        '--space',
+        default='shufflenet',
+        choices=list(SPACES),
+        help='the search space (default shufflenet)')
+    parser.add_argument(
+        '--work-dir',
+        default=None,
+        help='default work_dirs/demo_<pipeline>_digits')
+    parser.add_argument(
+        '--iters',
+        type=int,
+        default=None,
+        help='supernet training iterations (config: 1000)')
+    parser.add_argument(
+        '--generations',
+        type=int,
+        default=None,
+        help='search generations (config: 4)')
+    parser.add_argument(
+        '--retrain-iters',
+        type=int,
+        default=None,
+        help='subnet retraining iterations (config: 300)')
+    parser.add_argument(
+        '--search',
+        default='single',
+        choices=['single', 'pareto'],
+        help='stage 2: one search under the FLOPs budget '
+        '(default), or a Pareto front then a pick')
     return parser.parse_args(argv)
 
 
@@ -98,9 +120,12 @@ def _iteration_options(iters):
     """The config options that make an iteration run ``iters`` long."""
     if not iters:
         return {}
-    return {'train_cfg.max_iters': iters, 'train_cfg.val_interval': iters,
-            'param_scheduler.0.end': iters,
-            'default_hooks.checkpoint.interval': iters}
+    return {
+        'train_cfg.max_iters': iters,
+        'train_cfg.val_interval': iters,
+        'param_scheduler.0.end': iters,
+        'default_hooks.checkpoint.interval': iters
+    }
 
 
 def pcdarts(args):
@@ -121,11 +146,13 @@ def pcdarts(args):
     work = args.work_dir or 'work_dirs/demo_pcdarts_digits'
     options = {}
     if args.epochs:
-        options = {'train_cfg.max_epochs': args.epochs,
-                   'train_cfg.val_interval': args.epochs,
-                   'train_cfg.arch_begin_epoch': min(2, args.epochs - 1),
-                   'param_scheduler.architecture.0.T_max': args.epochs,
-                   'param_scheduler.architecture.0.end': args.epochs}
+        options = {
+            'train_cfg.max_epochs': args.epochs,
+            'train_cfg.val_interval': args.epochs,
+            'train_cfg.arch_begin_epoch': min(2, args.epochs - 1),
+            'param_scheduler.architecture.0.T_max': args.epochs,
+            'param_scheduler.architecture.0.end': args.epochs
+        }
     start = time.time()
     cfg = _config('pcdarts_search_digits.py', osp.join(work, 'search'),
                   'pcdarts', options)
@@ -137,20 +164,24 @@ def pcdarts(args):
           f'{osp.join(cfg.work_dir, "genotype.yaml")}):')
     for cell in ('normal', 'reduce'):
         pairs = getattr(genotype, cell)
-        nodes = [f'node {i}: {pairs[2 * i]} {pairs[2 * i + 1]}'
-                 for i in range(len(pairs) // 2)]
+        nodes = [
+            f'node {i}: {pairs[2 * i]} {pairs[2 * i + 1]}'
+            for i in range(len(pairs) // 2)
+        ]
         print(f'[demo]   {cell}: ' + '; '.join(nodes))
 
     # train the found cell from scratch, briefly, and test it
-    options = {'model.backbone.genotype': osp.join(cfg.work_dir,
-                                                   'genotype.yaml')}
+    options = {
+        'model.backbone.genotype': osp.join(cfg.work_dir, 'genotype.yaml')
+    }
     if args.eval_epochs:
-        options.update({'train_cfg.max_epochs': args.eval_epochs,
-                        'train_cfg.val_interval': args.eval_epochs,
-                        'param_scheduler.0.T_max': args.eval_epochs,
-                        'param_scheduler.0.end': args.eval_epochs,
-                        'default_hooks.checkpoint.interval':
-                        args.eval_epochs})
+        options.update({
+            'train_cfg.max_epochs': args.eval_epochs,
+            'train_cfg.val_interval': args.eval_epochs,
+            'param_scheduler.0.T_max': args.eval_epochs,
+            'param_scheduler.0.end': args.eval_epochs,
+            'default_hooks.checkpoint.interval': args.eval_epochs
+        })
     cfg = _config('pcdarts_subnet_digits.py', osp.join(work, 'train'),
                   'pcdarts_train', options)
     runner = build_runner(cfg)
@@ -209,15 +240,15 @@ def _pareto_search(options, work_dir, budget):
           f'candidates; front of {len(members)} subnets (fvcore, 32x32) in '
           f'{front}, drawn in {osp.join(cfg.work_dir, "search_pareto.png")}:')
     for member in members:
-        names = ' '.join(c.replace('shuffle_', '')
-                         for c in member['decisions'].values())
+        names = ' '.join(
+            c.replace('shuffle_', '') for c in member['decisions'].values())
         print(f'[demo]   {member["rank"]:>2}. {member["flops"]:>11,} FLOPs, '
               f'val top-1 {member["score"]:5.1f} %  [{names}]')
-    picked = pick.pick_subnet(front, osp.join(cfg.work_dir, 'pick'),
-                              flops_max=budget)
+    picked = pick.pick_subnet(
+        front, osp.join(cfg.work_dir, 'pick'), flops_max=budget)
     member = picked['member']
-    short = ' '.join(c.replace('shuffle_', '')
-                     for c in member['decisions'].values())
+    short = ' '.join(
+        c.replace('shuffle_', '') for c in member['decisions'].values())
     print(f'[demo] stage 2: picked for the budget {budget:,.0f} FLOPs: '
           f'subnet [{short}], {member["flops"]:,} FLOPs, '
           f'{member["params"]:,} params, val top-1 with supernet weights '
@@ -250,8 +281,7 @@ def main(argv=None):
     cfg = _config(supernet_config, osp.join(work, 'supernet'), 'supernet',
                   _iteration_options(args.iters))
     # stages 2-4 build the same architecture
-    space = {'model.architecture': dict(cfg.model.architecture,
-                                        _delete_=True)}
+    space = {'model.architecture': dict(cfg.model.architecture, _delete_=True)}
     runner = build_runner(cfg)
     runner.train()
     supernet_ckpt = osp.join(cfg.work_dir,
@@ -267,24 +297,27 @@ def main(argv=None):
     if args.generations:
         options['train_cfg.max_epochs'] = args.generations
     search = _pareto_search if args.search == 'pareto' else _single_search
-    choices, flops, short, search_weights = search(
-        options, osp.join(work, 'search'), budget)
+    choices, flops, short, search_weights = search(options,
+                                                   osp.join(work, 'search'),
+                                                   budget)
 
     # 3. retrain the subnet from its search weights
     options = dict(space, **{'model.init_cfg.checkpoint': search_weights})
     options.update(_iteration_options(args.retrain_iters))
-    cfg = _config('spos_subnet_digits.py',
-                  osp.join(work, 'retrain'), 'retrain', options)
+    cfg = _config('spos_subnet_digits.py', osp.join(work, 'retrain'),
+                  'retrain', options)
     runner = build_runner(cfg)
     runner.train()
     retrained = osp.join(cfg.work_dir, f'iter_{cfg.train_cfg.max_iters}.pth')
     print(f'[demo] stage 3: subnet retrained -> {retrained}')
 
     # 4. test it: weights from model.init_cfg (tools/test.py CONFIG none)
-    cfg = _config('spos_subnet_digits.py',
-                  osp.join(work, 'test'), 'test',
-                  dict(space, **{'model.init_cfg.checkpoint': retrained,
-                                 'load_from': None}))
+    cfg = _config(
+        'spos_subnet_digits.py', osp.join(work, 'test'), 'test',
+        dict(space, **{
+            'model.init_cfg.checkpoint': retrained,
+            'load_from': None
+        }))
     runner = build_runner(cfg)
     top1 = runner.test()['accuracy/top1']
     print(f'[demo] stage 4: retrained subnet [{short}] test top-1 '

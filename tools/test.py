@@ -32,15 +32,18 @@ def parse_args(argv=None):
     """
     parser = argparse.ArgumentParser(description='Test a model')
     parser.add_argument('config', help='config file path')
-    parser.add_argument('checkpoint',
-                        help="checkpoint file, or 'none' to use the "
-                        'weights that model.init_cfg loads')
+    parser.add_argument(
+        'checkpoint',
+        help="checkpoint file, or 'none' to use the "
+        'weights that model.init_cfg loads')
     parser.add_argument('--work-dir', help='where logs and results go')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
         help='override config keys, e.g. test_dataloader.batch_size=32')
-    parser.add_argument('--launcher', default='none',
-                        choices=['none', 'pytorch', 'slurm'])
+    parser.add_argument(
+        '--launcher', default='none', choices=['none', 'pytorch', 'slurm'])
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))

@@ -31,19 +31,26 @@ def parse_args(argv=None):
     parser.add_argument('config', help='config file path')
     parser.add_argument('--work-dir', help='where logs and checkpoints go')
     parser.add_argument(
-        '--resume', nargs='?', type=str, const='auto',
+        '--resume',
+        nargs='?',
+        type=str,
+        const='auto',
         help='resume from CKPT, or from the latest checkpoint in the work '
         'dir when no path is given (a search: its search_epoch_N.pth)')
-    parser.add_argument('--amp', action='store_true',
-                        help='automatic mixed precision (CUDA)')
-    parser.add_argument('--auto-scale-lr', action='store_true',
-                        help='scale lr by the real batch size against '
-                        'auto_scale_lr.base_batch_size')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
+        '--amp', action='store_true', help='automatic mixed precision (CUDA)')
+    parser.add_argument(
+        '--auto-scale-lr',
+        action='store_true',
+        help='scale lr by the real batch size against '
+        'auto_scale_lr.base_batch_size')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
         help='override config keys, e.g. train_cfg.max_iters=10')
-    parser.add_argument('--launcher', default='none',
-                        choices=['none', 'pytorch', 'slurm'])
+    parser.add_argument(
+        '--launcher', default='none', choices=['none', 'pytorch', 'slurm'])
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))

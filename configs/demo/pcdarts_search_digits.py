@@ -6,14 +6,13 @@ _base_ = ['../nas/pcdarts/pcdarts_search_1xb256_cifar10.py']
 
 model = dict(
     architecture=dict(
-        backbone=dict(channels=8, num_layers=5),
-        head=dict(in_channels=128)))
+        backbone=dict(channels=8, num_layers=5), head=dict(in_channels=128)))
 
 data_preprocessor = dict(
     num_classes=10, mean=[127.5] * 3, std=[127.5] * 3, to_rgb=False)
 
-_digits = dict(type='SklearnDigits', image_size=16,
-               pipeline=[dict(type='PackInputs')])
+_digits = dict(
+    type='SklearnDigits', image_size=16, pipeline=[dict(type='PackInputs')])
 _loader = dict(batch_size=64, num_workers=0, persistent_workers=False)
 train_dataloader = dict(
     _loader, dataset=dict(_digits, _delete_=True, split='train'))
@@ -23,8 +22,13 @@ val_dataloader = dict(
 max_epochs = 6
 param_scheduler = dict(
     architecture=[
-        dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=0.0,
-             by_epoch=True, begin=0, end=max_epochs),
+        dict(
+            type='CosineAnnealingLR',
+            T_max=max_epochs,
+            eta_min=0.0,
+            by_epoch=True,
+            begin=0,
+            end=max_epochs),
     ],
     mutator=[],
 )

@@ -10,11 +10,14 @@ model = dict(
     head=dict(in_channels=128, aux_channels=128))
 
 data_preprocessor = dict(
-    num_classes=10, mean=[127.5] * 3, std=[127.5] * 3, to_rgb=False,
+    num_classes=10,
+    mean=[127.5] * 3,
+    std=[127.5] * 3,
+    to_rgb=False,
     batch_augments=dict(augments=dict(type='BatchCutout', length=8)))
 
-_digits = dict(type='SklearnDigits', image_size=32,
-               pipeline=[dict(type='PackInputs')])
+_digits = dict(
+    type='SklearnDigits', image_size=32, pipeline=[dict(type='PackInputs')])
 _loader = dict(batch_size=64, num_workers=0, persistent_workers=False)
 train_dataloader = dict(
     _loader, dataset=dict(_digits, _delete_=True, split='train'))
@@ -27,12 +30,17 @@ test_evaluator = val_evaluator
 
 max_epochs = 4
 param_scheduler = [
-    dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=0.0,
-         by_epoch=True, begin=0, end=max_epochs),
+    dict(
+        type='CosineAnnealingLR',
+        T_max=max_epochs,
+        eta_min=0.0,
+        by_epoch=True,
+        begin=0,
+        end=max_epochs),
 ]
 optim_wrapper = dict(optimizer=dict(lr=0.05))
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 custom_hooks = [dict(type='DropPathScheduleHook', max_prob=0.2)]
-default_hooks = dict(logger=dict(interval=10),
-                     checkpoint=dict(interval=max_epochs))
+default_hooks = dict(
+    logger=dict(interval=10), checkpoint=dict(interval=max_epochs))
 randomness = dict(seed=0)

@@ -19,8 +19,10 @@ model = dict(
             type='LinearClsHead',
             num_classes=10,
             in_channels=512,
-            loss=dict(type='LabelSmoothLoss', label_smooth_val=0.1,
-                      num_classes=10, mode='original'),
+            loss=dict(
+                type='LabelSmoothLoss',
+                label_smooth_val=0.1,
+                num_classes=10,
+                mode='original'),
             topk=(1, )),
-    ),
-)
+    ), )

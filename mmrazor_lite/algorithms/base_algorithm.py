@@ -44,9 +44,9 @@ class NASAlgorithm(BaseModel):
             # scoped: BaseModel builds it in the caller's scope (any repo's)
             data_preprocessor.setdefault('type',
                                          'mmpretrain.ClsDataPreprocessor')
-        super().__init__(data_preprocessor=data_preprocessor,
-                         init_cfg=init_cfg)
+        super().__init__(
+            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.architecture = architecture
         self.mutator = build_model(mutator) if isinstance(mutator,
-                                                           dict) else mutator
+                                                          dict) else mutator
         self.mutator.prepare_from_supernet(self.architecture)

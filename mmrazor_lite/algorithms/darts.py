@@ -81,10 +81,12 @@ class DARTS(NASAlgorithm):
         # same: mmengine's Runner broadcasts the whole state dict from
         # rank 0 before training.)
         DistributedDataParallel._set_params_and_buffers_to_ignore_for_model(
-            self, [f'mutator.{name}'
-                   for name, _ in self.mutator.named_parameters()])
+            self,
+            [f'mutator.{name}' for name, _ in self.mutator.named_parameters()])
 
-    def forward(self, inputs: torch.Tensor, data_samples=None,
+    def forward(self,
+                inputs: torch.Tensor,
+                data_samples=None,
                 mode: str = 'tensor'):
         """Run the architecture in ``mode`` on the active parameters.
 
@@ -103,9 +105,11 @@ class DARTS(NASAlgorithm):
         return self.architecture(inputs, data_samples, mode=mode)
 
     # ----------------------------------------------------------- training
-    def train_step(self, data: dict, optim_wrapper: OptimWrapperDict,
-                   ddp_model: Optional[nn.Module] = None
-                   ) -> Dict[str, torch.Tensor]:
+    def train_step(
+            self,
+            data: dict,
+            optim_wrapper: OptimWrapperDict,
+            ddp_model: Optional[nn.Module] = None) -> Dict[str, torch.Tensor]:
         """Take one architecture step (when given a batch) and one weight step.
 
         Args:
@@ -153,8 +157,8 @@ class DARTS(NASAlgorithm):
         log_vars.update(weight_vars)
         return log_vars
 
-    def _arch_step(self, data: dict, optim_wrapper: OptimWrapperDict
-                   ) -> Dict[str, torch.Tensor]:
+    def _arch_step(self, data: dict,
+                   optim_wrapper: OptimWrapperDict) -> Dict[str, torch.Tensor]:
         arch = list(self.mutator.parameters())
         arch_wrapper = optim_wrapper['mutator']
         # AMP (an AmpOptimWrapper): its step unscales the gradients and

@@ -26,7 +26,8 @@ from torch.func import functional_call
 Loss = Callable[[Sequence[torch.Tensor]], torch.Tensor]
 
 
-def finite_difference_hvp(train_loss: Loss, weights: Sequence[torch.Tensor],
+def finite_difference_hvp(train_loss: Loss,
+                          weights: Sequence[torch.Tensor],
                           arch: Sequence[torch.Tensor],
                           vector: Sequence[torch.Tensor],
                           eps_scale: float = 0.01) -> List[torch.Tensor]:
@@ -51,14 +52,16 @@ def finite_difference_hvp(train_loss: Loss, weights: Sequence[torch.Tensor],
         List[torch.Tensor]: One tensor per entry of ``arch``, in its shape;
         zeros where the loss does not depend on it.
     """
-    norm = torch.sqrt(sum((u.detach() ** 2).sum() for u in vector))
+    norm = torch.sqrt(sum((u.detach()**2).sum() for u in vector))
     eps = eps_scale / norm.clamp_min(1e-12)
     grads = []
     for sign in (1.0, -1.0):
-        shifted = [w.detach() + sign * eps * u.detach()
-                   for w, u in zip(weights, vector)]
-        grads.append(torch.autograd.grad(train_loss(shifted), arch,
-                                         allow_unused=True))
+        shifted = [
+            w.detach() + sign * eps * u.detach()
+            for w, u in zip(weights, vector)
+        ]
+        grads.append(
+            torch.autograd.grad(train_loss(shifted), arch, allow_unused=True))
     return [(_zero_if_none(p, a) - _zero_if_none(m, a)) / (2 * eps)
             for p, m, a in zip(grads[0], grads[1], arch)]
 
@@ -108,8 +111,11 @@ def virtual_step(weights: Sequence[torch.Tensor],
 
 
 def unrolled_arch_grads(
-        network: torch.nn.Module, loss_of: Callable[[Dict], torch.Tensor],
-        train_batch: dict, val_batch: dict, arch: Sequence[torch.Tensor],
+        network: torch.nn.Module,
+        loss_of: Callable[[Dict], torch.Tensor],
+        train_batch: dict,
+        val_batch: dict,
+        arch: Sequence[torch.Tensor],
         optimizer: torch.optim.Optimizer,
         eps_scale: float = 0.01) -> Tuple[List[torch.Tensor], torch.Tensor]:
     """Compute the unrolled architecture gradient and ``L_val(w', a)``.
@@ -145,25 +151,26 @@ def unrolled_arch_grads(
     def loss(weights, batch):
         state = {n: b.clone() for n, b in buffers.items()}
         state.update(zip(names, weights))
-        return loss_of(functional_call(network, state, (), dict(
-            batch, mode='loss')))
+        return loss_of(
+            functional_call(network, state, (), dict(batch, mode='loss')))
 
     weights = [p.detach() for p in params]
     leaf = [p.detach().clone().requires_grad_() for p in params]
-    train_grads = torch.autograd.grad(loss(leaf, train_batch), leaf,
-                                      allow_unused=True)
+    train_grads = torch.autograd.grad(
+        loss(leaf, train_batch), leaf, allow_unused=True)
     train_grads = [_zero_if_none(g, w) for g, w in zip(train_grads, leaf)]
-    unrolled = [w.detach().requires_grad_() for w in virtual_step(
-        weights, train_grads, optimizer, params)]
+    unrolled = [
+        w.detach().requires_grad_()
+        for w in virtual_step(weights, train_grads, optimizer, params)
+    ]
 
     val_loss = loss(unrolled, val_batch)
-    grads = torch.autograd.grad(val_loss, list(arch) + unrolled,
-                                allow_unused=True)
+    grads = torch.autograd.grad(
+        val_loss, list(arch) + unrolled, allow_unused=True)
     arch_grads = [_zero_if_none(g, a) for g, a in zip(grads, arch)]
-    vector = [_zero_if_none(g, w)
-              for g, w in zip(grads[len(arch):], unrolled)]
-    hvp = finite_difference_hvp(lambda w: loss(w, train_batch), weights,
-                                arch, vector, eps_scale)
+    vector = [_zero_if_none(g, w) for g, w in zip(grads[len(arch):], unrolled)]
+    hvp = finite_difference_hvp(lambda w: loss(w, train_batch), weights, arch,
+                                vector, eps_scale)
     # xi: the weight learning rate (DARTS takes the first group's)
     xi = optimizer.param_groups[0]['lr']
     return [g - xi * h for g, h in zip(arch_grads, hvp)], val_loss.detach()

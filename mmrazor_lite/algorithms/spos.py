@@ -76,7 +76,8 @@ class SPOS(NASAlgorithm):
         if int(self.path_seed) < 0:
             # same value on every rank: drawn on rank 0 and broadcast
             self.path_seed.fill_(sync_random_seed())
-        rng = random.Random(f'spos:{int(self.path_seed)}:{int(self.path_step)}')
+        rng = random.Random(
+            f'spos:{int(self.path_seed)}:{int(self.path_step)}')
         self.path_step += 1
         return rng
 

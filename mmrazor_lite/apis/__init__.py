@@ -9,6 +9,8 @@ from .runner_builder import build_runner, shutdown_distributed
 from .trained_checkpoint import (load_checkpoint_strictly,
                                  use_checkpoint_architecture)
 
-__all__ = ['build_config', 'enable_amp', 'load_config', 'build_runner',
-           'shutdown_distributed', 'load_checkpoint_strictly',
-           'use_checkpoint_architecture']
+__all__ = [
+    'build_config', 'enable_amp', 'load_config', 'build_runner',
+    'shutdown_distributed', 'load_checkpoint_strictly',
+    'use_checkpoint_architecture'
+]

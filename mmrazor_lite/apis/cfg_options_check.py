@@ -13,8 +13,10 @@ from mmengine.config import Config
 from mmengine.logging import print_log
 
 #: top-level keys the Runner reads besides its own arguments
-_RUNNER_EXTRA_KEYS = {'model_wrapper_cfg', 'compile', 'find_unused_parameters',
-                      'runner_type', 'strategy'}
+_RUNNER_EXTRA_KEYS = {
+    'model_wrapper_cfg', 'compile', 'find_unused_parameters', 'runner_type',
+    'strategy'
+}
 
 
 def runner_keys() -> set:
@@ -70,4 +72,5 @@ def check_cfg_options(cfg: Config, cfg_options: Mapping, config: str) -> None:
                 f'--cfg-options {key}: {top} is a variable of {config} that '
                 f'its other entries were computed from when the file was '
                 f'read; overriding it changes only itself.{hint}',
-                logger='current', level=logging.WARNING)
+                logger='current',
+                level=logging.WARNING)

@@ -6,7 +6,6 @@ from mmengine.config import Config
 
 from mmrazor_lite.fileio.latest_checkpoint import find_resumable_checkpoint
 from mmrazor_lite.registry import LOOPS
-
 from .cfg_options_check import check_cfg_options
 from .data_options import apply_data_options
 from .loop_dataloaders import follow_config_dataloaders
@@ -19,9 +18,10 @@ def enable_amp(cfg: Config) -> None:
     """
     optim_wrapper = cfg.optim_wrapper
     if optim_wrapper.get('constructor') == 'SeparateOptimWrapperConstructor':
-        parts = {f'optim_wrapper.{name}': part
-                 for name, part in optim_wrapper.items()
-                 if name != 'constructor'}
+        parts = {
+            f'optim_wrapper.{name}': part
+            for name, part in optim_wrapper.items() if name != 'constructor'
+        }
     else:
         parts = {'optim_wrapper': optim_wrapper}
     for key, part in parts.items():
@@ -131,7 +131,6 @@ def build_config(config: str,
 def add_default_hook(cfg: Config, hook_type: str) -> None:
     """Append ``dict(type=hook_type)`` to ``cfg.custom_hooks`` unless there."""
     hooks = list(cfg.get('custom_hooks') or [])
-    if not any(str(h.get('type')).split('.')[-1] == hook_type
-               for h in hooks):
+    if not any(str(h.get('type')).split('.')[-1] == hook_type for h in hooks):
         hooks.append(dict(type=hook_type))
     cfg.custom_hooks = hooks

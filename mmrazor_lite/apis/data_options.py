@@ -56,8 +56,7 @@ def config_loaders(cfg: Config) -> List[Tuple[str, dict]]:
             and 'type' in loader['dataset']]
 
 
-def class_folder_dataset(dataset: Mapping, data_root: str, where: str
-                         ) -> dict:
+def class_folder_dataset(dataset: Mapping, data_root: str, where: str) -> dict:
     """``dataset`` (a config dict) as a ClassFolderDataset at ``data_root``."""
     kind = str(dataset['type']).split('.')[-1]  # scope-free name
     if kind == TARGET:
@@ -71,8 +70,7 @@ def class_folder_dataset(dataset: Mapping, data_root: str, where: str
             f'(docs/custom_dataset.md)')
     kept, image_size = CONVERSIONS[kind]
     out = dict(type=TARGET, data_root=data_root)
-    out.update({k: v for k, v in dataset.items()
-                if k in kept + _BASE_KEYS})
+    out.update({k: v for k, v in dataset.items() if k in kept + _BASE_KEYS})
     if image_size is not None:
         out.setdefault('image_size', image_size)
     return out
@@ -92,6 +90,7 @@ def _walk(node, path: str, visit) -> None:
 
 
 def _set_num_classes(node, path: str, value: int, changed: list) -> None:
+
     def visit(mapping, key, here):
         child = mapping[key]
         if key != 'num_classes' or not isinstance(child, int) or \
@@ -101,10 +100,12 @@ def _set_num_classes(node, path: str, value: int, changed: list) -> None:
             changed.append(f'{here}: {child} -> {value}')
         mapping[key] = value
         return True
+
     _walk(node, path, visit)
 
 
 def _trim_topk(node, path: str, num_classes: int, changed: list) -> None:
+
     def visit(mapping, key, here):
         child = mapping[key]
         if key != 'topk' or not isinstance(child, (list, tuple)):
@@ -114,6 +115,7 @@ def _trim_topk(node, path: str, num_classes: int, changed: list) -> None:
             changed.append(f'{here}: {tuple(child)} -> {kept}')
             mapping[key] = kept
         return True
+
     _walk(node, path, visit)
 
 
@@ -127,6 +129,7 @@ def _model_class_counts(cfg: Config) -> List[str]:
                     counts.append(f'{path}.{key}={child}')
                 else:
                     walk(child, f'{path}.{key}')
+
     walk(cfg.get('model'), 'model')
     return counts
 
@@ -135,14 +138,14 @@ def _check(name: str, value) -> None:
     if name == 'data_root' and (not isinstance(value, str) or not value):
         raise ValueError(f'--cfg-options data_root={value!r}: expected the '
                          f'folder holding train/, val/ ... (a path)')
-    if name == 'num_classes' and (not isinstance(value, int) or
-                                  isinstance(value, bool) or value < 1):
+    if name == 'num_classes' and (not isinstance(value, int)
+                                  or isinstance(value, bool) or value < 1):
         raise ValueError(f'--cfg-options num_classes={value!r}: expected '
                          f'the number of classes, an int >= 1')
 
 
-def apply_data_options(cfg: Config, cfg_options: Optional[Mapping]
-                       ) -> Optional[dict]:
+def apply_data_options(cfg: Config,
+                       cfg_options: Optional[Mapping]) -> Optional[dict]:
     """Apply ``data_root`` / ``num_classes`` of ``cfg_options`` to ``cfg``.
 
     Returns the other options (to check and merge as usual).
@@ -160,15 +163,16 @@ def apply_data_options(cfg: Config, cfg_options: Optional[Mapping]
             dataset = class_folder_dataset(loader['dataset'], root,
                                            f'{key}.dataset')
             loader['dataset'] = dataset
-            folder = dataset.get('data_prefix') or dataset.get('split',
-                                                               'train')
+            folder = dataset.get('data_prefix') or dataset.get(
+                'split', 'train')
             changed.append(f'{key}.dataset: {TARGET} at {root}/{folder}')
         if 'num_classes' not in given and _model_class_counts(cfg):
             print_log(
                 f'--cfg-options data_root={root} without num_classes: the '
                 f'model keeps {", ".join(_model_class_counts(cfg))}; add '
                 f'num_classes=N for a data set of N classes',
-                logger='current', level=logging.WARNING)
+                logger='current',
+                level=logging.WARNING)
     if 'num_classes' in given:
         n = given['num_classes']
         for key in ('model', 'data_preprocessor'):
@@ -179,7 +183,8 @@ def apply_data_options(cfg: Config, cfg_options: Optional[Mapping]
         if name in cfg:  # the file's own variable, kept consistent
             cfg[name] = value
     if changed:
-        print_log('--cfg-options ' + ' '.join(
-            f'{k}={v}' for k, v in given.items()) + ' set:\n  ' +
-            '\n  '.join(changed), logger='current')
+        print_log(
+            '--cfg-options ' + ' '.join(f'{k}={v}' for k, v in given.items()) +
+            ' set:\n  ' + '\n  '.join(changed),
+            logger='current')
     return rest

@@ -24,9 +24,13 @@ from mmrazor_lite.registry import LOOPS
 
 #: loop class name -> {its loader key: the config's loader it follows}
 FOLLOWS = {
-    'EvolutionSearchLoop': {'dataloader': 'val_dataloader',
-                            'calibrate_dataloader': 'train_dataloader'},
-    'DartsTrainLoop': {'arch_dataloader': 'val_dataloader'},
+    'EvolutionSearchLoop': {
+        'dataloader': 'val_dataloader',
+        'calibrate_dataloader': 'train_dataloader'
+    },
+    'DartsTrainLoop': {
+        'arch_dataloader': 'val_dataloader'
+    },
 }
 
 

@@ -1,6 +1,6 @@
 """Build the mmengine runner of a config; close the process group after."""
-from mmengine.config import Config
 import torch.distributed as torch_dist
+from mmengine.config import Config
 from mmengine.dist import is_main_process
 from mmengine.runner import Runner
 

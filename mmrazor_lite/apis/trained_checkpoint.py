@@ -21,10 +21,9 @@ from mmengine.logging import print_log
 from mmrazor_lite.fileio.checkpoint_io import (CheckpointError,
                                                load_checkpoint_file)
 from mmrazor_lite.spaces.darts_eval_network import resolve_genotype
-from mmrazor_lite.structures.architecture_meta import (ArchitectureMismatchError,
-                                                   check_architecture,
-                                                   genotype_difference,
-                                                   unwrap_model)
+from mmrazor_lite.structures.architecture_meta import (
+    ArchitectureMismatchError, check_architecture, genotype_difference,
+    unwrap_model)
 
 
 def _type_name(node) -> str:
@@ -61,8 +60,9 @@ def _use_checkpoint_genotype(backbone, checkpoint: str, meta: dict) -> None:
     explicit = backbone.get('genotype')
     if explicit is None:
         backbone.genotype = dict(saved)
-        print_log(f'genotype from {checkpoint} (meta.genotype): {saved}',
-                  logger='current')
+        print_log(
+            f'genotype from {checkpoint} (meta.genotype): {saved}',
+            logger='current')
         return
     built = resolve_genotype(explicit).to_dict()
     differ = genotype_difference(saved, built)
@@ -83,7 +83,8 @@ def read_checkpoint(checkpoint: str) -> dict:
     return data
 
 
-def load_checkpoint_strictly(runner, checkpoint: str,
+def load_checkpoint_strictly(runner,
+                             checkpoint: str,
                              data: Optional[dict] = None) -> None:
     """Load ``checkpoint`` into ``runner.model``: every key, every shape.
 
@@ -110,21 +111,24 @@ def load_state_strictly(model, state_dict, checkpoint: str) -> None:
         CheckpointError: keys missing, left over or of another shape; the
             message names the file and the first keys of each kind.
     """
-    state = {(k[len('module.'):] if k.startswith('module.') else k): v
-             for k, v in state_dict.items()}
+    state = {
+        (k[len('module.'):] if k.startswith('module.') else k): v
+        for k, v in state_dict.items()
+    }
     expected = model.state_dict()
     missing = [k for k in expected if k not in state]
     unexpected = [k for k in state if k not in expected]
     misshapen = [
         f'{k} {tuple(state[k].shape)} vs {tuple(expected[k].shape)}'
-        for k in expected
-        if k in state and hasattr(state[k], 'shape')
+        for k in expected if k in state and hasattr(state[k], 'shape')
         and tuple(state[k].shape) != tuple(expected[k].shape)
     ]
     if missing or unexpected or misshapen:
-        lines = [f'{checkpoint}: its weights do not fit the model the '
-                 f'config builds (a checkpoint of another config or '
-                 f'architecture?)']
+        lines = [
+            f'{checkpoint}: its weights do not fit the model the '
+            f'config builds (a checkpoint of another config or '
+            f'architecture?)'
+        ]
         for kind, keys in (('missing', missing), ('unexpected', unexpected),
                            ('shape (checkpoint vs model)', misshapen)):
             if keys:

@@ -7,5 +7,7 @@ from .class_folder_dataset import ClassFolderDataset
 from .sklearn_digits import SklearnDigits
 from .torchvision_color_jitter import TorchvisionColorJitter
 
-__all__ = ['BatchCutout', 'CheckedCIFAR10', 'CheckedImageNet',
-           'ClassFolderDataset', 'SklearnDigits', 'TorchvisionColorJitter']
+__all__ = [
+    'BatchCutout', 'CheckedCIFAR10', 'CheckedImageNet', 'ClassFolderDataset',
+    'SklearnDigits', 'TorchvisionColorJitter'
+]

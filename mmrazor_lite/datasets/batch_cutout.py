@@ -34,8 +34,9 @@ class BatchCutout:
                              f'{length}')
         self.length = int(length)
 
-    def __call__(self, inputs: torch.Tensor, batch_score: torch.Tensor
-                 ) -> Tuple[torch.Tensor, torch.Tensor]:
+    def __call__(
+            self, inputs: torch.Tensor,
+            batch_score: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         n, _, h, w = inputs.shape
         cy = torch.randint(0, h, (n, 1, 1), device=inputs.device)
         cx = torch.randint(0, w, (n, 1, 1), device=inputs.device)

@@ -32,40 +32,45 @@ class CheckedCIFAR10(CIFAR10):
         **kwargs: passed to ``mmpretrain.CIFAR10``.
     """
 
-    def __init__(self, data_root: str = '', split: str = 'train',
-                 download: bool = False, verify_md5: bool = True,
-                 split_range: Sequence[float] = (0.0, 1.0), **kwargs):
+    def __init__(self,
+                 data_root: str = '',
+                 split: str = 'train',
+                 download: bool = False,
+                 verify_md5: bool = True,
+                 split_range: Sequence[float] = (0.0, 1.0),
+                 **kwargs):
         if download:
-            raise ValueError(
-                'CheckedCIFAR10 does not accept download=True. '
-                + HOW_TO_GET.format(url=self.url))
+            raise ValueError('CheckedCIFAR10 does not accept download=True. ' +
+                             HOW_TO_GET.format(url=self.url))
         start, end = split_range
         if not 0 <= start < end <= 1:
             raise ValueError(
                 f'split_range must be (start, end) with 0 <= start < end <= '
                 f'1, got {tuple(split_range)}')
         if not data_root:
-            raise FileNotFoundError(
-                'CheckedCIFAR10 needs data_root. '
-                + HOW_TO_GET.format(url=self.url))
+            raise FileNotFoundError('CheckedCIFAR10 needs data_root. ' +
+                                    HOW_TO_GET.format(url=self.url))
         self.verify_md5 = verify_md5
         self.split_range = (start, end)
-        super().__init__(data_root=data_root, split=split, download=False,
-                         **kwargs)
+        super().__init__(
+            data_root=data_root, split=split, download=False, **kwargs)
 
     def _check_files(self):
         root = self.data_prefix['root']
         folder = osp.join(root, self.base_folder)
-        entries = self.train_list + self.test_list + [
-            [self.meta['filename'], self.meta['md5']]]
-        missing = [name for name, _ in entries
-                   if not osp.isfile(osp.join(folder, name))]
+        entries = self.train_list + self.test_list + [[
+            self.meta['filename'], self.meta['md5']
+        ]]
+        missing = [
+            name for name, _ in entries
+            if not osp.isfile(osp.join(folder, name))
+        ]
         if missing:
             raise FileNotFoundError(
                 f'CIFAR-10 data not found under data root {root!r}: '
                 f'{folder!r} lacks {", ".join(missing)}. Expected '
-                f'data_batch_1..5, test_batch and batches.meta there. '
-                + HOW_TO_GET.format(url=self.url))
+                f'data_batch_1..5, test_batch and batches.meta there. ' +
+                HOW_TO_GET.format(url=self.url))
         if not self.verify_md5:
             return
         for name, md5 in entries:

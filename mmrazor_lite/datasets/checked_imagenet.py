@@ -24,13 +24,17 @@ class CheckedImageNet(ImageNet):
     Nothing is ever downloaded.
     """
 
-    def __init__(self, data_root: str = '', split: str = '',
-                 data_prefix='', ann_file: str = '', **kwargs):
+    def __init__(self,
+                 data_root: str = '',
+                 split: str = '',
+                 data_prefix='',
+                 ann_file: str = '',
+                 **kwargs):
         prefix = data_prefix.get('img_path', '') if isinstance(
             data_prefix, dict) else data_prefix
         prefix = prefix or split
-        layout = EXPECTED_LAYOUT.format(root=data_root, prefix=prefix,
-                                        split=split or 'train')
+        layout = EXPECTED_LAYOUT.format(
+            root=data_root, prefix=prefix, split=split or 'train')
 
         def fail(what):
             raise FileNotFoundError(
@@ -57,17 +61,23 @@ class CheckedImageNet(ImageNet):
                  f'file {ann_path!r}')
         if not osp.isfile(ann_path):
             self._check_class_count(data_root, image_dir, kwargs)
-        super().__init__(data_root=data_root, split=split,
-                         data_prefix=data_prefix, ann_file=ann_file, **kwargs)
+        super().__init__(
+            data_root=data_root,
+            split=split,
+            data_prefix=data_prefix,
+            ann_file=ann_file,
+            **kwargs)
 
     def _check_class_count(self, data_root, image_dir, kwargs):
         """Class folders vs classes, before mmpretrain's bare assertion."""
-        classes = kwargs.get('classes') or (kwargs.get('metainfo') or {}).get(
-            'classes') or self.METAINFO['classes']
+        classes = kwargs.get('classes') or (
+            kwargs.get('metainfo')
+            or {}).get('classes') or self.METAINFO['classes']
         if isinstance(classes, str):
             return  # a file of names: mmpretrain reads and checks it
-        found = sorted(d for d in os.listdir(image_dir)
-                       if osp.isdir(osp.join(image_dir, d)))
+        found = sorted(
+            d for d in os.listdir(image_dir)
+            if osp.isdir(osp.join(image_dir, d)))
         if len(found) == len(classes):
             return
         n = len(found)

@@ -86,9 +86,12 @@ class ClassFolderDataset(CustomDataset):
                 f'name per folder, or leave dataset.classes unset to use the '
                 f'folder names; the model needs num_classes={len(folders)} '
                 f'(--cfg-options num_classes={len(folders)} sets every head).')
-        super().__init__(data_root=data_root, data_prefix=prefix,
-                         ann_file=ann_file,
-                         classes=tuple(classes or folders), **kwargs)
+        super().__init__(
+            data_root=data_root,
+            data_prefix=prefix,
+            ann_file=ann_file,
+            classes=tuple(classes or folders),
+            **kwargs)
 
     @staticmethod
     def _class_folders(data_root: str, prefix: str, split: str) -> list:
@@ -148,6 +151,7 @@ class ClassFolderDataset(CustomDataset):
         size = self.image_size
         # area averaging to shrink, bicubic to enlarge (as the digits demo)
         shrink = img.shape[0] > size or img.shape[1] > size
-        img = cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA
-                         if shrink else cv2.INTER_CUBIC)
+        img = cv2.resize(
+            img, (size, size),
+            interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC)
         return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)

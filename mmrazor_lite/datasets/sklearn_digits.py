@@ -24,8 +24,11 @@ class SklearnDigits(BaseDataset):
     METAINFO = {'classes': tuple(str(i) for i in range(10))}
     SPLITS = {'train': (0.0, 0.6), 'val': (0.6, 0.8), 'test': (0.8, 1.0)}
 
-    def __init__(self, split: str = 'train', image_size: int = 32,
-                 seed: int = 0, **kwargs):
+    def __init__(self,
+                 split: str = 'train',
+                 image_size: int = 32,
+                 seed: int = 0,
+                 **kwargs):
         if split not in self.SPLITS:
             raise ValueError(f'split {split!r} is unknown; use one of '
                              f'{list(self.SPLITS)}')
@@ -37,15 +40,17 @@ class SklearnDigits(BaseDataset):
     def load_data_list(self):
         from sklearn.datasets import load_digits
         digits = load_digits()
-        order = np.random.RandomState(self.seed).permutation(len(digits.target))
+        order = np.random.RandomState(self.seed).permutation(
+            len(digits.target))
         start, stop = self.SPLITS[self.split]
         picked = order[int(start * len(order)):int(stop * len(order))]
         data_list = []
         for i in picked:
             # 0..16 grey levels -> 0..255 uint8, upsampled, 3 channels
             img = (digits.images[i] * (255.0 / 16.0)).astype(np.uint8)
-            img = cv2.resize(img, (self.image_size, self.image_size),
-                             interpolation=cv2.INTER_CUBIC)
+            img = cv2.resize(
+                img, (self.image_size, self.image_size),
+                interpolation=cv2.INTER_CUBIC)
             img = np.repeat(img[:, :, None], 3, axis=2)
             data_list.append(dict(img=img, gt_label=int(digits.target[i])))
         return data_list

@@ -25,8 +25,11 @@ class TorchvisionColorJitter(BaseTransform):
             (mmcv's ``LoadImageFromFile``, default) or ``'rgb'``.
     """
 
-    def __init__(self, brightness: float = 0., contrast: float = 0.,
-                 saturation: float = 0., hue: float = 0.,
+    def __init__(self,
+                 brightness: float = 0.,
+                 contrast: float = 0.,
+                 saturation: float = 0.,
+                 hue: float = 0.,
                  channel_order: str = 'bgr'):
         if channel_order not in ('bgr', 'rgb'):
             raise ValueError(f"channel_order must be 'bgr' or 'rgb', got "
@@ -42,8 +45,8 @@ class TorchvisionColorJitter(BaseTransform):
         rgb = img[..., ::-1] if self.channel_order == 'bgr' else img
         tensor = torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)
         out = self.jitter(tensor).permute(1, 2, 0).numpy()
-        results['img'] = np.ascontiguousarray(
-            out[..., ::-1] if self.channel_order == 'bgr' else out)
+        results['img'] = np.ascontiguousarray(out[
+            ..., ::-1] if self.channel_order == 'bgr' else out)
         return results
 
     def __repr__(self) -> str:

@@ -12,7 +12,7 @@ from .preprocessing import preprocessing_meta
 from .torch_formats import torch_export_bytes, torchscript_bytes
 
 __all__ = [
-    'ExportError', 'LogitsModule', 'ONNX_OPSET', 'ONNX_PACKAGES',
-    'onnx_bytes', 'require_onnx_packages', 'preprocessing_meta',
-    'torch_export_bytes', 'torchscript_bytes'
+    'ExportError', 'LogitsModule', 'ONNX_OPSET', 'ONNX_PACKAGES', 'onnx_bytes',
+    'require_onnx_packages', 'preprocessing_meta', 'torch_export_bytes',
+    'torchscript_bytes'
 ]

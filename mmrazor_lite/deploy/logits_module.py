@@ -18,12 +18,15 @@ class LogitsModule(nn.Module):
 
 def random_input(batch: int, shape, seed: int = 0) -> torch.Tensor:
     """A fixed random batch of normalised images, ``batch x 3 x H x W``."""
-    return torch.randn(batch, 3, *shape,
-                       generator=torch.Generator().manual_seed(seed))
+    return torch.randn(
+        batch, 3, *shape, generator=torch.Generator().manual_seed(seed))
 
 
-def check_reproduces(fmt: str, x: torch.Tensor, expected: torch.Tensor,
-                     got: torch.Tensor, atol: float,
+def check_reproduces(fmt: str,
+                     x: torch.Tensor,
+                     expected: torch.Tensor,
+                     got: torch.Tensor,
+                     atol: float,
                      rtol: float = 0.0) -> float:
     """Raise unless ``got`` (the reloaded export's output) matches.
 

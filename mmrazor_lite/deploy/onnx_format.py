@@ -49,9 +49,15 @@ def onnx_bytes(program, module: LogitsModule, shape: Sequence[int],
     require_onnx_packages()
     import onnxruntime
     onnx_program = torch.onnx.export(
-        program, (random_input(1, shape), ), dynamo=True, verbose=False,
-        opset_version=ONNX_OPSET, input_names=['input'],
-        output_names=['logits'], dynamic_shapes={'x': {0: 'batch'}})
+        program, (random_input(1, shape), ),
+        dynamo=True,
+        verbose=False,
+        opset_version=ONNX_OPSET,
+        input_names=['input'],
+        output_names=['logits'],
+        dynamic_shapes={'x': {
+            0: 'batch'
+        }})
     proto = onnx_program.model_proto
     for key, value in sorted(meta.items()):
         entry = proto.metadata_props.add()

@@ -20,8 +20,7 @@ def _values(tensor) -> Optional[list]:
     ]
 
 
-def preprocessing_meta(model: nn.Module,
-                       input_size: Sequence[int]) -> dict:
+def preprocessing_meta(model: nn.Module, input_size: Sequence[int]) -> dict:
     """Mean, std, channel swap and input size of ``model``'s input.
 
     Read from the built ``model.data_preprocessor`` (so the config's
@@ -36,8 +35,9 @@ def preprocessing_meta(model: nn.Module,
     normalises = bool(getattr(pre, '_enable_normalize', False))
     # mmpretrain's ClsDataPreprocessor says to_rgb; mmengine's
     # ImgDataPreprocessor bgr_to_rgb / rgb_to_bgr (both a channel swap)
-    swap = bool(getattr(pre, 'to_rgb', False)
-                or getattr(pre, '_channel_conversion', False))
+    swap = bool(
+        getattr(pre, 'to_rgb', False)
+        or getattr(pre, '_channel_conversion', False))
     return {
         'type': type(pre).__name__,
         'mean': _values(getattr(pre, 'mean', None)) if normalises else None,

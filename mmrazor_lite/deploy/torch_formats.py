@@ -33,8 +33,8 @@ def torchscript_bytes(module: LogitsModule, shape: Sequence[int],
     torch.jit.save(traced, buffer, _extra_files={META_FILE: meta_json})
     data = buffer.getvalue()
     extra = {META_FILE: ''}
-    reloaded = torch.jit.load(io.BytesIO(data), map_location='cpu',
-                              _extra_files=extra).eval()
+    reloaded = torch.jit.load(
+        io.BytesIO(data), map_location='cpu', _extra_files=extra).eval()
     x = random_input(1, shape)
     with torch.no_grad():
         check_reproduces('TorchScript', x, module(x), reloaded(x), atol=1e-5)
@@ -50,7 +50,9 @@ def export_program(module: LogitsModule, shape: Sequence[int]):
     with torch.no_grad():
         return torch.export.export(
             module, (random_input(TRACE_BATCH, shape), ),
-            dynamic_shapes={'x': {0: batch}})
+            dynamic_shapes={'x': {
+                0: batch
+            }})
 
 
 def torch_export_bytes(program, module: LogitsModule, shape: Sequence[int],
@@ -65,7 +67,7 @@ def torch_export_bytes(program, module: LogitsModule, shape: Sequence[int],
     reloaded = torch.export.load(io.BytesIO(data), extra_files=extra)
     x = random_input(CHECK_BATCH, shape)
     with torch.no_grad():
-        check_reproduces('torch.export', x, module(x),
-                         reloaded.module()(x), atol=1e-5)
+        check_reproduces(
+            'torch.export', x, module(x), reloaded.module()(x), atol=1e-5)
     _check_meta('torch.export', meta_json, extra[META_FILE])
     return data

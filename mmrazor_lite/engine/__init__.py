@@ -12,9 +12,8 @@ from .runner import (BaseSearchLoop, DartsTrainLoop, EvolutionSearchLoop,
 
 __all__ = [
     'NASDistributedDataParallel', 'init_distributed', 'ClassCountCheckHook',
-    'DropPathScheduleHook', 'KillSafeCheckpointHook',
-    'ResumeConfigCheckHook', 'SubnetMetaHook',
-    'SeparateOptimWrapperConstructor', 'SummarisingOptimWrapperConstructor',
-    'BaseSearchLoop', 'DartsTrainLoop', 'EvolutionSearchLoop',
-    'ParetoSearchLoop'
+    'DropPathScheduleHook', 'KillSafeCheckpointHook', 'ResumeConfigCheckHook',
+    'SubnetMetaHook', 'SeparateOptimWrapperConstructor',
+    'SummarisingOptimWrapperConstructor', 'BaseSearchLoop', 'DartsTrainLoop',
+    'EvolutionSearchLoop', 'ParetoSearchLoop'
 ]

@@ -50,8 +50,10 @@ def init_distributed(launcher: str, dist_cfg: dict = None) -> str:
     elif launcher != 'pytorch':
         raise ValueError(f"launcher {launcher!r} is not supported here; use "
                          f"'pytorch' (torchrun) or 'slurm'")
-    missing = [k for k in ('RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'MASTER_ADDR',
-                           'MASTER_PORT') if k not in os.environ]
+    missing = [
+        k for k in ('RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'MASTER_ADDR',
+                    'MASTER_PORT') if k not in os.environ
+    ]
     if missing:
         raise RuntimeError(
             f'--launcher {launcher} needs the environment variables {missing}'
@@ -65,8 +67,10 @@ def init_distributed(launcher: str, dist_cfg: dict = None) -> str:
     if timeout is not None:
         dist_cfg['timeout'] = timedelta(seconds=timeout)
     torch_dist.init_process_group(
-        backend=backend, rank=int(os.environ['RANK']),
-        world_size=int(os.environ['WORLD_SIZE']), **dist_cfg)
+        backend=backend,
+        rank=int(os.environ['RANK']),
+        world_size=int(os.environ['WORLD_SIZE']),
+        **dist_cfg)
     return backend
 
 
@@ -81,8 +85,12 @@ class NASDistributedDataParallel(MMDistributedDataParallel):
     - A model that runs its own step (``owns_train_step``) gets it.
     """
 
-    def __init__(self, module, detect_anomalous_params: bool = False,
-                 find_unused_parameters=None, device_ids=None, **kwargs):
+    def __init__(self,
+                 module,
+                 detect_anomalous_params: bool = False,
+                 find_unused_parameters=None,
+                 device_ids=None,
+                 **kwargs):
         on_cpu = all(p.device.type == 'cpu' for p in module.parameters())
         if on_cpu:
             device_ids = None
@@ -106,8 +114,7 @@ class NASDistributedDataParallel(MMDistributedDataParallel):
         whole step, with this wrapper to run the forwards DDP must see.
         """
         if getattr(self.module, 'owns_train_step', False):
-            return self.module.train_step(data, optim_wrapper,
-                                          ddp_model=self)
+            return self.module.train_step(data, optim_wrapper, ddp_model=self)
         return super().train_step(data, optim_wrapper)
 
 

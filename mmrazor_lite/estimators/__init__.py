@@ -7,7 +7,8 @@ from .latency_timer import build_latency_table, time_subnets
 from .resource_budget import ResourceBudget, SearchConstraintError
 from .resource_table import ResourceTable
 
-__all__ = ['CONVENTIONS', 'count_flops_by_module', 'count_flops_params',
-           'count_params', 'LatencySpan', 'LatencyTable',
-           'build_latency_table', 'time_subnets', 'ResourceBudget',
-           'SearchConstraintError', 'ResourceTable']
+__all__ = [
+    'CONVENTIONS', 'count_flops_by_module', 'count_flops_params',
+    'count_params', 'LatencySpan', 'LatencyTable', 'build_latency_table',
+    'time_subnets', 'ResourceBudget', 'SearchConstraintError', 'ResourceTable'
+]

@@ -16,19 +16,21 @@ import torch
 import torch.nn as nn
 
 CONVENTIONS = {
-    'fvcore': 'multiply-adds counted by fvcore: conv, batch_norm (eval), '
+    'fvcore':
+    'multiply-adds counted by fvcore: conv, batch_norm (eval), '
     'linear, adaptive_avg_pool2d; activations, additions, concat and '
     'channel shuffle count 0',
-    'conv_linear': 'multiply-adds of conv and linear layers only (the '
+    'conv_linear':
+    'multiply-adds of conv and linear layers only (the '
     'official SPOS convention); BN, activations and pooling count 0',
 }
 
 # fvcore op names whose cost 'conv_linear' drops.
 _NON_CONV_LINEAR_OPS = ('aten::batch_norm', 'aten::adaptive_avg_pool2d',
-                        'aten::upsample_nearest2d', 'aten::upsample_bilinear2d',
-                        'aten::group_norm', 'aten::layer_norm',
-                        'aten::instance_norm', 'aten::einsum', 'aten::bmm',
-                        'aten::matmul')
+                        'aten::upsample_nearest2d',
+                        'aten::upsample_bilinear2d', 'aten::group_norm',
+                        'aten::layer_norm', 'aten::instance_norm',
+                        'aten::einsum', 'aten::bmm', 'aten::matmul')
 
 
 def _count_nothing(inputs, outputs) -> int:
@@ -36,7 +38,11 @@ def _count_nothing(inputs, outputs) -> int:
 
 
 class _TensorForward(nn.Module):
-    """Calls ``model(x)`` or, for mmengine models, ``model(x, mode='tensor')``."""
+    """Call ``model(x)``, or ``model(x, mode='tensor')`` for mmengine models.
+
+    Args:
+        model (nn.Module): The model whose forward is counted.
+    """
 
     def __init__(self, model: nn.Module):
         super().__init__()
@@ -58,7 +64,8 @@ def _flop_count_analysis():
     """
     with warnings.catch_warnings():
         warnings.filterwarnings(
-            'ignore', category=FutureWarning,
+            'ignore',
+            category=FutureWarning,
             message=r'`torch\.jit\.script` is deprecated')
         from fvcore.nn import FlopCountAnalysis
     return FlopCountAnalysis
@@ -86,7 +93,8 @@ def count_flops_by_module(model: nn.Module,
             # a None handle only silences fvcore's warning for ops it has no
             # handle for; replacing the handle is what drops the count
             analysis.set_op_handle(
-                **{op: _count_nothing for op in _NON_CONV_LINEAR_OPS})
+                **{op: _count_nothing
+                   for op in _NON_CONV_LINEAR_OPS})
         analysis.unsupported_ops_warnings(False)
         analysis.uncalled_modules_warnings(False)
         analysis.tracer_warnings('none')

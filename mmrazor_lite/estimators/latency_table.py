@@ -45,8 +45,8 @@ def fit_correction(sums: Sequence[float], measured: Sequence[float]):
     subnets timed on a busy machine its slope ranged 0.75-1.17 over ten
     builds, and the 0.75 one (+3.1 ms) missed every other subnet by 7-18 %
     (docs/latency.md). Tables in context need little correction."""
-    scale = sum(s * m for s, m in zip(sums, measured)) / sum(
-        s * s for s in sums)
+    scale = sum(s * m for s, m in zip(sums, measured)) / sum(s * s
+                                                             for s in sums)
     return scale, 0.0
 
 
@@ -63,9 +63,13 @@ class LatencyTable:
         path: the file it came from, named in errors.
     """
 
-    def __init__(self, entries_ms: Mapping[str, Mapping[str, float]],
-                 fixed_ms: float, scale: float = 1.0, offset_ms: float = 0.0,
-                 meta: Optional[dict] = None, path: Optional[str] = None):
+    def __init__(self,
+                 entries_ms: Mapping[str, Mapping[str, float]],
+                 fixed_ms: float,
+                 scale: float = 1.0,
+                 offset_ms: float = 0.0,
+                 meta: Optional[dict] = None,
+                 path: Optional[str] = None):
         self.entries_ms: Dict[str, Dict[str, float]] = OrderedDict(
             (k, OrderedDict(v)) for k, v in entries_ms.items())
         self.fixed_ms = float(fixed_ms)
@@ -106,14 +110,13 @@ class LatencyTable:
         the cheapest and the costliest entry of every decision.
         """
         sign = 1 if self.scale >= 0 else -1
-        cheapest = OrderedDict(
-            (k, min(v, key=lambda n, v=v: sign * v[n]))
-            for k, v in self.entries_ms.items())
-        costliest = OrderedDict(
-            (k, max(v, key=lambda n, v=v: sign * v[n]))
-            for k, v in self.entries_ms.items())
-        return LatencySpan(self.latency_of(cheapest),
-                           self.latency_of(costliest), cheapest, costliest)
+        cheapest = OrderedDict((k, min(v, key=lambda n, v=v: sign * v[n]))
+                               for k, v in self.entries_ms.items())
+        costliest = OrderedDict((k, max(v, key=lambda n, v=v: sign * v[n]))
+                                for k, v in self.entries_ms.items())
+        return LatencySpan(
+            self.latency_of(cheapest), self.latency_of(costliest), cheapest,
+            costliest)
 
     def fit(self, paths: Sequence[Mapping[str, str]],
             measured_ms: Sequence[float]) -> None:
@@ -125,18 +128,22 @@ class LatencyTable:
         rows = []
         for path, total, meas in zip(paths, sums, measured_ms):
             pred = self.latency_of(path)
-            rows.append(dict(table_sum_ms=round(total, 4),
-                             measured_ms=round(meas, 4),
-                             predicted_ms=round(pred, 4),
-                             residual_pct=round(100 * (pred - meas) / meas, 2),
-                             choices=dict(path)))
+            rows.append(
+                dict(
+                    table_sum_ms=round(total, 4),
+                    measured_ms=round(meas, 4),
+                    predicted_ms=round(pred, 4),
+                    residual_pct=round(100 * (pred - meas) / meas, 2),
+                    choices=dict(path)))
         self.meta['correction_fit'] = dict(
             method='least squares through the origin: measured ~ scale * '
-            '(fixed_ms + sum of entries)', subnets=rows,
+            '(fixed_ms + sum of entries)',
+            subnets=rows,
             max_abs_residual_pct=max(abs(r['residual_pct']) for r in rows))
 
     # -------------------------------------------------------------- checks
-    def check_matches(self, choices: Mapping[str, Sequence[str]],
+    def check_matches(self,
+                      choices: Mapping[str, Sequence[str]],
                       source: str = 'the model') -> None:
         """Refuse a table built for another search space.
 
@@ -186,19 +193,22 @@ class LatencyTable:
                 f'thread(s), torch {m.get("torch", "?")}, '
                 f'{len(self.entries_ms)} decisions, paths '
                 f'{span.low_ms:.2f}-{span.high_ms:.2f} ms (correction '
-                f'{self.scale:.3f} x + {self.offset_ms:.2f} ms'
-                + (f', fit residuals up to {resid:.1f} %' if resid is not None
-                   else '') + ')')
+                f'{self.scale:.3f} x + {self.offset_ms:.2f} ms' +
+                (f', fit residuals up to {resid:.1f} %'
+                 if resid is not None else '') + ')')
 
     # ----------------------------------------------------------------- file
     def to_dict(self) -> dict:
         """The file's content: the record, the table, then the fit's
         details (long) last. A copy: editing it leaves the table as is."""
         meta = {k: v for k, v in self.meta.items() if k != 'correction_fit'}
-        data = dict(format=FORMAT, version=VERSION, **meta,
-                    entries_ms=self.entries_ms, fixed_ms=self.fixed_ms,
-                    correction=dict(scale=self.scale,
-                                    offset_ms=self.offset_ms))
+        data = dict(
+            format=FORMAT,
+            version=VERSION,
+            **meta,
+            entries_ms=self.entries_ms,
+            fixed_ms=self.fixed_ms,
+            correction=dict(scale=self.scale, offset_ms=self.offset_ms))
         if 'correction_fit' in self.meta:
             data['correction_fit'] = self.meta['correction_fit']
         return copy.deepcopy(data)
@@ -225,18 +235,22 @@ class LatencyTable:
 
     @classmethod
     def from_dict(cls, data, path: str = '(dict)') -> 'LatencyTable':
+
         def bad(key, why):
             return ValueError(f'latency table {path}: {key} {why}')
 
         if not isinstance(data, dict):
-            raise bad('the file', f'must hold a JSON object, got '
-                      f'{type(data).__name__}')
+            raise bad(
+                'the file', f'must hold a JSON object, got '
+                f'{type(data).__name__}')
         if data.get('format') != FORMAT:
-            raise bad('"format"', f'is {data.get("format")!r}, expected '
-                      f'{FORMAT!r} (not a latency table?)')
+            raise bad(
+                '"format"', f'is {data.get("format")!r}, expected '
+                f'{FORMAT!r} (not a latency table?)')
         if data.get('version') != VERSION:
-            raise bad('"version"', f'is {data.get("version")!r}; this '
-                      f'version of mmrazor_lite reads {VERSION}')
+            raise bad(
+                '"version"', f'is {data.get("version")!r}; this '
+                f'version of mmrazor_lite reads {VERSION}')
         for key in REQUIRED:
             if key not in data:
                 raise bad(f'"{key}"', 'is missing')
@@ -259,7 +273,10 @@ class LatencyTable:
             _number(corr[key], f'latency table {path}: "correction.{key}"')
         fixed = _number(data['fixed_ms'], f'latency table {path}: '
                         f'"fixed_ms"')
-        meta = {k: v for k, v in data.items()
-                if k not in REQUIRED + ('format', 'version')}
+        meta = {
+            k: v
+            for k, v in data.items()
+            if k not in REQUIRED + ('format', 'version')
+        }
         return cls(entries, fixed, corr['scale'], corr['offset_ms'], meta,
                    path)

@@ -66,7 +66,7 @@ def steady_allocator() -> bool:
     except (OSError, AttributeError):
         return False
     # M_TRIM_THRESHOLD (-1): never; M_MMAP_THRESHOLD (-3): glibc's maximum
-    return bool(mallopt(-1, 2 ** 31 - 1)) and bool(mallopt(-3, 32 << 20))
+    return bool(mallopt(-1, 2**31 - 1)) and bool(mallopt(-3, 32 << 20))
 
 
 def device_name(device: str) -> str:
@@ -76,8 +76,10 @@ def device_name(device: str) -> str:
     name = platform.processor() or platform.machine()
     with contextlib.suppress(OSError):
         with open('/proc/cpuinfo') as f:
-            names = [ln.split(':', 1)[1].strip() for ln in f
-                     if ln.startswith('model name')]
+            names = [
+                ln.split(':', 1)[1].strip() for ln in f
+                if ln.startswith('model name')
+            ]
         name = names[0] if names else name
     return f'{name} ({os.cpu_count()} cores)'
 
@@ -118,8 +120,8 @@ def swapped(model: nn.Module, replacements: Mapping[str, nn.Module]):
             setattr(parent, child, module)
 
 
-def subnet_modules(mutator, choices: Mapping[str, str]
-                   ) -> 'OrderedDict[str, nn.Module]':
+def subnet_modules(
+        mutator, choices: Mapping[str, str]) -> 'OrderedDict[str, nn.Module]':
     """``module path -> chosen op``: what :func:`fix_model` would put in
     place of every choice block."""
     decided = mutator.validate_choices(choices)
@@ -128,8 +130,15 @@ def subnet_modules(mutator, choices: Mapping[str, str]
                        for path, mutable in members)
 
 
-def _subnet_rounds(model, mutator, paths, x, repeats, device, clock,
-                   before=None, after=None) -> List[List[float]]:
+def _subnet_rounds(model,
+                   mutator,
+                   paths,
+                   x,
+                   repeats,
+                   device,
+                   clock,
+                   before=None,
+                   after=None) -> List[List[float]]:
     """Every path's fixed subnet, ``repeats`` rounds of a warm and a timed
     forward (the swap is outside the timing: a deployed subnet has none);
     ``before()`` and ``after(i, ms)`` around each timed one."""
@@ -140,15 +149,19 @@ def _subnet_rounds(model, mutator, paths, x, repeats, device, clock,
             with swapped(model, swap):
                 model(x)
                 before and before()
-                samples[i].append(_timed_ms(lambda: model(x), device,
-                                            clock))
+                samples[i].append(_timed_ms(lambda: model(x), device, clock))
                 after and after(i, samples[i][-1])
     return samples
 
 
-def time_subnets(model, mutator, paths: Sequence[Mapping[str, str]],
-                 input_shape, device='cpu', repeats: int = 30,
-                 statistic: str = 'min', threads: Optional[int] = None,
+def time_subnets(model,
+                 mutator,
+                 paths: Sequence[Mapping[str, str]],
+                 input_shape,
+                 device='cpu',
+                 repeats: int = 30,
+                 statistic: str = 'min',
+                 threads: Optional[int] = None,
                  clock: str = 'auto') -> List[float]:
     """End-to-end ms of the fixed subnet of every path, interleaved, timed
     as :func:`build_latency_table` times blocks."""
@@ -168,38 +181,47 @@ def _balanced_paths(choices, num: int, rng: random.Random):
         column = [names[i % len(names)] for i in range(num)]
         rng.shuffle(column)
         columns[key] = column
-    return [OrderedDict((k, c[i]) for k, c in columns.items())
-            for i in range(num)]
+    return [
+        OrderedDict((k, c[i]) for k, c in columns.items()) for i in range(num)
+    ]
 
 
-def _times_in_context(model, mutator, x, repeats, device, clock, stat,
-                      rng):
+def _times_in_context(model, mutator, x, repeats, device, clock, stat, rng):
     """Entries and fixed ms from timers around every block of
     ``repeats`` subnets per candidate."""
     widest = max(len(v) for v in mutator.choices.values())
     paths = _balanced_paths(mutator.choices, repeats * widest, rng)
     tick, now, spent = CLOCKS[clock], {}, defaultdict(float)
-    key_of = {path: key for key, members in mutator.search_groups.items()
-              for path, _ in members}
+    key_of = {
+        path: key
+        for key, members in mutator.search_groups.items()
+        for path, _ in members
+    }
 
     def start(path):
+
         def hook(module, args):
             _sync(device)
             now[path] = tick()
+
         return hook
 
     def stop(path):
+
         def hook(module, args, out):
             _sync(device)  # members of a shared decision add up
             spent[key_of[path]] += (tick() - now[path]) * 1e3
+
         return hook
 
-    ops = [(path, m.candidate(name)) for members in
-           mutator.search_groups.values() for path, m in members
+    ops = [(path, m.candidate(name))
+           for members in mutator.search_groups.values() for path, m in members
            for name in m.choices]
-    hooks = [hook for path, op in ops for hook in (
-        op.register_forward_pre_hook(start(path)),
-        op.register_forward_hook(stop(path)))]
+    hooks = [
+        hook for path, op in ops
+        for hook in (op.register_forward_pre_hook(start(path)),
+                     op.register_forward_hook(stop(path)))
+    ]
     blocks, fixed = defaultdict(list), []
 
     def record(i, total):
@@ -208,8 +230,16 @@ def _times_in_context(model, mutator, x, repeats, device, clock, stat,
         fixed.append(total - sum(spent.values()))
 
     try:
-        _subnet_rounds(model, mutator, paths, x, 1, device, clock,
-                       before=spent.clear, after=record)
+        _subnet_rounds(
+            model,
+            mutator,
+            paths,
+            x,
+            1,
+            device,
+            clock,
+            before=spent.clear,
+            after=record)
     finally:
         for hook in hooks:
             hook.remove()
@@ -218,8 +248,8 @@ def _times_in_context(model, mutator, x, repeats, device, clock, stat,
         for key, names in mutator.choices.items()), stat(fixed)
 
 
-def spread_paths(table: LatencyTable, num: int, rng: random.Random
-                 ) -> List['OrderedDict[str, str]']:
+def spread_paths(table: LatencyTable, num: int,
+                 rng: random.Random) -> List['OrderedDict[str, str]']:
     """``num`` paths from the cheapest to the costliest: path ``j`` takes,
     per decision, a choice near the ``j / (num - 1)`` quantile of its
     entries (jittered), so a fit sees the whole range."""
@@ -235,11 +265,16 @@ def spread_paths(table: LatencyTable, num: int, rng: random.Random
     return paths
 
 
-def build_latency_table(model: nn.Module, mutator,
+def build_latency_table(model: nn.Module,
+                        mutator,
                         input_shape: Sequence[int] = (1, 3, 224, 224),
-                        device: str = 'cpu', threads: Optional[int] = None,
-                        repeats: int = 30, fit_subnets: int = 8, seed: int = 0,
-                        statistic: str = 'min', clock: str = 'auto',
+                        device: str = 'cpu',
+                        threads: Optional[int] = None,
+                        repeats: int = 30,
+                        fit_subnets: int = 8,
+                        seed: int = 0,
+                        statistic: str = 'min',
+                        clock: str = 'auto',
                         config: Optional[str] = None) -> LatencyTable:
     """Time every candidate of every decision of ``model`` and fit the
     correction on ``fit_subnets`` whole subnets (see the module doc).
@@ -266,19 +301,27 @@ def build_latency_table(model: nn.Module, mutator,
     with _timing_mode(model, threads), torch.inference_mode():
         clock = pick_clock(clock, device, torch.get_num_threads())
         x = torch.randn(*input_shape, device=device)
-        entries, fixed = _times_in_context(
-            model, mutator, x, repeats, device, clock, _pick(statistic), rng)
-        table = LatencyTable(entries, fixed, meta=dict(
-            device=str(device), device_name=device_name(device),
-            batch=input_shape[0], input_shape=list(input_shape[1:]),
-            threads=torch.get_num_threads(), torch=torch.__version__,
-            date=datetime.datetime.now().isoformat(timespec='seconds'),
-            config=config, statistic=statistic, clock=clock,
-            repeats=repeats))
+        entries, fixed = _times_in_context(model, mutator, x, repeats, device,
+                                           clock, _pick(statistic), rng)
+        table = LatencyTable(
+            entries,
+            fixed,
+            meta=dict(
+                device=str(device),
+                device_name=device_name(device),
+                batch=input_shape[0],
+                input_shape=list(input_shape[1:]),
+                threads=torch.get_num_threads(),
+                torch=torch.__version__,
+                date=datetime.datetime.now().isoformat(timespec='seconds'),
+                config=config,
+                statistic=statistic,
+                clock=clock,
+                repeats=repeats))
         if fit_subnets:
             paths = spread_paths(table, fit_subnets, rng)
-            samples = _subnet_rounds(model, mutator, paths, x, repeats,
-                                     device, clock)
+            samples = _subnet_rounds(model, mutator, paths, x, repeats, device,
+                                     clock)
             table.fit(paths, [_pick(statistic)(s) for s in samples])
     return table
 

@@ -42,7 +42,8 @@ class ResourceBudget:
             latency in ms, predicted by a :class:`LatencyTable`.
     """
 
-    def __init__(self, flops_range: Optional[Sequence] = None,
+    def __init__(self,
+                 flops_range: Optional[Sequence] = None,
                  params_range: Optional[Sequence] = None,
                  latency_range: Optional[Sequence] = None):
         self.flops_range = parse_range('flops_range', flops_range)
@@ -57,14 +58,16 @@ class ResourceBudget:
                 f'tools/analysis_tools/build_latency_table.py)')
         return latency_table
 
-    def allows(self, table, choices: Mapping[str, str],
+    def allows(self,
+               table,
+               choices: Mapping[str, str],
                latency_table=None) -> bool:
         """Whether the path ``choices`` fits, by the tables' lookups."""
         latency = self._latency_table(latency_table)
         return (in_range(table.flops_of(choices), self.flops_range)
-                and in_range(table.params_of(choices), self.params_range)
-                and (self.latency_range is None or in_range(
-                    latency.latency_of(choices), self.latency_range)))
+                and in_range(table.params_of(choices), self.params_range) and
+                (self.latency_range is None
+                 or in_range(latency.latency_of(choices), self.latency_range)))
 
     def check_feasible(self, table, latency_table=None) -> None:
         """Fail at once when the budget lies outside every path's cost.
@@ -84,11 +87,10 @@ class ResourceBudget:
                     f'met: {latency.source} predicts the paths of this '
                     f'search space at {span.low_ms:.2f} to '
                     f'{span.high_ms:.2f} ms')
-        for name, bounds, costs, fixed in (
-                ('flops_range', self.flops_range, table.flops,
-                 table.fixed_flops),
-                ('params_range', self.params_range, table.params,
-                 table.fixed_params)):
+        for name, bounds, costs, fixed in (('flops_range', self.flops_range,
+                                            table.flops, table.fixed_flops),
+                                           ('params_range', self.params_range,
+                                            table.params, table.fixed_params)):
             if bounds is None:
                 continue
             low = fixed + sum(min(v.values()) for v in costs.values())
@@ -101,8 +103,7 @@ class ResourceBudget:
                     f'(input_shape {table.input_shape}, convention '
                     f'{table.convention!r})')
 
-    def nothing_found(self, draws: int,
-                      input_shape) -> SearchConstraintError:
+    def nothing_found(self, draws: int, input_shape) -> SearchConstraintError:
         """The error for a search that found no candidate in budget."""
         return SearchConstraintError(
             f'no candidate within {self.describe()} was found in {draws} '
@@ -116,10 +117,10 @@ class ResourceBudget:
         before latency budgets existed still compare equal on resume.
         """
         state = dict(
-            flops_range=None if self.flops_range is None else
-            list(self.flops_range),
-            params_range=None if self.params_range is None else
-            list(self.params_range))
+            flops_range=None
+            if self.flops_range is None else list(self.flops_range),
+            params_range=None
+            if self.params_range is None else list(self.params_range))
         if self.latency_range is not None:
             state['latency_range'] = list(self.latency_range)
         return state

@@ -23,7 +23,9 @@ class ResourceTable:
         convention (str): see :mod:`mmrazor_lite.estimators.flops_counter`.
     """
 
-    def __init__(self, model: nn.Module, mutator,
+    def __init__(self,
+                 model: nn.Module,
+                 mutator,
                  input_shape: Sequence[int] = (1, 3, 224, 224),
                  convention: str = 'fvcore'):
         self.input_shape = tuple(input_shape)
@@ -39,13 +41,17 @@ class ResourceTable:
         for key in groups:
             self.flops[key] = OrderedDict()
             self.params[key] = OrderedDict(
-                (name, sum(count_params(m.candidate(name))
-                           for _, m in groups[key])) for name in choices[key])
+                (name,
+                 sum(count_params(m.candidate(name)) for _, m in groups[key]))
+                for name in choices[key])
         # one trace per candidate index sets every decision at once
         fixed_flops = None
         for i in range(max(len(v) for v in choices.values())):
-            path = {k: names[min(i, len(names) - 1)]
-                    for k, names in choices.items()}
+            path = {
+                k: names[min(i,
+                             len(names) - 1)]
+                for k, names in choices.items()
+            }
             mutator.set_choices(path)
             by_module = count_flops_by_module(model, self.input_shape,
                                               self.convention)
@@ -63,8 +69,7 @@ class ResourceTable:
         mutator.set_choices(saved)
         self.fixed_flops = fixed_flops
         all_candidates = sum(
-            count_params(m) for members in groups.values()
-            for _, m in members)
+            count_params(m) for members in groups.values() for _, m in members)
         self.fixed_params = count_params(model) - all_candidates
 
     def _lookup(self, table, fixed, choices: Mapping[str, str]) -> int:
@@ -85,6 +90,6 @@ class ResourceTable:
     def largest(self) -> 'OrderedDict[str, str]':
         """The path with the most FLOPs (ties broken by params)."""
         return OrderedDict(
-            (key, max(entries,
-                      key=lambda n: (entries[n], self.params[key][n])))
+            (key,
+             max(entries, key=lambda n: (entries[n], self.params[key][n])))
             for key, entries in self.flops.items())

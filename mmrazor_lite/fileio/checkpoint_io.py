@@ -1,4 +1,5 @@
-"""Checkpoints that load with ``torch.load(weights_only=True)`` and are written atomically.
+"""Checkpoints that load with ``torch.load(weights_only=True)`` and are
+written atomically.
 
 mmengine stores, besides tensors and plain containers, the message hub's
 ``HistoryBuffer`` objects (which hold numpy arrays) and numpy scalars in the
@@ -161,7 +162,8 @@ def atomic_write_bytes(data: bytes, filepath: Union[str, os.PathLike]) -> None:
         raise
 
 
-def atomic_write_text(text: str, filepath: Union[str, os.PathLike],
+def atomic_write_text(text: str,
+                      filepath: Union[str, os.PathLike],
                       encoding: str = 'utf-8') -> None:
     atomic_write_bytes(text.encode(encoding), filepath)
 

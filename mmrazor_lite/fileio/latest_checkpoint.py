@@ -88,7 +88,8 @@ def find_resumable_checkpoint(work_dir: str) -> Optional[str]:
         folders.add(osp.dirname(osp.abspath(named)))
     candidates = sorted(
         (c for folder in folders for c in _numbered_checkpoints(folder)),
-        key=lambda c: (c[0], osp.getmtime(c[1])), reverse=True)
+        key=lambda c: (c[0], osp.getmtime(c[1])),
+        reverse=True)
     skipped = []
     for _, path in candidates:
         if is_complete_checkpoint(path):
@@ -97,7 +98,8 @@ def find_resumable_checkpoint(work_dir: str) -> Optional[str]:
             print_log(
                 f'--resume: {problem}; resuming from the newest complete '
                 f'checkpoint {path} instead{note}.',
-                logger='current', level=logging.WARNING)
+                logger='current',
+                level=logging.WARNING)
             return path
         skipped.append(path)
     if candidates or osp.exists(osp.join(work_dir, 'last_checkpoint')):
@@ -106,8 +108,11 @@ def find_resumable_checkpoint(work_dir: str) -> Optional[str]:
         print_log(
             f'--resume: {problem}, and {work_dir} holds no complete '
             f'epoch_N.pth / iter_N.pth{note}: the run starts afresh.',
-            logger='current', level=logging.WARNING)
+            logger='current',
+            level=logging.WARNING)
     else:
-        print_log(f'--resume: no checkpoint in {work_dir} yet: the run '
-                  f'starts afresh.', logger='current')
+        print_log(
+            f'--resume: no checkpoint in {work_dir} yet: the run '
+            f'starts afresh.',
+            logger='current')
     return None

@@ -17,10 +17,10 @@ from typing import List, Optional, Set, Tuple
 import torch
 
 #: torch's wording of a refusal (its unpickler raises UnpicklingError).
-_REFUSAL_PATTERNS = (
-    r'GLOBAL \S+ was not an allowed global', r'whose module \S+ is blocked',
-    r'call reduce for unrecognized function', r'Can only ',
-    r'must be imported to load', r'persistent_load')
+_REFUSAL_PATTERNS = (r'GLOBAL \S+ was not an allowed global',
+                     r'whose module \S+ is blocked',
+                     r'call reduce for unrecognized function', r'Can only ',
+                     r'must be imported to load', r'persistent_load')
 #: torch's advice for trusted files, and its pointers to allow-listing.
 _ADVICE = re.compile(
     r'weights_only|arbitrary code|trusted source|trust the source|'
@@ -28,8 +28,10 @@ _ADVICE = re.compile(
     r'recommended steps|Check the documentation|add_safe_globals|'
     r'safe_globals\(', re.IGNORECASE)
 _LEGACY_STREAMS = 5  # magic, protocol, sys info, object, storage keys
-_STRING_OPS = {'STRING', 'BINSTRING', 'SHORT_BINSTRING', 'UNICODE',
-               'BINUNICODE', 'SHORT_BINUNICODE', 'BINUNICODE8'}
+_STRING_OPS = {
+    'STRING', 'BINSTRING', 'SHORT_BINSTRING', 'UNICODE', 'BINUNICODE',
+    'SHORT_BINUNICODE', 'BINUNICODE8'
+}
 
 
 def torch_error_detail(err: BaseException) -> str:
@@ -53,9 +55,11 @@ def _allowed_globals() -> Set[str]:
             pass
     if not names:  # a future torch: keep its own namespace out of reports
         names = {'collections.OrderedDict'}
-        names |= {f'{g.__module__}.{g.__qualname__}'
-                  for g in torch.serialization.get_safe_globals()
-                  if not isinstance(g, tuple)}
+        names |= {
+            f'{g.__module__}.{g.__qualname__}'
+            for g in torch.serialization.get_safe_globals()
+            if not isinstance(g, tuple)
+        }
     return names
 
 
@@ -69,8 +73,8 @@ def _scan(stream) -> Tuple[List[str], Set[str], bool]:
             if name in ('GLOBAL', 'INST'):
                 found.append(str(arg).replace(' ', '.'))
             elif name == 'STACK_GLOBAL':
-                module, attr = (recent[-2:] if len(recent) >= 2
-                                else (None, None))
+                module, attr = (
+                    recent[-2:] if len(recent) >= 2 else (None, None))
                 found.append(f'{module}.{attr}' if isinstance(module, str)
                              and isinstance(attr, str) else
                              'a global named at run time (STACK_GLOBAL)')
@@ -96,9 +100,11 @@ def _scan_file(filename: str) -> List[Tuple[List[str], Set[str], bool]]:
     if zipfile.is_zipfile(filename):
         try:
             with zipfile.ZipFile(filename) as archive:
-                return [_scan(io.BytesIO(archive.read(name)))
-                        for name in archive.namelist()
-                        if name == 'data.pkl' or name.endswith('/data.pkl')]
+                return [
+                    _scan(io.BytesIO(archive.read(name)))
+                    for name in archive.namelist()
+                    if name == 'data.pkl' or name.endswith('/data.pkl')
+                ]
         except Exception:  # noqa: BLE001  a broken archive: nothing to name
             return []
     scans = []
@@ -122,8 +128,10 @@ def describe_refusal(filename: str, err: BaseException) -> Optional[str]:
     allowed = _allowed_globals()
     unsafe = []
     for found, _, complete in scans:
-        unsafe += [g for g in found if complete and g not in allowed
-                   and g not in unsafe]
+        unsafe += [
+            g for g in found
+            if complete and g not in allowed and g not in unsafe
+        ]
     if unsafe:
         noun = 'the global' if len(unsafe) == 1 else 'the globals'
         return f'{noun} {", ".join(unsafe)}'

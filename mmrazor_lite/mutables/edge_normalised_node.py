@@ -41,7 +41,8 @@ def node_edge_slices(steps: int, num_inputs: int = 2) -> List[Tuple[int, int]]:
     return slices
 
 
-def edge_softmax(beta: torch.Tensor, steps: int,
+def edge_softmax(beta: torch.Tensor,
+                 steps: int,
                  num_inputs: int = 2) -> torch.Tensor:
     """Take the softmax of the flat edge parameters ``beta`` within each node.
 
@@ -67,7 +68,8 @@ def edge_softmax(beta: torch.Tensor, steps: int,
     return torch.cat([
         beta[..., start:end].softmax(dim=-1)
         for start, end in node_edge_slices(steps, num_inputs)
-    ], dim=-1)
+    ],
+                     dim=-1)
 
 
 @MODELS.register_module()
@@ -128,13 +130,14 @@ class EdgeNormalisedNode(nn.Module):
                              f'got shape {tuple(op_weights.shape)}')
         self._check_edge_weights(edge_weights)
         # a generator: each edge output is added, then freed, in turn
-        return self.combine((edge(h, op_weights[j]) for j, (h, edge) in
-                             enumerate(zip(states, self.edges))),
-                            edge_weights)
+        return self.combine(
+            (edge(h, op_weights[j])
+             for j, (h, edge) in enumerate(zip(states, self.edges))),
+            edge_weights)
 
-    def combine(self, edge_outputs: Iterable[torch.Tensor],
-                edge_weights: Optional[torch.Tensor] = None
-                ) -> torch.Tensor:
+    def combine(self,
+                edge_outputs: Iterable[torch.Tensor],
+                edge_weights: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Combine the edges' outputs into the node, however they were made.
 
         Every caller, edge by edge or fused (see

@@ -7,7 +7,6 @@ import torch.nn as nn
 
 from mmrazor_lite.registry import MODELS, build_model
 
-
 #: a state-dict key inside a candidate: ``<path>._candidates.<name>.<rest>``
 _CANDIDATE_KEY = re.compile(r'^(?P<path>.+)\._candidates\.(?P<name>[^.]+)\.'
                             r'(?P<rest>.+)$')

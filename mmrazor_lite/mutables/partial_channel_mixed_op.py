@@ -17,9 +17,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from mmrazor_lite.ops.darts_ops import (DARTS_PRIMITIVES, Zero,
-                                        build_darts_op)
 from mmrazor_lite.ops.channel_ops import channel_shuffle
+from mmrazor_lite.ops.darts_ops import DARTS_PRIMITIVES, Zero, build_darts_op
 from mmrazor_lite.registry import MODELS
 
 CHANNEL_MIXES = ('shuffle', 'shift')
@@ -80,8 +79,8 @@ class PartialChannelMixedOp(nn.Module):
         self.k = k
         self.channel_mix = channel_mix
         self._candidates = nn.ModuleDict({
-            name: build_darts_op(name, channels // k, stride, affine,
-                                 pool_bn=True)
+            name:
+            build_darts_op(name, channels // k, stride, affine, pool_bn=True)
             for name in primitives
         })
         # ceil_mode: an odd H/W gives ceil(H/2), like every stride-2 candidate.
@@ -222,13 +221,15 @@ class PartialChannelMixedOp(nn.Module):
         n, edges, part, h, w = out.shape
         rest = bypass.shape[1]
         if self.channel_mix == 'shift':  # [bypass, out] per edge
-            return torch.cat([bypass.unsqueeze(1).expand(n, edges, rest, h, w),
-                              out], dim=2)
+            return torch.cat(
+                [bypass.unsqueeze(1).expand(n, edges, rest, h, w), out], dim=2)
         # shuffle: channel j of group g goes to j * k + g; group 0 is out,
         # groups 1 .. k-1 the bypass
         groups = bypass.view(n, 1, self.k - 1, part, h, w).transpose(2, 3)
-        mixed = torch.cat([out.unsqueeze(3),
-                           groups.expand(n, edges, part, self.k - 1, h, w)],
+        mixed = torch.cat([
+            out.unsqueeze(3),
+            groups.expand(n, edges, part, self.k - 1, h, w)
+        ],
                           dim=3)
         return mixed.view(n, edges, part * self.k, h, w)
 

@@ -31,8 +31,7 @@ from mmrazor_lite.ops.darts_ops import (DilConv, FactorizedReduce, PoolBN,
                                         SepConv, Zero)
 from mmrazor_lite.ops.polyphase import polyphase_applies, to_polyphase
 from mmrazor_lite.ops.stacked_ops import (batch_norm_shared_output,
-                                          cpu_layouts,
-                                          stacked_dil_conv,
+                                          cpu_layouts, stacked_dil_conv,
                                           stacked_factorized_reduce,
                                           stacked_sep_conv)
 from .partial_channel_mixed_op import PartialChannelMixedOp
@@ -58,9 +57,10 @@ def can_stack(edges: Sequence[nn.Module]) -> bool:
     config = (first.channels, first.stride, first.k, first.channel_mix,
               first.choices)
     for edge in edges:
-        if type(edge) is not PartialChannelMixedOp or (
-                edge.channels, edge.stride, edge.k, edge.channel_mix,
-                edge.choices) != config:
+        if type(edge) is not PartialChannelMixedOp or (edge.channels,
+                                                       edge.stride, edge.k,
+                                                       edge.channel_mix,
+                                                       edge.choices) != config:
             return False
         for name in edge.choices:
             op = edge.candidate(name)
@@ -113,8 +113,8 @@ def state_edge_outputs(x: torch.Tensor, edges: Sequence[nn.Module],
             relu_x = F.relu(processed)
         if isinstance(ops[0], (SepConv, DilConv)):
             if stacked_relu_x is None:  # one copy per edge: grouped convs
-                stacked_relu_x = _repeat_per_edge(
-                    relu_x, num_edges, cpu_layouts(relu_x))
+                stacked_relu_x = _repeat_per_edge(relu_x, num_edges,
+                                                  cpu_layouts(relu_x))
             if isinstance(ops[0], SepConv):
                 y = stacked_sep_conv(stacked_relu_x, ops)
             else:
@@ -145,11 +145,12 @@ def state_edge_outputs(x: torch.Tensor, edges: Sequence[nn.Module],
     return list(first.mix_back_edges(out, bypass).unbind(1))
 
 
-def fused_cell_nodes(states: List[torch.Tensor], nodes: Sequence[nn.Module],
-                     slices: Sequence[Tuple[int, int]],
-                     op_weights: torch.Tensor,
-                     edge_weights: Optional[torch.Tensor] = None
-                     ) -> List[torch.Tensor]:
+def fused_cell_nodes(
+        states: List[torch.Tensor],
+        nodes: Sequence[nn.Module],
+        slices: Sequence[Tuple[int, int]],
+        op_weights: torch.Tensor,
+        edge_weights: Optional[torch.Tensor] = None) -> List[torch.Tensor]:
     """Compute the nodes of a cell, each state's outgoing edges together.
 
     A state's edges run as soon as the state exists. Each node sums its
@@ -189,8 +190,9 @@ def fused_cell_nodes(states: List[torch.Tensor], nodes: Sequence[nn.Module],
     leave(1)
     for i, (node, (start, end)) in enumerate(zip(nodes, slices)):
         edges = None if edge_weights is None else edge_weights[start:end]
-        states.append(node.combine(
-            [outputs.pop((i, j)) for j in range(end - start)], edges))
+        states.append(
+            node.combine([outputs.pop((i, j)) for j in range(end - start)],
+                         edges))
         if i + 1 < steps:
             leave(len(states) - 1)
     return states
@@ -202,8 +204,7 @@ def _repeat_per_edge(x: torch.Tensor, num_edges: int,
     one copy; channels-last memory when ``channels_last``."""
     if not channels_last:
         return x.repeat(1, num_edges, 1, 1)
-    return x.permute(0, 2, 3, 1).repeat(1, 1, 1, num_edges).permute(
-        0, 3, 1, 2)
+    return x.permute(0, 2, 3, 1).repeat(1, 1, 1, num_edges).permute(0, 3, 1, 2)
 
 
 def _per_edge(stacked: torch.Tensor, num_edges: int) -> torch.Tensor:

@@ -65,8 +65,9 @@ class DartsMutator(nn.Module):
         found = [(name, m) for name, m in model.named_modules()
                  if _is_search_network(m)]
         if len(found) != 1:
-            names = [f'{name or "<root>"} ({type(m).__name__})'
-                     for name, m in found]
+            names = [
+                f'{name or "<root>"} ({type(m).__name__})' for name, m in found
+            ]
             raise ValueError(
                 f'{type(model).__name__} must hold exactly one search '
                 f'network (a module with {" and ".join(NETWORK_PROTOCOL)}), '
@@ -134,9 +135,12 @@ class DartsMutator(nn.Module):
         """
         params = self.arch_params()
         return derive_genotype(
-            params['alpha_normal'], params['alpha_reduce'],
-            params.get('beta_normal'), params.get('beta_reduce'),
-            steps=self.network.steps, multiplier=self.network.multiplier,
+            params['alpha_normal'],
+            params['alpha_reduce'],
+            params.get('beta_normal'),
+            params.get('beta_reduce'),
+            steps=self.network.steps,
+            multiplier=self.network.multiplier,
             primitives=self.network.primitives)
 
     @torch.no_grad()

@@ -38,7 +38,9 @@ class FlopsBinnedSampler:
             or ``max_tries`` is not positive.
     """
 
-    def __init__(self, model, mutator,
+    def __init__(self,
+                 model,
+                 mutator,
                  min_flops: float = 290e6,
                  max_flops: float = 360e6,
                  num_bins: int = 7,

@@ -16,8 +16,7 @@ def derive_genotype(alpha_normal: torch.Tensor,
                     beta_reduce: Optional[torch.Tensor] = None,
                     steps: int = 4,
                     multiplier: int = 4,
-                    primitives: Sequence[str] = DARTS_PRIMITIVES
-                    ) -> Genotype:
+                    primitives: Sequence[str] = DARTS_PRIMITIVES) -> Genotype:
     """Derive the genotype of raw (pre-softmax) architecture parameters.
 
     Per node, the 2 input edges with the largest
@@ -64,8 +63,8 @@ def derive_genotype(alpha_normal: torch.Tensor,
 
 
 @torch.no_grad()
-def _parse_cell(cell: str, alpha: torch.Tensor,
-                beta: Optional[torch.Tensor], steps: int,
+def _parse_cell(cell: str, alpha: torch.Tensor, beta: Optional[torch.Tensor],
+                steps: int,
                 primitives: Sequence[str]) -> List[Tuple[str, int]]:
     num_edges = node_edge_slices(steps)[-1][1]
     if tuple(alpha.shape) != (num_edges, len(primitives)):

@@ -62,7 +62,8 @@ class OneShotMutator(nn.Module):
 
     # ------------------------------------------------------------- queries
     @property
-    def search_groups(self) -> 'OrderedDict[str, List[Tuple[str, OneShotChoice]]]':
+    def search_groups(
+            self) -> 'OrderedDict[str, List[Tuple[str, OneShotChoice]]]':
         """Decision key -> the ``(path, mutable)`` pairs it decides."""
         self._require_prepared()
         return self._groups
@@ -70,14 +71,16 @@ class OneShotMutator(nn.Module):
     @property
     def mutable_paths(self) -> List[str]:
         """The module path of every controlled mutable, in decision order."""
-        return [p for members in self.search_groups.values()
-                for p, _ in members]
+        return [
+            p for members in self.search_groups.values() for p, _ in members
+        ]
 
     @property
     def mutables(self) -> List[OneShotChoice]:
         """Every controlled mutable, in decision order."""
-        return [m for members in self.search_groups.values()
-                for _, m in members]
+        return [
+            m for members in self.search_groups.values() for _, m in members
+        ]
 
     @property
     def choices(self) -> 'OrderedDict[str, List[str]]':
@@ -101,8 +104,9 @@ class OneShotMutator(nn.Module):
                    for _, m in members)
 
     # ---------------------------------------------------------- decisions
-    def sample_choices(self, rng: Optional[random.Random] = None
-                       ) -> 'OrderedDict[str, str]':
+    def sample_choices(
+            self,
+            rng: Optional[random.Random] = None) -> 'OrderedDict[str, str]':
         """Draw one candidate per decision, uniformly at random.
 
         Args:
@@ -137,8 +141,11 @@ class OneShotMutator(nn.Module):
                 gets conflicting choices; the message lists what is valid.
         """
         groups = self.search_groups
-        path_to_key = {p: k for k, members in groups.items()
-                       for p, _ in members}
+        path_to_key = {
+            p: k
+            for k, members in groups.items()
+            for p, _ in members
+        }
         decided: Dict[str, str] = {}
         unknown = []
         for key, name in choices.items():
@@ -217,5 +224,6 @@ class OneShotMutator(nn.Module):
             OrderedDict[str, Dict[str, str]]: Module path ->
             ``{'chosen': name}``.
         """
-        return OrderedDict((path, {'chosen': name})
-                           for path, name in self.current_subnet().items())
+        return OrderedDict((path, {
+            'chosen': name
+        }) for path, name in self.current_subnet().items())

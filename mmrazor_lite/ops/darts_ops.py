@@ -61,8 +61,13 @@ class ReLUConvBN(nn.Module):
                  affine: bool = True):
         super().__init__()
         self.relu = nn.ReLU(inplace=False)
-        self.conv = nn.Conv2d(in_channels, out_channels, kernel_size, stride,
-                              padding, bias=False)
+        self.conv = nn.Conv2d(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            bias=False)
         self.bn = nn.BatchNorm2d(out_channels, affine=affine)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -91,9 +96,15 @@ class DilConv(nn.Module):
         if padding is None:
             padding = dilation * (kernel_size - 1) // 2
         self.relu = nn.ReLU(inplace=False)
-        self.depthwise = nn.Conv2d(in_channels, in_channels, kernel_size,
-                                   stride, padding, dilation=dilation,
-                                   groups=in_channels, bias=False)
+        self.depthwise = nn.Conv2d(
+            in_channels,
+            in_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation=dilation,
+            groups=in_channels,
+            bias=False)
         self.pointwise = nn.Conv2d(in_channels, out_channels, 1, bias=False)
         self.bn = nn.BatchNorm2d(out_channels, affine=affine)
 
@@ -148,17 +159,19 @@ class FactorizedReduce(nn.Module):
     the padding is never sampled, so the result is the same).
     """
 
-    def __init__(self, in_channels: int, out_channels: int,
+    def __init__(self,
+                 in_channels: int,
+                 out_channels: int,
                  affine: bool = True):
         super().__init__()
         if out_channels % 2:
             raise ValueError(f'FactorizedReduce: out_channels must be even, '
                              f'got {out_channels}')
         self.relu = nn.ReLU(inplace=False)
-        self.conv_1 = nn.Conv2d(in_channels, out_channels // 2, 1, stride=2,
-                                bias=False)
-        self.conv_2 = nn.Conv2d(in_channels, out_channels // 2, 1, stride=2,
-                                bias=False)
+        self.conv_1 = nn.Conv2d(
+            in_channels, out_channels // 2, 1, stride=2, bias=False)
+        self.conv_2 = nn.Conv2d(
+            in_channels, out_channels // 2, 1, stride=2, bias=False)
         self.bn = nn.BatchNorm2d(out_channels, affine=affine)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -196,8 +209,8 @@ def _build_pool(pool_type: str, stride: int) -> nn.Module:
     if pool_type == 'max':
         return nn.MaxPool2d(3, stride=stride, padding=1)
     if pool_type == 'avg':
-        return nn.AvgPool2d(3, stride=stride, padding=1,
-                            count_include_pad=False)
+        return nn.AvgPool2d(
+            3, stride=stride, padding=1, count_include_pad=False)
     raise ValueError(f"pool_type must be 'max' or 'avg', got {pool_type!r}")
 
 
@@ -229,10 +242,15 @@ def build_darts_op(name: str,
             return nn.Identity()
         return FactorizedReduce(channels, channels, affine)
     if name in ('sep_conv_3x3', 'sep_conv_5x5'):
-        return SepConv(channels, channels, int(name[-1]), stride,
-                       affine=affine)
+        return SepConv(
+            channels, channels, int(name[-1]), stride, affine=affine)
     if name in ('dil_conv_3x3', 'dil_conv_5x5'):
-        return DilConv(channels, channels, int(name[-1]), stride,
-                       dilation=2, affine=affine)
+        return DilConv(
+            channels,
+            channels,
+            int(name[-1]),
+            stride,
+            dilation=2,
+            affine=affine)
     raise ValueError(f'unknown DARTS primitive {name!r}; valid names are '
                      f'{list(DARTS_PRIMITIVES)}')

@@ -18,9 +18,10 @@ def check_stem_type(stem_type: str) -> None:
 
 def cifar_stem(out_channels: int) -> nn.Sequential:
     """conv3x3 (3 -> out) + BN, full resolution."""
-    return nn.Sequential(OrderedDict(
-        conv=nn.Conv2d(3, out_channels, 3, padding=1, bias=False),
-        bn=nn.BatchNorm2d(out_channels)))
+    return nn.Sequential(
+        OrderedDict(
+            conv=nn.Conv2d(3, out_channels, 3, padding=1, bias=False),
+            bn=nn.BatchNorm2d(out_channels)))
 
 
 def imagenet_stems(out_channels: int):
@@ -31,15 +32,17 @@ def imagenet_stems(out_channels: int):
     stem0's output as its s0 (so it reduces it).
     """
     half = out_channels // 2
-    stem0 = nn.Sequential(OrderedDict(
-        conv1=nn.Conv2d(3, half, 3, 2, 1, bias=False),
-        bn1=nn.BatchNorm2d(half),
-        relu=nn.ReLU(inplace=True),
-        conv2=nn.Conv2d(half, out_channels, 3, 2, 1, bias=False),
-        bn2=nn.BatchNorm2d(out_channels)))
+    stem0 = nn.Sequential(
+        OrderedDict(
+            conv1=nn.Conv2d(3, half, 3, 2, 1, bias=False),
+            bn1=nn.BatchNorm2d(half),
+            relu=nn.ReLU(inplace=True),
+            conv2=nn.Conv2d(half, out_channels, 3, 2, 1, bias=False),
+            bn2=nn.BatchNorm2d(out_channels)))
     # not in place: stem0's output is also cell 0's s0
-    stem1 = nn.Sequential(OrderedDict(
-        relu=nn.ReLU(inplace=False),
-        conv=nn.Conv2d(out_channels, out_channels, 3, 2, 1, bias=False),
-        bn=nn.BatchNorm2d(out_channels)))
+    stem1 = nn.Sequential(
+        OrderedDict(
+            relu=nn.ReLU(inplace=False),
+            conv=nn.Conv2d(out_channels, out_channels, 3, 2, 1, bias=False),
+            bn=nn.BatchNorm2d(out_channels)))
     return stem0, stem1

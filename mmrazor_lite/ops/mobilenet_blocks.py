@@ -68,18 +68,24 @@ class MBBlock(nn.Module):
         self.with_se = with_se
         mid = self.mid_channels
         if self.with_expand_conv:
-            self.expand_conv = ConvModule(in_channels, mid, 1,
-                                          norm_cfg=norm_cfg, act_cfg=act_cfg)
-        self.depthwise_conv = ConvModule(mid, mid, kernel_size, stride=stride,
-                                         padding=kernel_size // 2, groups=mid,
-                                         norm_cfg=norm_cfg, act_cfg=act_cfg)
+            self.expand_conv = ConvModule(
+                in_channels, mid, 1, norm_cfg=norm_cfg, act_cfg=act_cfg)
+        self.depthwise_conv = ConvModule(
+            mid,
+            mid,
+            kernel_size,
+            stride=stride,
+            padding=kernel_size // 2,
+            groups=mid,
+            norm_cfg=norm_cfg,
+            act_cfg=act_cfg)
         if with_se:
             # imported here: mmpretrain's model package is heavy and only
             # this option needs it
             from mmpretrain.models.utils import SELayer
             self.se = SELayer(mid, **dict(dict(ratio=4), **(se_cfg or {})))
-        self.linear_conv = ConvModule(mid, out_channels, 1, norm_cfg=norm_cfg,
-                                      act_cfg=None)
+        self.linear_conv = ConvModule(
+            mid, out_channels, 1, norm_cfg=norm_cfg, act_cfg=None)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.expand_conv(x) if self.with_expand_conv else x
@@ -116,9 +122,13 @@ class Identity(nn.Module):
         self.out_channels = out_channels
         self.stride = stride
         if stride != 1 or in_channels != out_channels:
-            self.downsample = ConvModule(in_channels, out_channels, 1,
-                                         stride=stride, norm_cfg=norm_cfg,
-                                         act_cfg=None)
+            self.downsample = ConvModule(
+                in_channels,
+                out_channels,
+                1,
+                stride=stride,
+                norm_cfg=norm_cfg,
+                act_cfg=None)
         else:
             self.downsample = None
 

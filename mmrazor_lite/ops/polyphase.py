@@ -24,8 +24,7 @@ import torch.nn as nn
 def polyphase_applies(conv: nn.Conv2d, x: torch.Tensor) -> bool:
     """Whether ``conv`` on ``x`` is a dilation-2 stride-1 conv with
     size-keeping padding on an even-sized input."""
-    same_size = all(p == k - 1
-                    for p, k in zip(conv.padding, conv.kernel_size))
+    same_size = all(p == k - 1 for p, k in zip(conv.padding, conv.kernel_size))
     return (conv.dilation == (2, 2) and conv.stride == (1, 1) and same_size
             and x.shape[-2] % 2 == 0 and x.shape[-1] % 2 == 0)
 
@@ -49,6 +48,8 @@ def from_polyphase(y: torch.Tensor, batch: int) -> torch.Tensor:
 
 def undilated(conv: nn.Conv2d) -> dict:
     """The conv arguments that run ``conv`` on the components."""
-    return dict(stride=1, dilation=1,
-                padding=tuple(p // 2 for p in conv.padding),
-                groups=conv.groups)
+    return dict(
+        stride=1,
+        dilation=1,
+        padding=tuple(p // 2 for p in conv.padding),
+        groups=conv.groups)

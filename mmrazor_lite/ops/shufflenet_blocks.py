@@ -28,7 +28,8 @@ def _check_channels(name, in_channels, out_channels, stride):
 
 
 class _ShuffleUnit(nn.Module):
-    """Shared forward of a ShuffleNetV2 unit: split or project, concat, shuffle."""
+    """Shared forward of a ShuffleNetV2 unit: split or project, concat and
+    shuffle."""
 
     branch1: Optional[nn.Module]
     branch2: nn.Module
@@ -45,16 +46,27 @@ class _ShuffleUnit(nn.Module):
                           norm_cfg, act_cfg):
         """Stride-2 shortcut: dw kxk (s2) - BN, pw 1x1 - BN - act."""
         return nn.Sequential(
-            ConvModule(in_channels, in_channels, kernel_size, stride=2,
-                       padding=kernel_size // 2, groups=in_channels,
-                       norm_cfg=norm_cfg, act_cfg=None),
-            ConvModule(in_channels, branch_channels, 1, norm_cfg=norm_cfg,
-                       act_cfg=act_cfg))
+            ConvModule(
+                in_channels,
+                in_channels,
+                kernel_size,
+                stride=2,
+                padding=kernel_size // 2,
+                groups=in_channels,
+                norm_cfg=norm_cfg,
+                act_cfg=None),
+            ConvModule(
+                in_channels,
+                branch_channels,
+                1,
+                norm_cfg=norm_cfg,
+                act_cfg=act_cfg))
 
 
 @MODELS.register_module()
 class ShuffleBlock(_ShuffleUnit):
-    """ShuffleNetV2 unit with a depthwise ``kernel_size`` x ``kernel_size`` conv.
+    """ShuffleNetV2 unit with a ``kernel_size`` x ``kernel_size`` depthwise
+    conv.
 
     Args:
         in_channels / out_channels (int): widths; equal when ``stride`` is 1.
@@ -72,8 +84,7 @@ class ShuffleBlock(_ShuffleUnit):
                  norm_cfg: dict = dict(type='BN'),
                  act_cfg: dict = dict(type='ReLU')):
         super().__init__()
-        _check_channels(type(self).__name__, in_channels, out_channels,
-                        stride)
+        _check_channels(type(self).__name__, in_channels, out_channels, stride)
         self.stride = stride
         branch_channels = out_channels // 2
         main_in = in_channels if stride == 2 else in_channels // 2
@@ -81,14 +92,27 @@ class ShuffleBlock(_ShuffleUnit):
             self._build_projection(in_channels, branch_channels, kernel_size,
                                    norm_cfg, act_cfg) if stride == 2 else None)
         self.branch2 = nn.Sequential(
-            ConvModule(main_in, branch_channels, 1, norm_cfg=norm_cfg,
-                       act_cfg=act_cfg),
-            ConvModule(branch_channels, branch_channels, kernel_size,
-                       stride=stride, padding=kernel_size // 2,
-                       groups=branch_channels, norm_cfg=norm_cfg,
-                       act_cfg=None),
-            ConvModule(branch_channels, branch_channels, 1, norm_cfg=norm_cfg,
-                       act_cfg=act_cfg))
+            ConvModule(
+                main_in,
+                branch_channels,
+                1,
+                norm_cfg=norm_cfg,
+                act_cfg=act_cfg),
+            ConvModule(
+                branch_channels,
+                branch_channels,
+                kernel_size,
+                stride=stride,
+                padding=kernel_size // 2,
+                groups=branch_channels,
+                norm_cfg=norm_cfg,
+                act_cfg=None),
+            ConvModule(
+                branch_channels,
+                branch_channels,
+                1,
+                norm_cfg=norm_cfg,
+                act_cfg=act_cfg))
 
 
 @MODELS.register_module()
@@ -106,8 +130,7 @@ class ShuffleXception(_ShuffleUnit):
                  norm_cfg: dict = dict(type='BN'),
                  act_cfg: dict = dict(type='ReLU')):
         super().__init__()
-        _check_channels(type(self).__name__, in_channels, out_channels,
-                        stride)
+        _check_channels(type(self).__name__, in_channels, out_channels, stride)
         self.stride = stride
         branch_channels = out_channels // 2
         main_in = in_channels if stride == 2 else in_channels // 2
@@ -115,11 +138,16 @@ class ShuffleXception(_ShuffleUnit):
             self._build_projection(in_channels, branch_channels, 3, norm_cfg,
                                    act_cfg) if stride == 2 else None)
         rounds = []
-        for i, round_in in enumerate(
-                (main_in, branch_channels, branch_channels)):
+        round_inputs = (main_in, branch_channels, branch_channels)
+        for i, round_in in enumerate(round_inputs):
             rounds.append(
                 DepthwiseSeparableConvModule(
-                    round_in, branch_channels, 3,
-                    stride=stride if i == 0 else 1, padding=1,
-                    norm_cfg=norm_cfg, act_cfg=act_cfg, dw_act_cfg=None))
+                    round_in,
+                    branch_channels,
+                    3,
+                    stride=stride if i == 0 else 1,
+                    padding=1,
+                    norm_cfg=norm_cfg,
+                    act_cfg=act_cfg,
+                    dw_act_cfg=None))
         self.branch2 = nn.Sequential(*rounds)

@@ -30,7 +30,8 @@ def _cat_param(modules: Sequence[nn.Module], name: str):
     return torch.cat([getattr(m, name) for m in modules])
 
 
-def stacked_conv(x: torch.Tensor, convs: Sequence[nn.Conv2d],
+def stacked_conv(x: torch.Tensor,
+                 convs: Sequence[nn.Conv2d],
                  shared_input: bool = False,
                  channels_last: bool = False) -> torch.Tensor:
     """``cat([conv_e(x_e)], 1)`` as one convolution.
@@ -82,10 +83,9 @@ def cpu_layouts(x: torch.Tensor) -> bool:
 def _stackable_bns(bns: Sequence[nn.BatchNorm2d]) -> bool:
     first = bns[0]
     return all(
-        type(bn) is type(first) and bn.eps == first.eps
-        and bn.momentum == first.momentum and bn.affine == first.affine
-        and bn.training == first.training
-        and bn.track_running_stats == first.track_running_stats
+        type(bn) is type(first) and bn.eps == first.eps and bn.momentum ==
+        first.momentum and bn.affine == first.affine and bn.training ==
+        first.training and bn.track_running_stats == first.track_running_stats
         for bn in bns) and first.momentum is not None
 
 
@@ -121,8 +121,7 @@ def stacked_batch_norm(x: torch.Tensor,
     return out
 
 
-def batch_norm_shared_output(x: torch.Tensor,
-                             bns: Sequence[nn.BatchNorm2d]):
+def batch_norm_shared_output(x: torch.Tensor, bns: Sequence[nn.BatchNorm2d]):
     """``bn_e(x)`` for every ``e`` when they are all one tensor, else None.
 
     In training mode a BN without affine parameters normalises by the
@@ -165,7 +164,8 @@ def stacked_pointwise(x: torch.Tensor,
     return out if bias is None else out + bias.view(1, -1, 1, 1)
 
 
-def stacked_dil_conv(x: torch.Tensor, ops: Sequence[nn.Module],
+def stacked_dil_conv(x: torch.Tensor,
+                     ops: Sequence[nn.Module],
                      phases: Optional[torch.Tensor] = None):
     """:class:`DilConv` after its ReLU (``forward_after_relu``), stacked:
     ``x`` holds one ReLU'd input per op, edge-major. Returns NCHW.
@@ -215,6 +215,7 @@ def stacked_factorized_reduce(x: torch.Tensor, ops: Sequence[nn.Module]):
     n, _, h, w = one.shape
     edges = len(ops)
     # per edge [conv_1 half, conv_2 half], as FactorizedReduce concatenates
-    out = torch.cat([one.view(n, edges, -1, h, w),
-                     two.view(n, edges, -1, h, w)], dim=2)
+    out = torch.cat(
+        [one.view(n, edges, -1, h, w),
+         two.view(n, edges, -1, h, w)], dim=2)
     return stacked_batch_norm(out.view(n, -1, h, w), [op.bn for op in ops])

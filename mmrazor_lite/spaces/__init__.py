@@ -7,6 +7,6 @@ from .searchable_shufflenet_v2 import SearchableShuffleNetV2
 
 __all__ = [
     'SearchableShuffleNetV2', 'SearchableMobileNetProxyless',
-    'DartsSearchCell', 'DartsSearchNetwork',
-    'DartsEvalCell', 'DartsEvalNetwork', 'DartsEvalHead'
+    'DartsSearchCell', 'DartsSearchNetwork', 'DartsEvalCell',
+    'DartsEvalNetwork', 'DartsEvalHead'
 ]

@@ -46,7 +46,9 @@ class DartsAuxiliaryHead(nn.Module):
         ValueError: If ``aux_type`` is not ``'cifar'`` or ``'imagenet'``.
     """
 
-    def __init__(self, in_channels: int, num_classes: int,
+    def __init__(self,
+                 in_channels: int,
+                 num_classes: int,
                  aux_type: str = 'cifar'):
         super().__init__()
         if aux_type not in AUX_POOL_STRIDES:
@@ -55,8 +57,10 @@ class DartsAuxiliaryHead(nn.Module):
         layers = [
             # not in place: the map is also the next cells' input
             ('relu1', nn.ReLU(inplace=False)),
-            ('pool', nn.AvgPool2d(5, stride=AUX_POOL_STRIDES[aux_type],
-                                  count_include_pad=False)),
+            ('pool',
+             nn.AvgPool2d(
+                 5, stride=AUX_POOL_STRIDES[aux_type],
+                 count_include_pad=False)),
             ('conv1', nn.Conv2d(in_channels, 128, 1, bias=False)),
             ('bn1', nn.BatchNorm2d(128)),
             ('relu2', nn.ReLU(inplace=True)),
@@ -153,8 +157,8 @@ class DartsEvalHead(ClsHead):
                  topk=(1, ),
                  cal_acc: bool = False,
                  init_cfg: Optional[dict] = None):
-        super().__init__(loss=loss, topk=topk, cal_acc=cal_acc,
-                         init_cfg=init_cfg)
+        super().__init__(
+            loss=loss, topk=topk, cal_acc=cal_acc, init_cfg=init_cfg)
         if aux_weight < 0:
             raise ValueError(f'aux_weight must be >= 0, got {aux_weight}')
         self.num_classes = num_classes
@@ -162,8 +166,8 @@ class DartsEvalHead(ClsHead):
         self.classifier = nn.Linear(in_channels, num_classes)
         self.auxiliary_head = None
         if aux_weight > 0 and aux_channels:
-            self.auxiliary_head = DartsAuxiliaryHead(aux_channels,
-                                                     num_classes, aux_type)
+            self.auxiliary_head = DartsAuxiliaryHead(aux_channels, num_classes,
+                                                     aux_type)
 
     def pre_logits(self, feats: Tuple[torch.Tensor, ...]) -> torch.Tensor:
         """Globally average-pool the final map.
@@ -196,8 +200,8 @@ class DartsEvalHead(ClsHead):
                 channels (a genotype other than the config's); skipped
                 while tracing.
         """
-        _check_channels(feats[-1], self.classifier.in_features,
-                        'in_channels', 'out_channels', 'normal_concat')
+        _check_channels(feats[-1], self.classifier.in_features, 'in_channels',
+                        'out_channels', 'normal_concat')
         return self.classifier(self.pre_logits(feats))
 
     def forward_aux(self, feats: Tuple[torch.Tensor, ...]) -> torch.Tensor:
@@ -252,9 +256,8 @@ class DartsEvalHead(ClsHead):
                 target = torch.stack([i.gt_score for i in data_samples])
             else:
                 target = torch.cat([i.gt_label for i in data_samples])
-            aux_loss = self.loss_module(aux_score, target,
-                                        avg_factor=aux_score.size(0),
-                                        **kwargs)
+            aux_loss = self.loss_module(
+                aux_score, target, avg_factor=aux_score.size(0), **kwargs)
             # weighted here: the logged value is what enters the total
             losses['loss_aux'] = self.aux_weight * aux_loss
         return losses

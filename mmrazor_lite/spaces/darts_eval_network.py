@@ -120,8 +120,8 @@ class DartsEvalCell(nn.Module):
             genotype.reduce_concat if reduction else genotype.normal_concat)
         self.inputs: List[int] = [inp for _, inp in pairs]
         self.ops = nn.ModuleList(
-            build_darts_op(name, channels,
-                           2 if reduction and inp < 2 else 1, affine=True)
+            build_darts_op(
+                name, channels, 2 if reduction and inp < 2 else 1, affine=True)
             for name, inp in pairs)
         self.out_channels = len(self.concat) * channels
 
@@ -130,12 +130,13 @@ class DartsEvalCell(nn.Module):
         op = self.ops[n]
         out = op(states[self.inputs[n]])
         # identity carries no weights to regularise (as in DARTS)
-        if self.training and drop_prob > 0 and not isinstance(
-                op, nn.Identity):
+        if self.training and drop_prob > 0 and not isinstance(op, nn.Identity):
             out = drop_path(out, drop_prob)
         return out
 
-    def forward(self, s0: torch.Tensor, s1: torch.Tensor,
+    def forward(self,
+                s0: torch.Tensor,
+                s1: torch.Tensor,
                 drop_prob: float = 0.0) -> torch.Tensor:
         """Compute the cell output from the outputs of the two cells before.
 
@@ -152,8 +153,9 @@ class DartsEvalCell(nn.Module):
         """
         states = [self.preprocess0(s0), self.preprocess1(s1)]
         for n in range(0, len(self.ops), 2):
-            states.append(self._edge(n, states, drop_prob) +
-                          self._edge(n + 1, states, drop_prob))
+            states.append(
+                self._edge(n, states, drop_prob) +
+                self._edge(n + 1, states, drop_prob))
         return torch.cat([states[i] for i in self.concat], dim=1)
 
 
@@ -221,8 +223,8 @@ class DartsEvalNetwork(BaseModule):
                 'DartsEvalNetwork: no cell to build; set genotype (a '
                 'genotype .yaml/.json, e.g. a search\'s genotype.yaml, or a '
                 f'shipped name {sorted(GENOTYPES)})')
-        self.genotype = resolve_genotype(
-            default_genotype if genotype is None else genotype)
+        self.genotype = resolve_genotype(default_genotype if genotype is
+                                         None else genotype)
         self.stem_type = stem_type
         self.auxiliary = auxiliary
         self.drop_path_prob = float(drop_path_prob)

@@ -119,13 +119,13 @@ class DartsSearchCell(nn.Module):
         self.steps = steps
         self.multiplier = multiplier
         if reduction_prev:
-            self.preprocess0 = FactorizedReduce(prev_prev_channels, channels,
-                                                affine=False)
+            self.preprocess0 = FactorizedReduce(
+                prev_prev_channels, channels, affine=False)
         else:
-            self.preprocess0 = ReLUConvBN(prev_prev_channels, channels, 1, 1,
-                                          0, affine=False)
-        self.preprocess1 = ReLUConvBN(prev_channels, channels, 1, 1, 0,
-                                      affine=False)
+            self.preprocess0 = ReLUConvBN(
+                prev_prev_channels, channels, 1, 1, 0, affine=False)
+        self.preprocess1 = ReLUConvBN(
+            prev_channels, channels, 1, 1, 0, affine=False)
         nodes = []
         for start, end in node_edge_slices(steps):
             edges = [
@@ -135,8 +135,7 @@ class DartsSearchCell(nn.Module):
                     k=k,
                     primitives=primitives,
                     channel_mix=channel_mix,
-                    affine=False)
-                for j in range(end - start)
+                    affine=False) for j in range(end - start)
             ]
             nodes.append(
                 EdgeNormalisedNode(edges, normalise=edge_normalisation))

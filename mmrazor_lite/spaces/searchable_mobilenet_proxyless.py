@@ -12,8 +12,8 @@ from .searchable_backbone import SearchableBackbone
 
 
 def _mb(kernel_size: int, expand_ratio: int) -> dict:
-    return dict(type='MBBlock', kernel_size=kernel_size,
-                expand_ratio=expand_ratio)
+    return dict(
+        type='MBBlock', kernel_size=kernel_size, expand_ratio=expand_ratio)
 
 
 #: The single choice of the first stage.
@@ -95,8 +95,10 @@ class SearchableMobileNetProxyless(SearchableBackbone):
                  norm_eval: bool = False,
                  init_cfg=[
                      dict(type='Kaiming', layer=['Conv2d']),
-                     dict(type='Constant', val=1,
-                          layer=['_BatchNorm', 'GroupNorm'])
+                     dict(
+                         type='Constant',
+                         val=1,
+                         layer=['_BatchNorm', 'GroupNorm'])
                  ]):
         super().__init__(init_cfg=init_cfg)
         if widen_factor <= 0:
@@ -115,8 +117,14 @@ class SearchableMobileNetProxyless(SearchableBackbone):
         block_cfg = dict(norm_cfg=norm_cfg, act_cfg=act_cfg)
 
         in_channels = make_divisible(stem_channels * widen_factor, 8)
-        self.conv1 = ConvModule(3, in_channels, 3, stride=2, padding=1,
-                                norm_cfg=norm_cfg, act_cfg=act_cfg)
+        self.conv1 = ConvModule(
+            3,
+            in_channels,
+            3,
+            stride=2,
+            padding=1,
+            norm_cfg=norm_cfg,
+            act_cfg=act_cfg)
         self.layers = []
         for i, (channels, num_blocks, stride) in enumerate(arch_setting):
             out_channels = make_divisible(channels * widen_factor, 8)
@@ -138,8 +146,12 @@ class SearchableMobileNetProxyless(SearchableBackbone):
         # MMRazor widens the last conv but never thins it
         self.out_channels = int(last_channels * widen_factor) \
             if widen_factor > 1.0 else last_channels
-        self.conv2 = ConvModule(in_channels, self.out_channels, 1,
-                                norm_cfg=norm_cfg, act_cfg=act_cfg)
+        self.conv2 = ConvModule(
+            in_channels,
+            self.out_channels,
+            1,
+            norm_cfg=norm_cfg,
+            act_cfg=act_cfg)
         self.layers.append('conv2')
 
     def stages(self):

@@ -84,8 +84,14 @@ class SearchableShuffleNetV2(SearchableBackbone):
                                                   len(stage_blocks) + 1)
         self.norm_eval = norm_eval
         block_cfg = dict(norm_cfg=norm_cfg, act_cfg=act_cfg)
-        self.conv1 = ConvModule(3, stem_channels, 3, stride=2, padding=1,
-                                norm_cfg=norm_cfg, act_cfg=act_cfg)
+        self.conv1 = ConvModule(
+            3,
+            stem_channels,
+            3,
+            stride=2,
+            padding=1,
+            norm_cfg=norm_cfg,
+            act_cfg=act_cfg)
         self.layers = nn.ModuleList()
         in_channels = stem_channels
         for num_blocks, channels in zip(stage_blocks, stage_channels):
@@ -103,8 +109,12 @@ class SearchableShuffleNetV2(SearchableBackbone):
                 in_channels = out_channels
             self.layers.append(nn.Sequential(*stage))
         self.layers.append(
-            ConvModule(in_channels, last_channels, 1, norm_cfg=norm_cfg,
-                       act_cfg=act_cfg))
+            ConvModule(
+                in_channels,
+                last_channels,
+                1,
+                norm_cfg=norm_cfg,
+                act_cfg=act_cfg))
 
     def init_weights(self):
         """Initialise the weights, by ``init_cfg`` or as official SPOS.

@@ -24,8 +24,8 @@ def unwrap_model(model: nn.Module) -> nn.Module:
 
 def model_genotype(model: nn.Module):
     """The :class:`Genotype` of a DARTS evaluation classifier, else None."""
-    genotype = getattr(getattr(unwrap_model(model), 'backbone', None),
-                       'genotype', None)
+    genotype = getattr(
+        getattr(unwrap_model(model), 'backbone', None), 'genotype', None)
     return genotype if isinstance(genotype, Genotype) else None
 
 
@@ -44,9 +44,10 @@ def architecture_meta(model: nn.Module) -> dict:
 
 def genotype_difference(saved: Mapping, built: Mapping) -> list:
     """The genotype keys (``normal``, ``reduce_concat`` ...) that differ."""
-    return [key for key in ('normal', 'normal_concat', 'reduce',
-                            'reduce_concat')
-            if _plain(saved.get(key)) != _plain(built.get(key))]
+    return [
+        key for key in ('normal', 'normal_concat', 'reduce', 'reduce_concat')
+        if _plain(saved.get(key)) != _plain(built.get(key))
+    ]
 
 
 def _plain(value):
@@ -79,8 +80,8 @@ def check_architecture(meta: Optional[Mapping], model: nn.Module,
                 f'checkpoint was trained with.')
     if meta.get('fix_subnet') and 'fix_subnet' in built:
         saved, fixed = dict(meta['fix_subnet']), built['fix_subnet']
-        differ = sorted(k for k in set(saved) | set(fixed)
-                        if saved.get(k) != fixed.get(k))
+        differ = sorted(
+            k for k in set(saved) | set(fixed) if saved.get(k) != fixed.get(k))
         if differ:
             shown = ', '.join(f'{k}: checkpoint {saved.get(k)!r} vs built '
                               f'{fixed.get(k)!r}' for k in differ[:8])

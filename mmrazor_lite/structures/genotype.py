@@ -70,11 +70,15 @@ class Genotype(NamedTuple):
                                  f'{type(data[key]).__name__} '
                                  f'{data[key]!r}')
         genotype = cls(
-            normal=[_pair(source, 'normal', n, p)
-                    for n, p in enumerate(data['normal'])],
+            normal=[
+                _pair(source, 'normal', n, p)
+                for n, p in enumerate(data['normal'])
+            ],
             normal_concat=list(data['normal_concat']),
-            reduce=[_pair(source, 'reduce', n, p)
-                    for n, p in enumerate(data['reduce'])],
+            reduce=[
+                _pair(source, 'reduce', n, p)
+                for n, p in enumerate(data['reduce'])
+            ],
             reduce_concat=list(data['reduce_concat']))
         genotype.validate(primitives, source)
         return genotype._replace(  # validated: plain ints from here on
@@ -109,8 +113,7 @@ class Genotype(NamedTuple):
                     raise ValueError(
                         f'{source}: {cell}[{n}] (node {node}) reads state '
                         f'{inp}; valid inputs are 0..{node + 1}')
-            _check_concat(source, cell, pairs,
-                          getattr(self, f'{cell}_concat'))
+            _check_concat(source, cell, pairs, getattr(self, f'{cell}_concat'))
 
 
 def _is_index(value) -> bool:
@@ -145,8 +148,9 @@ def _check_concat(source: str, cell: str, pairs, concat) -> None:
         raise ValueError(f'{source}: {key} {list(concat)} names a state '
                          f'twice; each state is concatenated once')
     read = {int(inp) for _, inp in pairs}
-    dead = [s for s in range(2, num_states)
-            if s not in concat and s not in read]
+    dead = [
+        s for s in range(2, num_states) if s not in concat and s not in read
+    ]
     if dead:
         raise ValueError(
             f'{source}: {cell} node(s) {[s - 2 for s in dead]} (state(s) '
@@ -195,32 +199,36 @@ def _named(normal, reduce) -> Genotype:
 
 #: Published cells (pairs two per node, node 0 first).
 GENOTYPES: Dict[str, Genotype] = dict(
-    PC_DARTS_cifar=_named(
-        [('sep_conv_3x3', 1), ('skip_connect', 0), ('sep_conv_3x3', 0),
-         ('dil_conv_3x3', 1), ('sep_conv_5x5', 0), ('sep_conv_3x3', 1),
-         ('avg_pool_3x3', 0), ('dil_conv_3x3', 1)],
-        [('sep_conv_5x5', 1), ('max_pool_3x3', 0), ('sep_conv_5x5', 1),
-         ('sep_conv_5x5', 2), ('sep_conv_3x3', 0), ('sep_conv_3x3', 3),
-         ('sep_conv_3x3', 1), ('sep_conv_3x3', 2)]),
-    PC_DARTS_image=_named(
-        [('skip_connect', 1), ('sep_conv_3x3', 0), ('sep_conv_3x3', 0),
-         ('skip_connect', 1), ('sep_conv_3x3', 1), ('sep_conv_3x3', 3),
-         ('sep_conv_3x3', 1), ('dil_conv_5x5', 4)],
-        [('sep_conv_3x3', 0), ('skip_connect', 1), ('dil_conv_5x5', 2),
-         ('max_pool_3x3', 1), ('sep_conv_3x3', 2), ('sep_conv_3x3', 1),
-         ('sep_conv_5x5', 0), ('sep_conv_3x3', 3)]),
-    DARTS_V1=_named(
-        [('sep_conv_3x3', 1), ('sep_conv_3x3', 0), ('skip_connect', 0),
-         ('sep_conv_3x3', 1), ('skip_connect', 0), ('sep_conv_3x3', 1),
-         ('sep_conv_3x3', 0), ('skip_connect', 2)],
-        [('max_pool_3x3', 0), ('max_pool_3x3', 1), ('skip_connect', 2),
-         ('max_pool_3x3', 0), ('max_pool_3x3', 0), ('skip_connect', 2),
-         ('skip_connect', 2), ('avg_pool_3x3', 0)]),
-    DARTS_V2=_named(
-        [('sep_conv_3x3', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 0),
-         ('sep_conv_3x3', 1), ('sep_conv_3x3', 1), ('skip_connect', 0),
-         ('skip_connect', 0), ('dil_conv_3x3', 2)],
-        [('max_pool_3x3', 0), ('max_pool_3x3', 1), ('skip_connect', 2),
-         ('max_pool_3x3', 1), ('max_pool_3x3', 0), ('skip_connect', 2),
-         ('skip_connect', 2), ('max_pool_3x3', 1)]),
+    PC_DARTS_cifar=_named([('sep_conv_3x3', 1), ('skip_connect', 0),
+                           ('sep_conv_3x3', 0), ('dil_conv_3x3', 1),
+                           ('sep_conv_5x5', 0), ('sep_conv_3x3', 1),
+                           ('avg_pool_3x3', 0), ('dil_conv_3x3', 1)],
+                          [('sep_conv_5x5', 1), ('max_pool_3x3', 0),
+                           ('sep_conv_5x5', 1), ('sep_conv_5x5', 2),
+                           ('sep_conv_3x3', 0), ('sep_conv_3x3', 3),
+                           ('sep_conv_3x3', 1), ('sep_conv_3x3', 2)]),
+    PC_DARTS_image=_named([('skip_connect', 1), ('sep_conv_3x3', 0),
+                           ('sep_conv_3x3', 0), ('skip_connect', 1),
+                           ('sep_conv_3x3', 1), ('sep_conv_3x3', 3),
+                           ('sep_conv_3x3', 1), ('dil_conv_5x5', 4)],
+                          [('sep_conv_3x3', 0), ('skip_connect', 1),
+                           ('dil_conv_5x5', 2), ('max_pool_3x3', 1),
+                           ('sep_conv_3x3', 2), ('sep_conv_3x3', 1),
+                           ('sep_conv_5x5', 0), ('sep_conv_3x3', 3)]),
+    DARTS_V1=_named([('sep_conv_3x3', 1), ('sep_conv_3x3', 0),
+                     ('skip_connect', 0), ('sep_conv_3x3', 1),
+                     ('skip_connect', 0), ('sep_conv_3x3', 1),
+                     ('sep_conv_3x3', 0), ('skip_connect', 2)],
+                    [('max_pool_3x3', 0), ('max_pool_3x3', 1),
+                     ('skip_connect', 2), ('max_pool_3x3', 0),
+                     ('max_pool_3x3', 0), ('skip_connect', 2),
+                     ('skip_connect', 2), ('avg_pool_3x3', 0)]),
+    DARTS_V2=_named([('sep_conv_3x3', 0), ('sep_conv_3x3', 1),
+                     ('sep_conv_3x3', 0), ('sep_conv_3x3', 1),
+                     ('sep_conv_3x3', 1), ('skip_connect', 0),
+                     ('skip_connect', 0), ('dil_conv_3x3', 2)],
+                    [('max_pool_3x3', 0), ('max_pool_3x3', 1),
+                     ('skip_connect', 2), ('max_pool_3x3', 1),
+                     ('max_pool_3x3', 0), ('skip_connect', 2),
+                     ('skip_connect', 2), ('max_pool_3x3', 1)]),
 )

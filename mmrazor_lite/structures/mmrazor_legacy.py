@@ -27,12 +27,14 @@ def is_mmrazor_legacy_subnet(data: Mapping) -> bool:
 
 def _candidates(stage: int, block: int):
     """Our keys a legacy ``stage_{stage}_block_{block}`` may stand for."""
-    return (f'backbone.layers.{stage}.{block}',  # SearchableShuffleNetV2
-            f'backbone.layer{stage + 1}.{block}')  # SearchableMobileNetProxyless
+    return (
+        f'backbone.layers.{stage}.{block}',  # SearchableShuffleNetV2
+        f'backbone.layer{stage + 1}.{block}')  # SearchableMobileNetProxyless
 
 
 def convert_mmrazor_legacy_subnet(
-        data: Mapping, valid_keys: Iterable[str],
+        data: Mapping,
+        valid_keys: Iterable[str],
         source: str = 'subnet') -> 'OrderedDict[str, str]':
     """``stage_i_block_j -> {chosen: [NAME]}`` -> ``our key -> NAME``.
 

@@ -37,8 +37,11 @@ FRONT_BN_FILE = 'pareto_front_bn.pth'
 MEMBER_KEYS = ('rank', 'cost', 'score', 'flops', 'params', 'decisions',
                'subnet')
 #: --X-max option -> the member's field it bounds, and its unit
-LIMITS = {'flops_max': ('flops', 'FLOPs'), 'params_max': ('params', 'params'),
-          'latency_max': ('latency_ms', 'ms')}
+LIMITS = {
+    'flops_max': ('flops', 'FLOPs'),
+    'params_max': ('params', 'params'),
+    'latency_max': ('latency_ms', 'ms')
+}
 
 
 class ParetoFrontError(ValueError):
@@ -52,17 +55,21 @@ def write_pareto_front(work_dir: str, header: Mapping,
     the members' BN statistics (one mapping of tensors per member, in the
     same order); returns the yaml's path."""
     atomic_torch_save(
-        dict(decisions=[list(m['decisions'].values()) for m in members],
-             buffers=[dict(b) for b in bn_statistics]),
+        dict(
+            decisions=[list(m['decisions'].values()) for m in members],
+            buffers=[dict(b) for b in bn_statistics]),
         osp.join(work_dir, FRONT_BN_FILE))
     header = dict(header)
     model = header.pop('model', None)  # long: after the front
-    data = dict(header, bn_statistics=FRONT_BN_FILE,
-                front=[dict(m) for m in members], model=model)
+    data = dict(
+        header,
+        bn_statistics=FRONT_BN_FILE,
+        front=[dict(m) for m in members],
+        model=model)
     path = osp.join(work_dir, FRONT_FILE)
     atomic_write_text(
-        '# the Pareto front of a search: see docs/spos.md (Pareto search)\n'
-        + yaml.safe_dump(data, sort_keys=False), path)
+        '# the Pareto front of a search: see docs/spos.md (Pareto search)\n' +
+        yaml.safe_dump(data, sort_keys=False), path)
     return path
 
 
@@ -80,15 +87,18 @@ def load_pareto_front(path: str) -> dict:
     if not isinstance(front, list) or not front:
         raise ParetoFrontError(f'{path}: no "front" list of members')
     for i, member in enumerate(front):
-        missing = [k for k in MEMBER_KEYS
-                   if not isinstance(member, dict) or k not in member]
+        missing = [
+            k for k in MEMBER_KEYS
+            if not isinstance(member, dict) or k not in member
+        ]
         if missing:
             raise ParetoFrontError(f'{path}: front member {i + 1} lacks '
                                    f'{missing}')
     return data
 
 
-def pick_member(data: Mapping, path: str = FRONT_FILE,
+def pick_member(data: Mapping,
+                path: str = FRONT_FILE,
                 flops_max: Optional[float] = None,
                 params_max: Optional[float] = None,
                 latency_max: Optional[float] = None) -> Tuple[int, dict]:
@@ -100,9 +110,13 @@ def pick_member(data: Mapping, path: str = FRONT_FILE,
             without latency; no member within the bounds (the message
             gives the cheapest member's cost in each bound's unit).
     """
-    limits = {name: float(value) for name, value in dict(
-        flops_max=flops_max, params_max=params_max,
-        latency_max=latency_max).items() if value is not None}
+    limits = {
+        name: float(value)
+        for name, value in dict(
+            flops_max=flops_max,
+            params_max=params_max,
+            latency_max=latency_max).items() if value is not None
+    }
     if not limits:
         raise ParetoFrontError('give a budget: --flops-max, --latency-max '
                                'and/or --params-max')
@@ -113,28 +127,34 @@ def pick_member(data: Mapping, path: str = FRONT_FILE,
             f'{path}: the front records no latency (its search had no '
             f'train_cfg.latency_table); pick with --flops-max / '
             f'--params-max, or search again with a latency table')
-    fits = [i for i, m in enumerate(front)
-            if all(float(m[LIMITS[name][0]]) <= bound
-                   for name, bound in limits.items())]
+    fits = [
+        i for i, m in enumerate(front) if all(
+            float(m[LIMITS[name][0]]) <= bound
+            for name, bound in limits.items())
+    ]
     if not fits:
         asked = ', '.join(f'{LIMITS[n][0]} <= {_amount(v)}'
                           for n, v in limits.items())
-        lowest = {n: min(float(m[LIMITS[n][0]]) for m in front)
-                  for n in limits}
+        lowest = {
+            n: min(float(m[LIMITS[n][0]]) for m in front)
+            for n in limits
+        }
         cheapest = '; '.join(f'cheapest {LIMITS[n][0]} {_amount(low)} '
                              f'{LIMITS[n][1]}' for n, low in lowest.items())
         raise ParetoFrontError(
             f'{path}: no front member within {asked} ({len(front)} '
             f'members; {cheapest}): raise the budget')
-    best = min(fits, key=lambda i: (-float(front[i]['score']),
-                                    float(front[i]['cost']), i))
+    best = min(
+        fits,
+        key=lambda i: (-float(front[i]['score']), float(front[i]['cost']), i))
     return best, front[best]
 
 
 def load_member_bn(path: str, data: Mapping, index: int) -> dict:
     """The BN statistics of member ``index`` of the front file ``path``."""
-    bn_path = osp.join(osp.dirname(osp.abspath(path)),
-                       data.get('bn_statistics', FRONT_BN_FILE))
+    bn_path = osp.join(
+        osp.dirname(osp.abspath(path)), data.get('bn_statistics',
+                                                 FRONT_BN_FILE))
     if not osp.isfile(bn_path):
         raise FileNotFoundError(
             f'{bn_path}: the BN statistics of {path} are missing (the '

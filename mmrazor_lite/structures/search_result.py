@@ -15,7 +15,6 @@ All are written atomically.
 import csv
 import io
 import os.path as osp
-from collections import OrderedDict
 from typing import Iterable, Mapping, Sequence, Tuple
 
 import torch
@@ -31,44 +30,45 @@ CANDIDATES_FILE = 'search_candidates.csv'
 
 
 def write_search_result(work_dir: str, fix_subnet: Mapping[str, str],
-                        state_dict: Mapping[str, torch.Tensor],
-                        meta: dict) -> None:
+                        state_dict: Mapping[str,
+                                            torch.Tensor], meta: dict) -> None:
     """Write the subnet file and the sliced weights into ``work_dir``."""
     dump_subnet_file(fix_subnet, osp.join(work_dir, SUBNET_FILE))
     atomic_torch_save(
-        dict(state_dict=state_dict,
-             meta=dict(meta, fix_subnet=dict(fix_subnet))),
+        dict(
+            state_dict=state_dict,
+            meta=dict(meta, fix_subnet=dict(fix_subnet))),
         osp.join(work_dir, WEIGHTS_FILE))
 
 
-def write_top_k_table(work_dir: str, title: str,
-                      rows: Sequence[Tuple[float, Sequence,
-                                           Sequence[str]]]) -> None:
+def write_top_k_table(
+        work_dir: str, title: str,
+        rows: Sequence[Tuple[float, Sequence, Sequence[str]]]) -> None:
     """``search_top_k.txt``: one row (score, costs, subnet) each; costs
     are ``(flops, params[, latency_ms])``, the latency column is written
     when a row has one."""
     latency = any(_latency(costs) is not None for _, costs, _ in rows)
-    lines = [f'# {title}',
-             f'{"rank":>4}  {"score":>10}  {"FLOPs":>15}  {"params":>12}  '
-             + (f'{"latency ms":>10}  ' if latency else '') + 'subnet']
+    lines = [
+        f'# {title}',
+        f'{"rank":>4}  {"score":>10}  {"FLOPs":>15}  {"params":>12}  ' +
+        (f'{"latency ms":>10}  ' if latency else '') + 'subnet'
+    ]
     for rank, (score, costs, names) in enumerate(rows, 1):
         flops, params = costs[:2]
         lines.append(f'{rank:>4}  {score:>10.4f}  {flops:>15,}  '
-                     f'{params:>12,}  '
-                     + (f'{_latency(costs):>10.3f}  ' if latency else '')
-                     + ' '.join(names))
-    atomic_write_text('\n'.join(lines) + '\n',
-                      osp.join(work_dir, TOP_K_FILE))
+                     f'{params:>12,}  ' +
+                     (f'{_latency(costs):>10.3f}  ' if latency else '') +
+                     ' '.join(names))
+    atomic_write_text('\n'.join(lines) + '\n', osp.join(work_dir, TOP_K_FILE))
 
 
 def _latency(costs: Sequence):
     return costs[2] if len(costs) > 2 else None
 
 
-def write_candidates_table(work_dir: str, score_key: str,
-                           decisions: Sequence[str],
-                           rows: Iterable[Tuple[int, float, Sequence,
-                                                Sequence[str]]]) -> None:
+def write_candidates_table(
+        work_dir: str, score_key: str, decisions: Sequence[str],
+        rows: Iterable[Tuple[int, float, Sequence, Sequence[str]]]) -> None:
     """``search_candidates.csv``: a row (generation, score, costs, subnet)
     per candidate; columns ``candidate`` (1-based, the order scored),
     ``generation``, ``score_key``, ``flops``, ``params``, ``latency_ms``
@@ -77,13 +77,11 @@ def write_candidates_table(work_dir: str, score_key: str,
     latency = any(_latency(costs) is not None for _, _, costs, _ in rows)
     text = io.StringIO()
     writer = csv.writer(text, lineterminator='\n')
-    writer.writerow(['candidate', 'generation', score_key, 'flops',
-                     'params'] + (['latency_ms'] if latency else [])
-                    + list(decisions))
+    writer.writerow(['candidate', 'generation', score_key, 'flops', 'params'] +
+                    (['latency_ms'] if latency else []) + list(decisions))
     for index, (generation, score, costs, names) in enumerate(rows, 1):
-        writer.writerow(
-            [index, '' if generation is None else generation,
-             repr(float(score)), *costs[:2]]
-            + ([repr(float(_latency(costs)))] if latency else [])
-            + list(names))
+        writer.writerow([
+            index, '' if generation is None else generation,
+            repr(float(score)), *costs[:2]
+        ] + ([repr(float(_latency(costs)))] if latency else []) + list(names))
     atomic_write_text(text.getvalue(), osp.join(work_dir, CANDIDATES_FILE))

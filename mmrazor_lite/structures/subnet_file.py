@@ -55,7 +55,8 @@ def read_subnet_data(path: str) -> dict:
     return data
 
 
-def parse_subnet_data(data: Mapping, source: str,
+def parse_subnet_data(data: Mapping,
+                      source: str,
                       plain_names: bool = False) -> 'OrderedDict[str, str]':
     """``module path -> name`` from ``{path: {chosen: NAME}}``.
 

@@ -20,11 +20,11 @@ import torch.nn as nn
 
 from mmrazor_lite.mutables.one_shot_choice import OneShotChoice
 from mmrazor_lite.mutators.one_shot_mutator import OneShotMutator
-from mmrazor_lite.structures.mmrazor_legacy import (convert_mmrazor_legacy_subnet,
-                             is_mmrazor_legacy_subnet)
-from mmrazor_lite.structures.subnet_file import (SubnetFileError, parse_subnet_data,
-                          read_subnet_data)
-
+from mmrazor_lite.structures.mmrazor_legacy import (
+    convert_mmrazor_legacy_subnet, is_mmrazor_legacy_subnet)
+from mmrazor_lite.structures.subnet_file import (SubnetFileError,
+                                                 parse_subnet_data,
+                                                 read_subnet_data)
 
 #: the classifier's name of its backbone: keys of our subnet files start so
 BACKBONE_PREFIX = 'backbone.'
@@ -35,7 +35,8 @@ def is_bare_backbone(paths) -> bool:
     return not any(p.startswith(BACKBONE_PREFIX) for p in paths)
 
 
-def strip_backbone_prefix(choices: Mapping[str, str], paths,
+def strip_backbone_prefix(choices: Mapping[str, str],
+                          paths,
                           source: str = 'subnet') -> 'OrderedDict[str, str]':
     """``choices`` keyed for the model whose mutable ``paths`` are given.
 
@@ -73,7 +74,8 @@ def _prepared_mutator(model: nn.Module):
     return mutator
 
 
-def read_subnet_spec(spec: Union[str, Mapping], valid_keys,
+def read_subnet_spec(spec: Union[str, Mapping],
+                     valid_keys,
                      source: str = 'subnet') -> 'OrderedDict[str, str]':
     """A subnet (file path or mapping) as ``module path -> choice name``.
 
@@ -108,8 +110,9 @@ def describe_choices(choices: Mapping[str, list]) -> str:
     return '; '.join(parts) + f' (all keys: {list(choices)})'
 
 
-def complete_with_weightless(model: nn.Module, choices: Mapping[str, str]
-                             ) -> 'OrderedDict[str, str]':
+def complete_with_weightless(
+        model: nn.Module, choices: Mapping[str,
+                                           str]) -> 'OrderedDict[str, str]':
     """Fill blocks that ``choices`` (read off weights) lacks.
 
     A block whose chosen op has no weights (a true identity) leaves no key
@@ -120,14 +123,17 @@ def complete_with_weightless(model: nn.Module, choices: Mapping[str, str]
     for path, module in model.named_modules():
         if path in out or not isinstance(module, OneShotChoice):
             continue
-        empty = [name for name in module.choices
-                 if not module.candidate(name).state_dict()]
+        empty = [
+            name for name in module.choices
+            if not module.candidate(name).state_dict()
+        ]
         if len(empty) == 1:
             out[path] = empty[0]
     return out
 
 
-def check_subnet(model: nn.Module, spec: Union[str, Mapping],
+def check_subnet(model: nn.Module,
+                 spec: Union[str, Mapping],
                  source: str = 'subnet') -> 'OrderedDict[str, str]':
     """Validate ``spec`` against the choices of supernet ``model``.
 
@@ -153,13 +159,13 @@ def check_subnet(model: nn.Module, spec: Union[str, Mapping],
         raise SubnetFileError(
             f'{source}: {detail}. {_key_forms(paths)} Valid: '
             f'{describe_choices(mutator.choices)}') from err
-    return OrderedDict(
-        (path, decided[key])
-        for key, members in mutator.search_groups.items()
-        for path, _ in members)
+    return OrderedDict((path, decided[key])
+                       for key, members in mutator.search_groups.items()
+                       for path, _ in members)
 
 
-def fix_model(model: nn.Module, spec: Union[str, Mapping],
+def fix_model(model: nn.Module,
+              spec: Union[str, Mapping],
               source: str = 'subnet',
               keep_candidate_keys: bool = False) -> 'OrderedDict[str, str]':
     """Replace every one-shot choice of ``model`` by its chosen op, in place.

@@ -43,9 +43,9 @@ from mmrazor_lite.fileio.checkpoint_io import (CheckpointError,
                                                load_state_dict_and_meta)
 from mmrazor_lite.registry import MODELS, build_model
 from mmrazor_lite.structures.architecture_meta import check_architecture
+from mmrazor_lite.structures.subnet_file import SubnetFileError
 from .fix_model import (BACKBONE_PREFIX, complete_with_weightless, fix_model,
                         is_bare_backbone, strip_backbone_prefix)
-from mmrazor_lite.structures.subnet_file import SubnetFileError
 from .subnet_weights import (load_subnet_state_dict, subnet_of_state_dict,
                              unwrap_state_dict)
 
@@ -146,7 +146,8 @@ def FixedSubnet(architecture: dict,
                 f'meta.fix_subnet; it holds several candidates per block), '
                 f'so the default subnet is built and its candidates\' '
                 f'weights taken from it: {default_subnet}',
-                logger='current', level=logging.WARNING)
+                logger='current',
+                level=logging.WARNING)
     else:
         raise SubnetFileError(
             'FixedSubnet: no subnet to build. Set model.fix_subnet=YAML, or '
@@ -162,12 +163,13 @@ def FixedSubnet(architecture: dict,
         # trained as another subnet (same shapes would load silently)
         if fix_subnet is not None:
             if meta.get('fix_subnet'):  # a classifier's keys, maybe
-                meta = dict(meta, fix_subnet=strip_backbone_prefix(
-                    meta['fix_subnet'], list(fixed), checkpoint))
+                meta = dict(
+                    meta,
+                    fix_subnet=strip_backbone_prefix(meta['fix_subnet'],
+                                                     list(fixed), checkpoint))
             check_architecture(meta, model, checkpoint)
         try:
-            load_subnet_state_dict(model, state_dict, fixed,
-                                   source=checkpoint)
+            load_subnet_state_dict(model, state_dict, fixed, source=checkpoint)
         except CheckpointError as err:
             if prefix or not is_bare_backbone(fixed):
                 raise

@@ -3,8 +3,8 @@
 Three kinds of state dict reach a fixed subnet (see :mod:`.fix_model`):
 
 - the search's sliced weights: the SPOS algorithm's keys
-  (``architecture.backbone.layers.0.0`` + ``_candidates.shuffle_7x7...``) for the
-  chosen candidate of every block only;
+  (``architecture.backbone.layers.0.0`` + ``_candidates.shuffle_7x7...``)
+  for the chosen candidate of every block only;
 - a whole supernet (every candidate): the chosen ones are taken;
 - a retrained subnet (``backbone.layers.0.0.branch2...``, no prefix), or an
   MMRazor 1.x one (``_candidates.NAME`` kept) after its converter.
@@ -29,8 +29,9 @@ ALGORITHM_PREFIX = 'architecture.'
 _NON_MODEL_ROOTS = ('data_preprocessor.', 'mutator.')
 
 
-def sliced_state_dict(model: nn.Module, mutables: Iterable[nn.Module]
-                      ) -> 'OrderedDict[str, torch.Tensor]':
+def sliced_state_dict(
+        model: nn.Module,
+        mutables: Iterable[nn.Module]) -> 'OrderedDict[str, torch.Tensor]':
     """``model``'s state dict without the unchosen candidates' weights.
 
     Args:
@@ -42,22 +43,23 @@ def sliced_state_dict(model: nn.Module, mutables: Iterable[nn.Module]
     for mutable in mutables:
         for other in mutable.choices:
             if other != mutable.current_choice:
-                dropped.append(
-                    f'{names[id(mutable)]}.'
-                    f'{mutable.candidate_key_prefix(other)}')
+                dropped.append(f'{names[id(mutable)]}.'
+                               f'{mutable.candidate_key_prefix(other)}')
     dropped = tuple(dropped)
-    return OrderedDict(
-        (key, value.detach().cpu().clone())
-        for key, value in model.state_dict().items()
-        if not key.startswith(dropped))
+    return OrderedDict((key, value.detach().cpu().clone())
+                       for key, value in model.state_dict().items()
+                       if not key.startswith(dropped))
 
 
-def unwrap_state_dict(state_dict: Mapping[str, torch.Tensor]
-                      ) -> 'OrderedDict[str, torch.Tensor]':
+def unwrap_state_dict(
+    state_dict: Mapping[str,
+                        torch.Tensor]) -> 'OrderedDict[str, torch.Tensor]':
     """Strip ``module.`` / ``architecture.``; drop algorithm-only state."""
     out = OrderedDict()
-    keys = [k[len('module.'):] if k.startswith('module.') else k
-            for k in state_dict]
+    keys = [
+        k[len('module.'):] if k.startswith('module.') else k
+        for k in state_dict
+    ]
     wrapped = any(k.startswith(ALGORITHM_PREFIX) for k in keys)
     for key, value in zip(keys, state_dict.values()):
         if wrapped:
@@ -70,8 +72,8 @@ def unwrap_state_dict(state_dict: Mapping[str, torch.Tensor]
     return out
 
 
-def candidates_in_state_dict(state_dict: Mapping[str, torch.Tensor]
-                             ) -> Dict[str, list]:
+def candidates_in_state_dict(
+        state_dict: Mapping[str, torch.Tensor]) -> Dict[str, list]:
     """``module path -> [candidate names with weights]`` (supernet keys)."""
     found: Dict[str, list] = OrderedDict()
     for key in state_dict:
@@ -83,8 +85,9 @@ def candidates_in_state_dict(state_dict: Mapping[str, torch.Tensor]
     return found
 
 
-def subnet_of_state_dict(state_dict: Mapping[str, torch.Tensor]
-                         ) -> Optional['OrderedDict[str, str]']:
+def subnet_of_state_dict(
+    state_dict: Mapping[str,
+                        torch.Tensor]) -> Optional['OrderedDict[str, str]']:
     """The subnet a sliced state dict holds (one candidate per block), or None.
 
     None for a whole supernet (several candidates in a block) and for a

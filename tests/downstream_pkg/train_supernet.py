@@ -25,17 +25,23 @@ def main(config, work_dir):
     spos = runner.model
     subnet = spos.mutator.sample_choices(random.Random(1))
     spos.mutator.set_choices(subnet)
-    write_search_result(work_dir, spos.mutator.current_subnet(),
-                        sliced_state_dict(spos, spos.mutator.mutables),
-                        meta=dict(score=0.0, score_key='accuracy/top1'))
-    print(json.dumps(dict(
-        model=type(spos).__name__,
-        architecture=type(spos.architecture).__name__,
-        iters=runner.iter, scope=runner.default_scope.scope_name,
-        checkpoint_hook=type(next(
-            h for h in runner.hooks
-            if type(h).__name__.endswith('CheckpointHook'))).__module__,
-        subnet=spos.mutator.current_subnet())))
+    write_search_result(
+        work_dir,
+        spos.mutator.current_subnet(),
+        sliced_state_dict(spos, spos.mutator.mutables),
+        meta=dict(score=0.0, score_key='accuracy/top1'))
+    print(
+        json.dumps(
+            dict(
+                model=type(spos).__name__,
+                architecture=type(spos.architecture).__name__,
+                iters=runner.iter,
+                scope=runner.default_scope.scope_name,
+                checkpoint_hook=type(
+                    next(
+                        h for h in runner.hooks if type(h).__name__.endswith(
+                            'CheckpointHook'))).__module__,
+                subnet=spos.mutator.current_subnet())))
 
 
 if __name__ == '__main__':

@@ -94,8 +94,10 @@ def tree_differences(a, b, path: str = '') -> List[str]:
         if not (isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor)):
             return [f'{where}: {type(a).__name__} vs {type(b).__name__}']
         if a.dtype != b.dtype or a.shape != b.shape:
-            return [f'{where}: {a.dtype}{list(a.shape)} vs '
-                    f'{b.dtype}{list(b.shape)}']
+            return [
+                f'{where}: {a.dtype}{list(a.shape)} vs '
+                f'{b.dtype}{list(b.shape)}'
+            ]
         a_bits, b_bits = _bits(a), _bits(b)
         if torch.equal(a_bits, b_bits):
             return []
@@ -104,8 +106,7 @@ def tree_differences(a, b, path: str = '') -> List[str]:
             differing = differing.any(dim=1)
         detail = f': {int(differing.sum())} of {a.numel()} values differ'
         if a.is_floating_point():
-            x, y = (t.detach().reshape(-1)[differing].double()
-                    for t in (a, b))
+            x, y = (t.detach().reshape(-1)[differing].double() for t in (a, b))
             gap = (x - y).abs()
             gap = gap[gap.isfinite()]
             detail += (f', max abs difference {float(gap.max()):.3g}'
@@ -141,8 +142,12 @@ def _bits(tensor):
     exactly when the bits are equal."""
     import torch
     flat = tensor.detach().cpu().contiguous().reshape(-1)
-    as_int = {1: torch.uint8, 2: torch.int16, 4: torch.int32,
-              8: torch.int64}.get(flat.element_size())
+    as_int = {
+        1: torch.uint8,
+        2: torch.int16,
+        4: torch.int32,
+        8: torch.int64
+    }.get(flat.element_size())
     if as_int is None or flat.is_complex():  # wider: compare bytes
         return flat.view(torch.uint8).reshape(flat.numel(), -1)
     return flat.view(as_int)
@@ -195,22 +200,23 @@ def compare_supernet(reference: str, resumed: str, spec) -> List[str]:
 
 
 def compare_search(reference: str, resumed: str, spec) -> List[str]:
-    return (file_differences(reference, resumed,
-                             ('best_fix_subnet.yaml', 'search_top_k.txt'))
-            + checkpoint_differences(reference, resumed,
-                                     'best_subnet_weights.pth',
-                                     ('state_dict', 'meta'))
-            + checkpoint_differences(
-                reference, resumed, f'search_epoch_{spec.units}.pth',
-                ('generation', 'decisions', 'population', 'top_k', 'scores',
-                 'rng_state', 'seed')))
+    return (
+        file_differences(reference, resumed,
+                         ('best_fix_subnet.yaml', 'search_top_k.txt')) +
+        checkpoint_differences(reference, resumed, 'best_subnet_weights.pth',
+                               ('state_dict', 'meta')) +
+        checkpoint_differences(
+            reference, resumed, f'search_epoch_{spec.units}.pth',
+            ('generation', 'decisions', 'population', 'top_k', 'scores',
+             'rng_state', 'seed')))
 
 
 def compare_pcdarts(reference: str, resumed: str, spec) -> List[str]:
     genotypes = ['genotype.yaml'] + [
-        f'genotype_epoch_{e}.yaml' for e in range(1, spec.units + 1)]
-    return (file_differences(reference, resumed, genotypes)
-            + checkpoint_differences(
+        f'genotype_epoch_{e}.yaml' for e in range(1, spec.units + 1)
+    ]
+    return (file_differences(reference, resumed, genotypes) +
+            checkpoint_differences(
                 reference, resumed, f'epoch_{spec.units}.pth',
                 ('state_dict', 'optimizer', 'param_schedulers')))
 
@@ -232,45 +238,59 @@ class Spec:
 
 def supernet_spec(iters: int) -> Spec:
     return Spec(
-        'supernet', osp.join(DEMO, 'spos_supernet_shufflenetv2_digits.py'),
-        [f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}',
-         f'train_cfg.val_begin={iters + 1}',  # no validation: not compared
-         f'param_scheduler.0.end={iters}',
-         'default_hooks.checkpoint.interval=1',
-         'default_hooks.checkpoint.max_keep_ckpts=1',
-         'default_hooks.logger.interval=10', 'train_dataloader.batch_size=16'],
-        iters, re.compile(r'^iter_(\d+)\.pth$'),
-        re.compile(r'resumed epoch: \d+, iter: (\d+)'), 2, compare_supernet)
+        'supernet',
+        osp.join(DEMO, 'spos_supernet_shufflenetv2_digits.py'),
+        [
+            f'train_cfg.max_iters={iters}',
+            f'train_cfg.val_interval={iters}',
+            f'train_cfg.val_begin={iters + 1}',  # no validation: not compared
+            f'param_scheduler.0.end={iters}',
+            'default_hooks.checkpoint.interval=1',
+            'default_hooks.checkpoint.max_keep_ckpts=1',
+            'default_hooks.logger.interval=10',
+            'train_dataloader.batch_size=16'
+        ],
+        iters,
+        re.compile(r'^iter_(\d+)\.pth$'),
+        re.compile(r'resumed epoch: \d+, iter: (\d+)'),
+        2,
+        compare_supernet)
 
 
 def search_spec(generations: int, supernet_ckpt: str) -> Spec:
-    return Spec(
-        'search', osp.join(DEMO, 'spos_search_digits.py'),
-        [f'load_from={supernet_ckpt}', f'train_cfg.max_epochs={generations}',
-         'train_cfg.num_candidates=8', 'train_cfg.top_k=4',
-         'train_cfg.num_mutation=4', 'train_cfg.num_crossover=4',
-         'train_cfg.calibrate_samples=128'],
-        generations, re.compile(r'^search_epoch_(\d+)\.pth$'),
-        re.compile(r'resume: search state \S+ \(generation (\d+)\)'), 2,
-        compare_search)
+    return Spec('search', osp.join(DEMO, 'spos_search_digits.py'), [
+        f'load_from={supernet_ckpt}', f'train_cfg.max_epochs={generations}',
+        'train_cfg.num_candidates=8', 'train_cfg.top_k=4',
+        'train_cfg.num_mutation=4', 'train_cfg.num_crossover=4',
+        'train_cfg.calibrate_samples=128'
+    ], generations, re.compile(r'^search_epoch_(\d+)\.pth$'),
+                re.compile(r'resume: search state \S+ \(generation (\d+)\)'),
+                2, compare_search)
 
 
 def pcdarts_spec(epochs: int) -> Spec:
     return Spec(
-        'pcdarts', osp.join(DEMO, 'pcdarts_search_digits.py'),
-        [f'train_cfg.max_epochs={epochs}', f'train_cfg.val_interval={epochs}',
-         f'train_cfg.val_begin={epochs + 1}',  # no validation
-         f'train_cfg.arch_begin_epoch={min(1, epochs - 1)}',
-         f'param_scheduler.architecture.0.T_max={epochs}',
-         f'param_scheduler.architecture.0.end={epochs}',
-         # 4 weight steps (+ 4 architecture steps) per epoch
-         'train_dataloader.dataset.indices=128',
-         'train_cfg.arch_dataloader.dataset.indices=64',
-         'train_dataloader.batch_size=32',
-         'train_cfg.arch_dataloader.batch_size=32',
-         'default_hooks.logger.interval=2'],
-        epochs, re.compile(r'^epoch_(\d+)\.pth$'),
-        re.compile(r'resumed epoch: (\d+), iter: \d+'), 4, compare_pcdarts)
+        'pcdarts',
+        osp.join(DEMO, 'pcdarts_search_digits.py'),
+        [
+            f'train_cfg.max_epochs={epochs}',
+            f'train_cfg.val_interval={epochs}',
+            f'train_cfg.val_begin={epochs + 1}',  # no validation
+            f'train_cfg.arch_begin_epoch={min(1, epochs - 1)}',
+            f'param_scheduler.architecture.0.T_max={epochs}',
+            f'param_scheduler.architecture.0.end={epochs}',
+            # 4 weight steps (+ 4 architecture steps) per epoch
+            'train_dataloader.dataset.indices=128',
+            'train_cfg.arch_dataloader.dataset.indices=64',
+            'train_dataloader.batch_size=32',
+            'train_cfg.arch_dataloader.batch_size=32',
+            'default_hooks.logger.interval=2'
+        ],
+        epochs,
+        re.compile(r'^epoch_(\d+)\.pth$'),
+        re.compile(r'resumed epoch: (\d+), iter: \d+'),
+        4,
+        compare_pcdarts)
 
 
 # ---------------------------------------------------------------- launching
@@ -302,8 +322,11 @@ def _env() -> Dict[str, str]:
 
 
 def _command(spec: Spec, work_dir: str, resume: bool) -> List[str]:
-    cmd = [sys.executable, '-u', osp.join(REPO, 'tools', 'train.py'),
-           spec.config, '--work-dir', work_dir]
+    cmd = [
+        sys.executable, '-u',
+        osp.join(REPO, 'tools', 'train.py'), spec.config, '--work-dir',
+        work_dir
+    ]
     if resume:
         cmd.append('--resume')
     return cmd + ['--cfg-options', *spec.options]
@@ -317,8 +340,10 @@ def _listdir(directory: str) -> List[str]:
 
 
 def newest_unit(spec: Spec, work_dir: str) -> int:
-    units = [int(m.group(1)) for m in map(spec.unit_file.match,
-                                          _listdir(work_dir)) if m]
+    units = [
+        int(m.group(1)) for m in map(spec.unit_file.match, _listdir(work_dir))
+        if m
+    ]
     return max(units, default=0)
 
 
@@ -336,16 +361,20 @@ def run_launch(spec: Spec, work_dir: str, log_path: str, launch: Launch,
     seen = {}  # new file -> whether it counts towards the kill
     with open(log_path, 'w') as log:
         start = time.monotonic()
-        proc = subprocess.Popen(_command(spec, work_dir, launch.resume),
-                                cwd=REPO, env=_env(), stdout=log,
-                                stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            _command(spec, work_dir, launch.resume),
+            cwd=REPO,
+            env=_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT)
         try:
             while proc.poll() is None:
                 elapsed = time.monotonic() - start
                 names = _listdir(work_dir)
-                launch.newest_seen = max(
-                    [launch.newest_seen] + [int(m.group(1)) for m in map(
-                        spec.unit_file.match, names) if m])
+                launch.newest_seen = max([launch.newest_seen] + [
+                    int(m.group(1))
+                    for m in map(spec.unit_file.match, names) if m
+                ])
                 if launch.first_write_s is None and any(
                         n not in before and TMP_FILE.match(n) for n in names):
                     launch.first_write_s = elapsed
@@ -438,8 +467,11 @@ def reference_run(spec: Spec, root: str) -> dict:
     first = launch.first_write_s or launch.seconds / (spec.units + 1)
     # the first write ends the first unit
     unit_s = max(launch.seconds - first, 0.0) / max(spec.units - 1, 1)
-    return dict(work_dir=work_dir, seconds=launch.seconds,
-                startup_s=max(first - unit_s, 0.1), unit_s=unit_s)
+    return dict(
+        work_dir=work_dir,
+        seconds=launch.seconds,
+        startup_s=max(first - unit_s, 0.1),
+        unit_s=unit_s)
 
 
 def kill_targets(rng: random.Random, spec: Spec, kills: int) -> List[int]:
@@ -457,12 +489,12 @@ def plan_kill(rng: random.Random, spec: Spec, ref: dict, done: int,
         # any moment from the second half of the start-up (building,
         # loading, resuming) to the end of the target unit
         end = ref['startup_s'] + (max(target - done, 0) + 1) * ref['unit_s']
-        return dict(kind='time', after=rng.uniform(0.5 * ref['startup_s'],
-                                                   end))
+        return dict(
+            kind='time', after=rng.uniform(0.5 * ref['startup_s'], end))
     if kind == 'tmp':
         # one of the unit's writes (checkpoint, last_checkpoint, ...)
-        return dict(kind='tmp', unit=target,
-                    skip=rng.randrange(spec.writes_per_unit))
+        return dict(
+            kind='tmp', unit=target, skip=rng.randrange(spec.writes_per_unit))
     # the unit's own checkpoint / state file, as it appears
     return dict(kind='new', unit=target + 1, skip=0)
 
@@ -540,22 +572,33 @@ def interrupted_run(spec: Spec, root: str, ref: dict, kills: int,
 # -------------------------------------------------------------------- main
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--pipelines', nargs='+', default=list(PIPELINES),
-                        choices=PIPELINES)
-    parser.add_argument('--kills', type=int, default=5,
-                        help='SIGKILLs per pipeline')
-    parser.add_argument('--seed', type=int, default=0,
-                        help='seed of the kill moments')
-    parser.add_argument('--work-dir', default=osp.join(REPO, 'work_dirs',
-                                                       'kill_resume'))
-    parser.add_argument('--iters', type=int, default=40,
-                        help='supernet iterations (one checkpoint each)')
-    parser.add_argument('--generations', type=int, default=8,
-                        help='search generations (one state file each)')
-    parser.add_argument('--epochs', type=int, default=4,
-                        help='PC-DARTS epochs (one checkpoint each)')
-    parser.add_argument('--json', action='store_true',
-                        help='print the results as one JSON line')
+    parser.add_argument(
+        '--pipelines', nargs='+', default=list(PIPELINES), choices=PIPELINES)
+    parser.add_argument(
+        '--kills', type=int, default=5, help='SIGKILLs per pipeline')
+    parser.add_argument(
+        '--seed', type=int, default=0, help='seed of the kill moments')
+    parser.add_argument(
+        '--work-dir', default=osp.join(REPO, 'work_dirs', 'kill_resume'))
+    parser.add_argument(
+        '--iters',
+        type=int,
+        default=40,
+        help='supernet iterations (one checkpoint each)')
+    parser.add_argument(
+        '--generations',
+        type=int,
+        default=8,
+        help='search generations (one state file each)')
+    parser.add_argument(
+        '--epochs',
+        type=int,
+        default=4,
+        help='PC-DARTS epochs (one checkpoint each)')
+    parser.add_argument(
+        '--json',
+        action='store_true',
+        help='print the results as one JSON line')
     args = parser.parse_args(argv)
     if args.kills < 0:
         parser.error(f'--kills must be >= 0, got {args.kills}')
@@ -566,10 +609,12 @@ def parse_args(argv=None):
 
 
 def table(results: List[Result]) -> str:
-    lines = ['| pipeline | runs | kills | at a random time | as a write\'s '
-             '.tmp appeared | as a new checkpoint / state appeared | kills '
-             'that left a .tmp | resumes | identical | wall time (reference '
-             '+ interrupted) |', '|' + ' --- |' * 10]
+    lines = [
+        '| pipeline | runs | kills | at a random time | as a write\'s '
+        '.tmp appeared | as a new checkpoint / state appeared | kills '
+        'that left a .tmp | resumes | identical | wall time (reference '
+        '+ interrupted) |', '|' + ' --- |' * 10
+    ]
     for r in results:
         verdict = 'yes' if r.ok else (
             '**no**' if r.differences else '**no** (failed)')
@@ -589,14 +634,15 @@ def main(argv=None):
     results = []
     supernet_ref = None
     for name in PIPELINES:  # the search needs the supernet's reference
-        if name not in args.pipelines and not (
-                name == 'supernet' and 'search' in args.pipelines):
+        if name not in args.pipelines and not (name == 'supernet'
+                                               and 'search' in args.pipelines):
             continue
         if name == 'supernet':
             spec = supernet_spec(args.iters)
         elif name == 'search':
-            spec = search_spec(args.generations, osp.join(
-                supernet_ref['work_dir'], f'iter_{args.iters}.pth'))
+            spec = search_spec(
+                args.generations,
+                osp.join(supernet_ref['work_dir'], f'iter_{args.iters}.pth'))
         else:
             spec = pcdarts_spec(args.epochs)
         say(f'[{name}] reference run ...')
@@ -616,9 +662,13 @@ def main(argv=None):
                 f'differences')
         results.append(result)
     if args.json:
-        print(json.dumps(dict(
-            ok=all(r.ok for r in results), kills=args.kills, seed=args.seed,
-            pipelines=[dict(vars(r), ok=r.ok) for r in results])))
+        print(
+            json.dumps(
+                dict(
+                    ok=all(r.ok for r in results),
+                    kills=args.kills,
+                    seed=args.seed,
+                    pipelines=[dict(vars(r), ok=r.ok) for r in results])))
     else:
         print(table(results))
     return 0 if all(r.ok for r in results) else 1

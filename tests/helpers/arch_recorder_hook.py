@@ -22,10 +22,15 @@ class ArchRecorderHook(Hook):
         model = runner.model
         return (model.module if is_model_wrapper(model) else model).mutator
 
-    def after_train_iter(self, runner, batch_idx, data_batch=None,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx,
+                         data_batch=None,
                          outputs=None):
-        params = {k: v.detach().cpu().flatten().tolist()
-                  for k, v in self._mutator(runner).arch_params().items()}
+        params = {
+            k: v.detach().cpu().flatten().tolist()
+            for k, v in self._mutator(runner).arch_params().items()
+        }
         self._write(runner, dict(iter=runner.iter, params=params))
 
     def after_train_epoch(self, runner):

@@ -40,6 +40,5 @@ def expected_events(first, last):
     generation being run, and ``after_train`` the number run."""
     events = [('before_train', first)]
     for index in range(first, last):
-        events += [('before_train_epoch', index),
-                   ('after_train_epoch', index)]
+        events += [('before_train_epoch', index), ('after_train_epoch', index)]
     return events + [('after_train', last)]

@@ -42,21 +42,36 @@ def parse_args(argv=None):
     parser.add_argument('--out', required=True, help='the JSON table')
     parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
     parser.add_argument('--batch', type=int, default=1)
-    parser.add_argument('--threads', type=int,
-                        help='torch.set_num_threads (default: torch\'s)')
-    parser.add_argument('--shape', type=int, nargs=2, default=[224, 224],
-                        metavar=('H', 'W'), help='input size (224 224)')
-    parser.add_argument('--repeats', type=int, default=30,
-                        help='timings of every candidate and fit subnet')
-    parser.add_argument('--fit-subnets', type=int, default=8,
-                        help='whole subnets timed for the correction (8)')
+    parser.add_argument(
+        '--threads',
+        type=int,
+        help='torch.set_num_threads (default: torch\'s)')
+    parser.add_argument(
+        '--shape',
+        type=int,
+        nargs=2,
+        default=[224, 224],
+        metavar=('H', 'W'),
+        help='input size (224 224)')
+    parser.add_argument(
+        '--repeats',
+        type=int,
+        default=30,
+        help='timings of every candidate and fit subnet')
+    parser.add_argument(
+        '--fit-subnets',
+        type=int,
+        default=8,
+        help='whole subnets timed for the correction (8)')
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--statistic', default='min',
-                        choices=['min', 'median'])
-    parser.add_argument('--clock', default='auto',
-                        choices=['auto', 'wall', 'thread'],
-                        help='auto: CPU time of the thread on a CPU with '
-                        'one thread, else elapsed time')
+    parser.add_argument(
+        '--statistic', default='min', choices=['min', 'median'])
+    parser.add_argument(
+        '--clock',
+        default='auto',
+        choices=['auto', 'wall', 'thread'],
+        help='auto: CPU time of the thread on a CPU with '
+        'one thread, else elapsed time')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args(argv)
 
@@ -72,9 +87,9 @@ def build_supernet(cfg):
         blocks (``model.architecture`` when the model has one) and a
         :class:`OneShotMutator` prepared from it.
     """
-    import mmrazor_lite  # noqa: F401
     from mmengine.registry import init_default_scope
 
+    import mmrazor_lite  # noqa: F401
     from mmrazor_lite.mutators import OneShotMutator
     from mmrazor_lite.registry import MODELS
 
@@ -120,9 +135,16 @@ def main(argv=None):
         net, mutator = build_supernet(cfg)
         start = time.perf_counter()
         table = build_latency_table(
-            net, mutator, (args.batch, 3, *args.shape), args.device,
-            args.threads, args.repeats, args.fit_subnets,
-            args.seed, args.statistic, args.clock, config=args.config)
+            net,
+            mutator, (args.batch, 3, *args.shape),
+            args.device,
+            args.threads,
+            args.repeats,
+            args.fit_subnets,
+            args.seed,
+            args.statistic,
+            args.clock,
+            config=args.config)
     except (KeyError, ValueError) as err:
         sys.exit(f'error: {err.args[0] if err.args else err}')
     table.meta['build_s'] = round(time.perf_counter() - start, 1)

@@ -34,15 +34,22 @@ def parse_args(argv=None):
     """
     parser = argparse.ArgumentParser(description='Count params and FLOPs')
     parser.add_argument('config', help='config file path')
-    parser.add_argument('--shape', type=int, nargs=2, default=[224, 224],
-                        metavar=('H', 'W'), help='input size (224 224)')
+    parser.add_argument(
+        '--shape',
+        type=int,
+        nargs=2,
+        default=[224, 224],
+        metavar=('H', 'W'),
+        help='input size (224 224)')
     parser.add_argument('--subnet', help='subnet yaml to fix the supernet to')
-    parser.add_argument('--convention', default='fvcore',
-                        choices=['fvcore', 'conv_linear'])
-    parser.add_argument('--json', action='store_true',
-                        help='print one JSON object only')
-    parser.add_argument('--latency-table', metavar='FILE',
-                        help='also print the predicted latency (ms)')
+    parser.add_argument(
+        '--convention', default='fvcore', choices=['fvcore', 'conv_linear'])
+    parser.add_argument(
+        '--json', action='store_true', help='print one JSON object only')
+    parser.add_argument(
+        '--latency-table',
+        metavar='FILE',
+        help='also print the predicted latency (ms)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args(argv)
 
@@ -76,17 +83,22 @@ def predicted_latency(path: str, space, choices, config: str) -> dict:
         mutator.prepare_from_supernet(space)
     table.check_matches(mutator.choices, source=config)
     meta = table.meta
-    return dict(latency_ms=round(table.latency_of(
-                    mutator.validate_choices(choices)), 3),
-                latency_table=path,
-                latency_setting=f'{meta.get("device_name", "?")}, batch '
-                f'{meta.get("batch", "?")}, input '
-                f'{meta.get("input_shape", "?")}, '
-                f'{meta.get("threads", "?")} thread(s)')
+    return dict(
+        latency_ms=round(
+            table.latency_of(mutator.validate_choices(choices)), 3),
+        latency_table=path,
+        latency_setting=f'{meta.get("device_name", "?")}, batch '
+        f'{meta.get("batch", "?")}, input '
+        f'{meta.get("input_shape", "?")}, '
+        f'{meta.get("threads", "?")} thread(s)')
 
 
-def measure(cfg, shape, subnet=None, convention='fvcore',
-            latency_table=None, config='the config') -> dict:
+def measure(cfg,
+            shape,
+            subnet=None,
+            convention='fvcore',
+            latency_table=None,
+            config='the config') -> dict:
     """Count the params and FLOPs of the model ``cfg`` builds.
 
     A supernet without ``subnet`` is measured on its largest path; a
@@ -116,9 +128,9 @@ def measure(cfg, shape, subnet=None, convention='fvcore',
             choice, or ``latency_table`` for one with no searched model or
             subnet, or the table does not match the search space.
     """
-    import mmrazor_lite  # noqa: F401
     from mmengine.registry import init_default_scope
 
+    import mmrazor_lite  # noqa: F401
     from mmrazor_lite.estimators import (CONVENTIONS, ResourceTable,
                                          count_flops_params)
     from mmrazor_lite.mutables import OneShotChoice
@@ -175,9 +187,13 @@ def measure(cfg, shape, subnet=None, convention='fvcore',
         raise ValueError(f'--latency-table {latency_table} given, but '
                          f'{config} builds no searched model or subnet')
     flops, params = count_flops_params(net, input_shape, convention)
-    result = dict(params=params, flops=flops,
-                  convention=CONVENTIONS[convention],
-                  input_shape=list(input_shape[1:]), model=what, **latency)
+    result = dict(
+        params=params,
+        flops=flops,
+        convention=CONVENTIONS[convention],
+        input_shape=list(input_shape[1:]),
+        model=what,
+        **latency)
     aux = getattr(getattr(net, 'head', None), 'auxiliary_head', None)
     if aux is not None:
         # the papers' convention: every parameter but the auxiliary head's
@@ -206,6 +222,7 @@ def main(argv=None):
     if not osp.isfile(args.config):
         sys.exit(f'config file {args.config!r} does not exist')
     from mmrazor_lite.apis import load_config
+
     # logs (e.g. which subnet was built) go to stderr with --json: stdout
     # is JSON
     with contextlib.redirect_stdout(sys.stderr) if args.json else \

@@ -35,18 +35,28 @@ def parse_args(argv=None):
     """
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('front', help='pareto_front.yaml of a search')
-    parser.add_argument('--flops-max', type=float, help='at most these FLOPs '
-                        '(as the search counted them: see the file)')
-    parser.add_argument('--latency-max', type=float,
-                        help='at most this predicted latency, ms (a front '
-                        'searched with a latency table)')
-    parser.add_argument('--params-max', type=float, help='at most these '
-                        'params')
-    parser.add_argument('--supernet-checkpoint', default=None,
-                        help='default: the one the front records')
-    parser.add_argument('--out-dir', required=True,
-                        help='where best_fix_subnet.yaml and '
-                        'best_subnet_weights.pth are written')
+    parser.add_argument(
+        '--flops-max',
+        type=float,
+        help='at most these FLOPs '
+        '(as the search counted them: see the file)')
+    parser.add_argument(
+        '--latency-max',
+        type=float,
+        help='at most this predicted latency, ms (a front '
+        'searched with a latency table)')
+    parser.add_argument(
+        '--params-max', type=float, help='at most these '
+        'params')
+    parser.add_argument(
+        '--supernet-checkpoint',
+        default=None,
+        help='default: the one the front records')
+    parser.add_argument(
+        '--out-dir',
+        required=True,
+        help='where best_fix_subnet.yaml and '
+        'best_subnet_weights.pth are written')
     return parser.parse_args(argv)
 
 
@@ -76,13 +86,17 @@ def build_supernet(data: dict, checkpoint: str, front: str):
     if not isinstance(data.get('model'), dict):
         raise ParetoFrontError(f'{front}: records no "model" config')
     model = build_model(copy.deepcopy(data['model']))
-    load_state_strictly(model, read_checkpoint(checkpoint)['state_dict'],
-                        checkpoint)
+    load_state_strictly(model,
+                        read_checkpoint(checkpoint)['state_dict'], checkpoint)
     return model.eval()
 
 
-def pick_subnet(front: str, out_dir: str, flops_max=None, params_max=None,
-                latency_max=None, supernet_checkpoint=None) -> dict:
+def pick_subnet(front: str,
+                out_dir: str,
+                flops_max=None,
+                params_max=None,
+                latency_max=None,
+                supernet_checkpoint=None) -> dict:
     """Write the picked member's subnet and weights into ``out_dir``.
 
     The member picked is the best-scoring one within every bound given.
@@ -117,12 +131,12 @@ def pick_subnet(front: str, out_dir: str, flops_max=None, params_max=None,
             work dir.
     """
     from mmrazor_lite.engine.search.settings import file_sha256
-    from mmrazor_lite.structures.pareto_front_file import (ParetoFrontError,
-                                                       load_member_bn,
-                                                       load_pareto_front,
-                                                       pick_member)
     from mmrazor_lite.structures import (SUBNET_FILE, WEIGHTS_FILE,
                                          write_search_result)
+    from mmrazor_lite.structures.pareto_front_file import (ParetoFrontError,
+                                                           load_member_bn,
+                                                           load_pareto_front,
+                                                           pick_member)
     from mmrazor_lite.subnet import sliced_state_dict
     if osp.realpath(out_dir) == osp.realpath(osp.dirname(osp.abspath(front))):
         # the search's own best_* files are its answer (and a --resume's)
@@ -131,9 +145,12 @@ def pick_subnet(front: str, out_dir: str, flops_max=None, params_max=None,
             f'pick would overwrite the search\'s own best_fix_subnet.yaml '
             f'and best_subnet_weights.pth; choose another --out-dir')
     data = load_pareto_front(front)
-    index, member = pick_member(data, front, flops_max=flops_max,
-                                params_max=params_max,
-                                latency_max=latency_max)
+    index, member = pick_member(
+        data,
+        front,
+        flops_max=flops_max,
+        params_max=params_max,
+        latency_max=latency_max)
     checkpoint = supernet_checkpoint or data.get('supernet_checkpoint')
     if not checkpoint or not osp.isfile(checkpoint):
         raise FileNotFoundError(
@@ -156,13 +173,17 @@ def pick_subnet(front: str, out_dir: str, flops_max=None, params_max=None,
     write_search_result(
         out_dir, model.mutator.current_subnet(),
         sliced_state_dict(model, model.mutator.mutables),
-        dict(score=float(member['score']), score_key=member.get(
-            'score_key', data.get('score_key')),
-             supernet_checkpoint=checkpoint,
-             pareto_front=osp.abspath(front), front_rank=member['rank']))
-    return dict(index=index, member=member,
-                subnet_file=osp.join(out_dir, SUBNET_FILE),
-                weights_file=osp.join(out_dir, WEIGHTS_FILE))
+        dict(
+            score=float(member['score']),
+            score_key=member.get('score_key', data.get('score_key')),
+            supernet_checkpoint=checkpoint,
+            pareto_front=osp.abspath(front),
+            front_rank=member['rank']))
+    return dict(
+        index=index,
+        member=member,
+        subnet_file=osp.join(out_dir, SUBNET_FILE),
+        weights_file=osp.join(out_dir, WEIGHTS_FILE))
 
 
 def describe(member: dict) -> str:

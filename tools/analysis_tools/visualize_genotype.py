@@ -26,8 +26,12 @@ INPUTS = ('c_{k-2}', 'c_{k-1}')
 OUTPUT = 'c_{k}'
 NODE_COLORS = dict(input='#b4eeb4', node='#add8e6', output='#eee8aa')
 OP_COLORS = dict(
-    max_pool_3x3='#1f77b4', avg_pool_3x3='#17becf', skip_connect='#7f7f7f',
-    sep_conv_3x3='#d62728', sep_conv_5x5='#ff7f0e', dil_conv_3x3='#2ca02c',
+    max_pool_3x3='#1f77b4',
+    avg_pool_3x3='#17becf',
+    skip_connect='#7f7f7f',
+    sep_conv_3x3='#d62728',
+    sep_conv_5x5='#ff7f0e',
+    dil_conv_3x3='#2ca02c',
     dil_conv_5x5='#9467bd')
 RADIUS = 0.42  # node radius, data units
 DY = 1.6  # spacing of the nodes of one layer, data units
@@ -61,8 +65,8 @@ def cell_structure(pairs, concat):
         dict: ``edges``, a list of ``(src, dst, op)`` by state label, and
         ``outputs``, the labels of the concatenated states.
     """
-    edges = [(state_label(i), str(n // 2), op) for n, (op, i) in
-             enumerate(pairs)]
+    edges = [(state_label(i), str(n // 2), op)
+             for n, (op, i) in enumerate(pairs)]
     return dict(edges=edges, outputs=[state_label(i) for i in concat])
 
 
@@ -73,12 +77,14 @@ def _layout(steps, structure):
     """
     layer = {name: 0 for name in INPUTS}
     for n in range(steps):
-        layer[str(n)] = 1 + max(layer[src] for src, dst, _ in
-                                structure['edges'] if dst == str(n))
+        layer[str(n)] = 1 + max(
+            layer[src] for src, dst, _ in structure['edges'] if dst == str(n))
     layer[OUTPUT] = 1 + max(layer.values())
-    gaps = [2.4 + 0.4 * sum(layer[s] <= k < layer[d]
-                            for s, d, _ in structure['edges'])
-            for k in range(layer[OUTPUT])]
+    gaps = [
+        2.4 + 0.4 * sum(layer[s] <= k < layer[d]
+                        for s, d, _ in structure['edges'])
+        for k in range(layer[OUTPUT])
+    ]
     xs = np.concatenate([[0], np.cumsum(gaps)])
     pos = {}
     for k in range(layer[OUTPUT] + 1):
@@ -146,19 +152,27 @@ def _draw_cell(ax, pos, edges, title):
     """Draw one cell's nodes, edges and op labels into ``ax``."""
     circles = {}
     for name, p in pos.items():
-        kind = ('input' if name in INPUTS else
-                'output' if name == OUTPUT else 'node')
-        circles[name] = Circle(p, RADIUS, fc=NODE_COLORS[kind], ec='black',
-                               lw=1.2, zorder=3)
+        kind = ('input'
+                if name in INPUTS else 'output' if name == OUTPUT else 'node')
+        circles[name] = Circle(
+            p, RADIUS, fc=NODE_COLORS[kind], ec='black', lw=1.2, zorder=3)
         ax.add_patch(circles[name])
         text = name if kind == 'node' else f'${name}$'
         ax.text(*p, text, ha='center', va='center', fontsize=12, zorder=4)
     for src, dst, op, rad, _ in edges:
-        ax.add_patch(FancyArrowPatch(
-            pos[src], pos[dst], connectionstyle=f'arc3,rad={rad}',
-            patchA=circles[src], patchB=circles[dst], arrowstyle='-|>',
-            mutation_scale=14, lw=1.4, ls='-' if op else '--', zorder=1,
-            color=OP_COLORS.get(op, '#444444') if op else '#999999'))
+        ax.add_patch(
+            FancyArrowPatch(
+                pos[src],
+                pos[dst],
+                connectionstyle=f'arc3,rad={rad}',
+                patchA=circles[src],
+                patchB=circles[dst],
+                arrowstyle='-|>',
+                mutation_scale=14,
+                lw=1.4,
+                ls='-' if op else '--',
+                zorder=1,
+                color=OP_COLORS.get(op, '#444444') if op else '#999999'))
     ax.set_title(title, fontsize=13)
     x0, x1, y0, y1 = _extent(pos, edges)
     ax.set_xlim(x0, x1)
@@ -186,12 +200,21 @@ def _place_labels(ax, edges, circles):
             # keeps i off the ends, so i +- 1 are points of the curve)
             dx, dy = lines[k][i + 1] - lines[k][i - 1]
             angle = (np.degrees(np.arctan2(dy, dx)) + 90) % 180 - 90
-            label = ax.text(*pts[i], op, rotation=angle,
-                            rotation_mode='anchor',
-                            ha='center', va='center', fontsize=8.5,
-                            color=OP_COLORS.get(op, '#444444'), zorder=2,
-                            bbox=dict(boxstyle='round,pad=0.15', fc='white',
-                                      ec='none', alpha=0.9))
+            label = ax.text(
+                *pts[i],
+                op,
+                rotation=angle,
+                rotation_mode='anchor',
+                ha='center',
+                va='center',
+                fontsize=8.5,
+                color=OP_COLORS.get(op, '#444444'),
+                zorder=2,
+                bbox=dict(
+                    boxstyle='round,pad=0.15',
+                    fc='white',
+                    ec='none',
+                    alpha=0.9))
             box = label.get_window_extent(renderer).expanded(1.1, 1.3)
             crossed = sum(
                 np.count_nonzero((p[:, 0] > box.x0) & (p[:, 0] < box.x1)
@@ -237,13 +260,17 @@ def draw_genotype(genotype, out_path, title=None):
                          f'extension, one of {list(FORMATS)}; got {fmt!r}')
     genotype = Genotype(*genotype)
     # ops are only labels here, so any op name is fine; indices must hold
-    genotype.validate(sorted({op for op, _ in genotype.normal +
-                              genotype.reduce}), source='genotype')
-    cells = {cell: cell_structure(getattr(genotype, cell),
-                                  getattr(genotype, f'{cell}_concat'))
-             for cell in ('normal', 'reduce')}
-    plans = {c: _plan(len(getattr(genotype, c)) // 2, cells[c])
-             for c in cells}
+    genotype.validate(
+        sorted({op
+                for op, _ in genotype.normal + genotype.reduce}),
+        source='genotype')
+    cells = {
+        cell:
+        cell_structure(
+            getattr(genotype, cell), getattr(genotype, f'{cell}_concat'))
+        for cell in ('normal', 'reduce')
+    }
+    plans = {c: _plan(len(getattr(genotype, c)) // 2, cells[c]) for c in cells}
     # one data unit is INCH inches in both panels, so fonts match the graph
     extents = {c: _extent(*plans[c]) for c in cells}
     width = max(x1 - x0 for x0, x1, _, _ in extents.values())
@@ -302,10 +329,12 @@ def parse_args(argv=None):
     """
     parser = argparse.ArgumentParser(
         description='Draw the cells of a DARTS genotype')
-    parser.add_argument('genotype',
-                        help='genotype yaml/json file or shipped name')
-    parser.add_argument('--out', default='cells.png',
-                        help='output picture, .png or .svg (cells.png)')
+    parser.add_argument(
+        'genotype', help='genotype yaml/json file or shipped name')
+    parser.add_argument(
+        '--out',
+        default='cells.png',
+        help='output picture, .png or .svg (cells.png)')
     parser.add_argument('--name', help='title (default: genotype name)')
     return parser.parse_args(argv)
 

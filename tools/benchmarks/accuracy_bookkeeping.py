@@ -14,8 +14,8 @@ accuracy:
   softmax, top-k and counts on the device, one copy of two numbers.
 
 Both give the same metrics (checked here, and in
-``tests/test_device_accuracy.py``). Reported: median seconds per
-``--images`` images for each, and per 1000 images.
+``tests/test_engine/test_search/test_device_accuracy.py``). Reported:
+median seconds per ``--images`` images for each, and per 1000 images.
 """
 import argparse
 
@@ -50,8 +50,8 @@ def main(argv=None):
         logits = torch.randn(size, args.classes, generator=g)
         labels = torch.randint(0, args.classes, (size, ), generator=g)
         samples = [DataSample().set_gt_label(int(y)) for y in labels]
-        batches.append((logits.to(args.device), labels.to(args.device),
-                        samples))
+        batches.append(
+            (logits.to(args.device), labels.to(args.device), samples))
     sync = torch.cuda.synchronize if args.device == 'cuda' else \
         (lambda: None)
     head = ClsHead()
@@ -60,8 +60,8 @@ def main(argv=None):
         evaluator = Evaluator([Accuracy(topk=(1, 5))])
         for logits, _, samples in batches:
             outputs = head._get_predictions(logits, samples)
-            evaluator.process(data_samples=outputs,
-                              data_batch=dict(data_samples=samples))
+            evaluator.process(
+                data_samples=outputs, data_batch=dict(data_samples=samples))
         return evaluator.evaluate(args.images)
 
     counter = DeviceAccuracy((1, 5), (0.0, ), 'accuracy', args.images)
@@ -80,8 +80,11 @@ def main(argv=None):
         raise SystemExit(f'the two ways disagree: {results}')
     per_1000 = 1000 / args.images
     result = dict(
-        device=args.device, **describe_machine(args.device),
-        images=args.images, batch=args.batch, classes=args.classes,
+        device=args.device,
+        **describe_machine(args.device),
+        images=args.images,
+        batch=args.batch,
+        classes=args.classes,
         evaluator_s=round(times['evaluator'], 4),
         device_s=round(times['device'], 4),
         evaluator_ms_per_1000=round(times['evaluator'] * per_1000 * 1e3, 2),

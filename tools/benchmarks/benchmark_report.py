@@ -2,7 +2,7 @@
 the machine and print their result.
 
 A script run as a file finds this module beside it (its folder is on
-``sys.path``); a test loads it first with ``conftest.load_module``.
+``sys.path``); a test loads it first with ``helpers.tools.load_module``.
 """
 import json
 import statistics
@@ -29,8 +29,12 @@ def self_timed(fn: Callable[[], object]):
     return fn()
 
 
-def alternate(callables, rounds: int, warmup: int = 0, sync=None,
-              timer=None, times=None):
+def alternate(callables,
+              rounds: int,
+              warmup: int = 0,
+              sync=None,
+              timer=None,
+              times=None):
     """Call ``callables`` in turn, ``warmup + rounds`` rounds; the median
     of each one's measures after the warm-up rounds.
 
@@ -69,8 +73,10 @@ def describe_machine(device: str = 'cpu') -> dict:
     import torch
 
     from mmrazor_lite.estimators.latency_timer import device_name
-    return dict(device_name=device_name(device), torch=torch.__version__,
-                threads=torch.get_num_threads())
+    return dict(
+        device_name=device_name(device),
+        torch=torch.__version__,
+        threads=torch.get_num_threads())
 
 
 def print_result(result: dict, as_json: bool) -> None:

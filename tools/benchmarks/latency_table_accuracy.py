@@ -36,8 +36,8 @@ TARGETS = dict(mae_pct=5.0, max_error_pct=10.0, spearman=0.9)
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--space', nargs='+', default=list(CONFIGS),
-                        choices=list(CONFIGS))
+    parser.add_argument(
+        '--space', nargs='+', default=list(CONFIGS), choices=list(CONFIGS))
     parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
     parser.add_argument('--batch', type=int, default=1)
     parser.add_argument('--threads', type=int, default=1)
@@ -45,14 +45,16 @@ def parse_args(argv=None):
     parser.add_argument('--shape', type=int, nargs=2, default=[224, 224])
     parser.add_argument('--repeats', type=int, default=30)
     parser.add_argument('--fit-subnets', type=int, default=8)
-    parser.add_argument('--eval-repeats', type=int,
-                        help='timings of every evaluated subnet (default: '
-                        '--repeats, as the fit subnets are timed: the '
-                        'minimum of more timings is lower)')
-    parser.add_argument('--statistic', default='min',
-                        choices=['min', 'median'])
-    parser.add_argument('--clock', default='auto',
-                        choices=['auto', 'wall', 'thread'])
+    parser.add_argument(
+        '--eval-repeats',
+        type=int,
+        help='timings of every evaluated subnet (default: '
+        '--repeats, as the fit subnets are timed: the '
+        'minimum of more timings is lower)')
+    parser.add_argument(
+        '--statistic', default='min', choices=['min', 'median'])
+    parser.add_argument(
+        '--clock', default='auto', choices=['auto', 'wall', 'thread'])
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--wall-check', action='store_true')
     parser.add_argument('--json', action='store_true')
@@ -80,16 +82,16 @@ def spearman(a, b) -> float:
     ra, rb = ranks(a), ranks(b)
     ma, mb = statistics.mean(ra), statistics.mean(rb)
     cov = sum((x - ma) * (y - mb) for x, y in zip(ra, rb))
-    var = (sum((x - ma) ** 2 for x in ra) *
-           sum((y - mb) ** 2 for y in rb)) ** 0.5
+    var = (sum((x - ma)**2 for x in ra) * sum((y - mb)**2 for y in rb))**0.5
     return cov / var if var else float('nan')
 
 
 def errors(predicted, measured) -> dict:
     errs = [100 * abs(p - m) / m for p, m in zip(predicted, measured)]
-    return dict(mae_pct=round(statistics.mean(errs), 2),
-                max_error_pct=round(max(errs), 2),
-                spearman=round(spearman(predicted, measured), 3))
+    return dict(
+        mae_pct=round(statistics.mean(errs), 2),
+        max_error_pct=round(max(errs), 2),
+        spearman=round(spearman(predicted, measured), 3))
 
 
 def measure_space(space, args) -> dict:
@@ -112,9 +114,16 @@ def measure_space(space, args) -> dict:
     shape = (args.batch, 3, *args.shape)
     start = time.perf_counter()
     table = build_latency_table(
-        net, mutator, shape, args.device, args.threads, args.repeats,
-        fit_subnets=args.fit_subnets, seed=args.seed,
-        statistic=args.statistic, clock=args.clock,
+        net,
+        mutator,
+        shape,
+        args.device,
+        args.threads,
+        args.repeats,
+        fit_subnets=args.fit_subnets,
+        seed=args.seed,
+        statistic=args.statistic,
+        clock=args.clock,
         config=osp.relpath(config, REPO))
     build_s = time.perf_counter() - start
     fit = table.meta.get('correction_fit', {})
@@ -127,34 +136,36 @@ def measure_space(space, args) -> dict:
             seen.add(tuple(path.values()))
             paths.append(path)
     start = time.perf_counter()
-    timing = dict(repeats=args.eval_repeats or args.repeats,
-                  statistic=args.statistic,
-                  threads=args.threads)
-    measured = time_subnets(net, mutator, paths, shape, args.device,
-                            clock=args.clock, **timing)
+    timing = dict(
+        repeats=args.eval_repeats or args.repeats,
+        statistic=args.statistic,
+        threads=args.threads)
+    measured = time_subnets(
+        net, mutator, paths, shape, args.device, clock=args.clock, **timing)
     eval_s = time.perf_counter() - start
     predicted = [table.latency_of(p) for p in paths]
-    result = dict(errors(predicted, measured),
-                  table_build_s=round(build_s, 1), eval_s=round(eval_s, 1),
-                  clock=table.meta['clock'],
-                  measured_range_ms=[round(min(measured), 2),
-                                     round(max(measured), 2)],
-                  predicted_span_ms=[round(v, 2) for v in
-                                     table.min_max()[:2]],
-                  correction=[round(table.scale, 4),
-                              round(table.offset_ms, 3)],
-                  fit_max_residual_pct=fit.get('max_abs_residual_pct'),
-                  measured_ms=[round(m, 5) for m in measured],
-                  predicted_ms=[round(p, 5) for p in predicted])
+    result = dict(
+        errors(predicted, measured),
+        table_build_s=round(build_s, 1),
+        eval_s=round(eval_s, 1),
+        clock=table.meta['clock'],
+        measured_range_ms=[round(min(measured), 2),
+                           round(max(measured), 2)],
+        predicted_span_ms=[round(v, 2) for v in table.min_max()[:2]],
+        correction=[round(table.scale, 4),
+                    round(table.offset_ms, 3)],
+        fit_max_residual_pct=fit.get('max_abs_residual_pct'),
+        measured_ms=[round(m, 5) for m in measured],
+        predicted_ms=[round(p, 5) for p in predicted])
     if args.wall_check:
-        wall = time_subnets(net, mutator, paths, shape, args.device,
-                            clock='wall', **timing)
-        result['wall_clock'] = dict(errors(predicted, wall),
-                                    measured_ms=[round(m, 3) for m in wall])
-    result['targets_met'] = (result['mae_pct'] <= TARGETS['mae_pct'] and
-                             result['max_error_pct'] <=
-                             TARGETS['max_error_pct'] and
-                             result['spearman'] >= TARGETS['spearman'])
+        wall = time_subnets(
+            net, mutator, paths, shape, args.device, clock='wall', **timing)
+        result['wall_clock'] = dict(
+            errors(predicted, wall), measured_ms=[round(m, 3) for m in wall])
+    result['targets_met'] = (
+        result['mae_pct'] <= TARGETS['mae_pct']
+        and result['max_error_pct'] <= TARGETS['max_error_pct']
+        and result['spearman'] >= TARGETS['spearman'])
     return result
 
 
@@ -162,19 +173,27 @@ def main(argv=None):
     args = parse_args(argv)
     from mmrazor_lite.estimators.latency_timer import device_name
     start = time.perf_counter()
-    result = dict(device=args.device, device_name=device_name(args.device),
-                  batch=args.batch, threads=args.threads,
-                  shape=list(args.shape), subnets=args.subnets,
-                  repeats=args.repeats, fit_subnets=args.fit_subnets,
-                  eval_repeats=args.eval_repeats or args.repeats,
-                  statistic=args.statistic)
+    result = dict(
+        device=args.device,
+        device_name=device_name(args.device),
+        batch=args.batch,
+        threads=args.threads,
+        shape=list(args.shape),
+        subnets=args.subnets,
+        repeats=args.repeats,
+        fit_subnets=args.fit_subnets,
+        eval_repeats=args.eval_repeats or args.repeats,
+        statistic=args.statistic)
     for space in args.space:
         result[space] = measure_space(space, args)
     result['wall_s'] = round(time.perf_counter() - start, 1)
     if not args.json:  # the per-subnet lists are for --json readers
         for space in args.space:
-            result[space] = {k: v for k, v in result[space].items()
-                             if k not in ('measured_ms', 'predicted_ms')}
+            result[space] = {
+                k: v
+                for k, v in result[space].items()
+                if k not in ('measured_ms', 'predicted_ms')
+            }
     print_result(result, args.json)
     return 0
 

@@ -53,7 +53,7 @@ from benchmark_report import alternate, describe_machine, print_result
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs', 'nas', 'pcdarts',
                   'pcdarts_search_1xb256_cifar10.py')
-GIB = 1024 ** 3
+GIB = 1024**3
 PHASES = ('weight', 'arch', 'full')
 
 
@@ -65,23 +65,34 @@ def parse_args(argv=None):
     parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
     parser.add_argument('--steps', type=int, default=3)
     parser.add_argument('--warmup', type=int, default=1)
-    parser.add_argument('--order', default='first',
-                        choices=['first', 'second'])
+    parser.add_argument(
+        '--order', default='first', choices=['first', 'second'])
     parser.add_argument('--json', action='store_true')
-    parser.add_argument('--compare', action='store_true',
-                        help='run --k 4 and --k 1 in subprocesses, print a '
-                        'markdown table')
-    parser.add_argument('--no-fuse', dest='fuse', action='store_false',
-                        help='edge-by-edge search cells (fuse_edges=False)')
-    parser.add_argument('--amp', action='store_true',
-                        help='bf16 autocast around every step')
-    parser.add_argument('--channels-last', action='store_true',
-                        help='model and input in channels-last format')
-    parser.add_argument('--compile', action='store_true',
-                        help='torch.compile the search network (CUDA)')
-    parser.add_argument('--fuse-compare', action='store_true',
-                        help='fused vs edge-by-edge cells, steps alternating '
-                        'in one process; memory of each in its own')
+    parser.add_argument(
+        '--compare',
+        action='store_true',
+        help='run --k 4 and --k 1 in subprocesses, print a '
+        'markdown table')
+    parser.add_argument(
+        '--no-fuse',
+        dest='fuse',
+        action='store_false',
+        help='edge-by-edge search cells (fuse_edges=False)')
+    parser.add_argument(
+        '--amp', action='store_true', help='bf16 autocast around every step')
+    parser.add_argument(
+        '--channels-last',
+        action='store_true',
+        help='model and input in channels-last format')
+    parser.add_argument(
+        '--compile',
+        action='store_true',
+        help='torch.compile the search network (CUDA)')
+    parser.add_argument(
+        '--fuse-compare',
+        action='store_true',
+        help='fused vs edge-by-edge cells, steps alternating '
+        'in one process; memory of each in its own')
     args = parser.parse_args(argv)
     if args.steps < 1 or args.warmup < 0:
         parser.error('--steps must be >= 1 and --warmup >= 0')
@@ -128,9 +139,8 @@ def build(args):
     if getattr(args, 'channels_last', False):
         import torch
         model.to(memory_format=torch.channels_last)
-        backbone.register_forward_pre_hook(lambda _, inputs: (
-            inputs[0].contiguous(memory_format=torch.channels_last),
-            *inputs[1:]))
+        backbone.register_forward_pre_hook(lambda _, inputs: (inputs[
+            0].contiguous(memory_format=torch.channels_last), *inputs[1:]))
     if getattr(args, 'compile', False):
         import torch
         model.architecture.backbone = torch.compile(backbone)
@@ -140,12 +150,17 @@ def build(args):
 def make_batch(args, generator):
     import torch
     from mmpretrain.structures import DataSample
-    images = torch.randint(0, 256, (args.batch, 3, args.size, args.size),
-                           dtype=torch.uint8, generator=generator)
+    images = torch.randint(
+        0,
+        256, (args.batch, 3, args.size, args.size),
+        dtype=torch.uint8,
+        generator=generator)
     labels = torch.randint(0, 10, (args.batch, ), generator=generator)
-    return dict(inputs=list(images),
-                data_samples=[DataSample().set_gt_label(int(label))
-                              for label in labels])
+    return dict(
+        inputs=list(images),
+        data_samples=[
+            DataSample().set_gt_label(int(label)) for label in labels
+        ])
 
 
 def _under_bf16(fn, device):
@@ -165,12 +180,12 @@ def run(args):
     generator = torch.Generator().manual_seed(0)
     batch, batch2 = make_batch(args, generator), make_batch(args, generator)
     steps = dict(
-        weight=lambda: model.train_step(dict(weights=batch, arch=None),
-                                        wrappers),
-        arch=lambda: model._arch_step(dict(weights=batch, arch=batch2),
-                                      wrappers),
-        full=lambda: model.train_step(dict(weights=batch, arch=batch2),
-                                      wrappers))
+        weight=lambda: model.train_step(
+            dict(weights=batch, arch=None), wrappers),
+        arch=lambda: model._arch_step(
+            dict(weights=batch, arch=batch2), wrappers),
+        full=lambda: model.train_step(
+            dict(weights=batch, arch=batch2), wrappers))
 
     sync()
     if cuda:
@@ -185,18 +200,25 @@ def run(args):
     for phase in PHASES:
         if cuda:
             torch.cuda.reset_peak_memory_stats()
-        (times[phase], ) = alternate([steps[phase]], args.steps,
-                                     args.warmup, sync)
+        (times[phase], ) = alternate([steps[phase]], args.steps, args.warmup,
+                                     sync)
         peaks[phase] = torch.cuda.max_memory_allocated() if cuda \
             else peak_rss()
     peak = max(peaks.values())
 
     result = dict(
-        k=args.k, order=args.order, fuse_edges=args.fuse, amp=args.amp,
-        channels_last=args.channels_last, compile=args.compile,
+        k=args.k,
+        order=args.order,
+        fuse_edges=args.fuse,
+        amp=args.amp,
+        channels_last=args.channels_last,
+        compile=args.compile,
         batch=args.batch,
-        size=args.size, device=args.device, **describe_machine(args.device),
-        steps=args.steps, warmup=args.warmup,
+        size=args.size,
+        device=args.device,
+        **describe_machine(args.device),
+        steps=args.steps,
+        warmup=args.warmup,
         params=sum(p.numel() for p in model.architecture.parameters()),
         mem_kind='cuda_allocated' if cuda else 'rss')
     for phase in PHASES:
@@ -223,9 +245,13 @@ def compare(args):
         passed.append('--no-fuse')
     results = []
     for k in (4, 1):
-        proc = subprocess.run(
-            [sys.executable, osp.abspath(__file__), '--k', str(k), '--json',
-             *passed], capture_output=True, text=True)
+        proc = subprocess.run([
+            sys.executable,
+            osp.abspath(__file__), '--k',
+            str(k), '--json', *passed
+        ],
+                              capture_output=True,
+                              text=True)
         if proc.returncode:
             sys.stderr.write(proc.stderr)
             raise SystemExit(f'--k {k} failed with exit code '

@@ -40,7 +40,7 @@ from benchmark_report import alternate, describe_machine, self_timed
 
 HERE = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(osp.dirname(HERE))
-GIB = 1024 ** 3
+GIB = 1024**3
 SIDES = ('baseline', 'this')
 
 
@@ -48,18 +48,21 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     where = parser.add_mutually_exclusive_group()
     where.add_argument('--baseline', help='git revision to compare with')
-    where.add_argument('--baseline-dir',
-                       help='an existing checkout to compare with')
-    parser.add_argument('--candidate',
-                        help='git revision to measure (default: this '
-                        'checkout as it is)')
+    where.add_argument(
+        '--baseline-dir', help='an existing checkout to compare with')
+    parser.add_argument(
+        '--candidate',
+        help='git revision to measure (default: this '
+        'checkout as it is)')
     parser.add_argument('--k', type=int, default=4)
     parser.add_argument('--batch', type=int, default=64)
     parser.add_argument('--size', type=int, default=32)
     parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
-    parser.add_argument('--threads', type=int,
-                        help='torch threads in each worker (default: '
-                        "torch's)")
+    parser.add_argument(
+        '--threads',
+        type=int,
+        help='torch threads in each worker (default: '
+        "torch's)")
     parser.add_argument('--steps', type=int, default=5)
     parser.add_argument('--warmup', type=int, default=1)
     parser.add_argument('--json', action='store_true')
@@ -85,9 +88,12 @@ def worker(args):
     import pcdarts_search_step as bench
     bench.CONFIG = osp.join(repo, 'configs', 'nas', 'pcdarts',
                             'pcdarts_search_1xb256_cifar10.py')
-    step_args = bench.parse_args(['--k', str(args.k), '--batch',
-                                  str(args.batch), '--size', str(args.size),
-                                  '--device', args.device])
+    step_args = bench.parse_args([
+        '--k',
+        str(args.k), '--batch',
+        str(args.batch), '--size',
+        str(args.size), '--device', args.device
+    ])
     if args.threads:
         torch.set_num_threads(args.threads)
     cuda = args.device == 'cuda'
@@ -98,14 +104,17 @@ def worker(args):
     batch = bench.make_batch(step_args, generator)
     batch2 = bench.make_batch(step_args, generator)
     steps = dict(
-        weight=lambda: model.train_step(dict(weights=batch, arch=None),
-                                        wrappers),
-        arch=lambda: model._arch_step(dict(weights=batch, arch=batch2),
-                                      wrappers))
+        weight=lambda: model.train_step(
+            dict(weights=batch, arch=None), wrappers),
+        arch=lambda: model._arch_step(
+            dict(weights=batch, arch=batch2), wrappers))
     if cuda:
         torch.cuda.reset_peak_memory_stats()
-    _answer(dict(ready=True, torch=torch.__version__,
-                 threads=torch.get_num_threads()))
+    _answer(
+        dict(
+            ready=True,
+            torch=torch.__version__,
+            threads=torch.get_num_threads()))
     for line in sys.stdin:
         command = line.strip()
         if command == 'quit':
@@ -117,8 +126,10 @@ def worker(args):
         start, cpu_start = time.perf_counter(), time.process_time()
         steps[command]()
         sync()
-        _answer(dict(seconds=time.perf_counter() - start,
-                     cpu_seconds=time.process_time() - cpu_start))
+        _answer(
+            dict(
+                seconds=time.perf_counter() - start,
+                cpu_seconds=time.process_time() - cpu_start))
 
 
 def _answer(message):
@@ -129,15 +140,22 @@ def _answer(message):
 class _Worker:
 
     def __init__(self, repo, args):
-        cmd = [sys.executable, osp.abspath(__file__), '--worker', repo,
-               '--k', str(args.k), '--batch', str(args.batch), '--size',
-               str(args.size), '--device', args.device]
+        cmd = [
+            sys.executable,
+            osp.abspath(__file__), '--worker', repo, '--k',
+            str(args.k), '--batch',
+            str(args.batch), '--size',
+            str(args.size), '--device', args.device
+        ]
         if args.threads:
             cmd += ['--threads', str(args.threads)]
         self.repo = repo
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True,
-                                     cwd=HERE)
+        self.proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=HERE)
         self.info = self.read()
 
     def ask(self, command):
@@ -166,13 +184,18 @@ def _alternate(workers, phase, warmup, repeats):
         answer = worker.ask(phase)
         return answer['seconds'], answer['cpu_seconds']
 
-    return alternate([lambda w=w: step(w) for w in workers], repeats,
-                     warmup, timer=self_timed)
+    return alternate([lambda w=w: step(w) for w in workers],
+                     repeats,
+                     warmup,
+                     timer=self_timed)
 
 
 def _git(*args, cwd=REPO):
-    return subprocess.run(['git', *args], cwd=cwd, check=True,
-                          capture_output=True, text=True).stdout.strip()
+    return subprocess.run(['git', *args],
+                          cwd=cwd,
+                          check=True,
+                          capture_output=True,
+                          text=True).stdout.strip()
 
 
 def compare(args):
@@ -195,12 +218,11 @@ def compare(args):
             candidate_dir, this = checkout(args.candidate, 'candidate')
         else:
             candidate_dir = REPO
-            this = _git('rev-parse', '--short', 'HEAD') + (
-                ' + changes' if _git('status', '--porcelain',
-                                     '--untracked-files=no') else '')
+            this = _git(
+                'rev-parse', '--short', 'HEAD') + (' + changes' if _git(
+                    'status', '--porcelain', '--untracked-files=no') else '')
         load_before = os.getloadavg()
-        workers = [_Worker(baseline_dir, args),
-                   _Worker(candidate_dir, args)]
+        workers = [_Worker(baseline_dir, args), _Worker(candidate_dir, args)]
         weight = _alternate(workers, 'weight', args.warmup, args.steps)
         arch = _alternate(workers, 'arch', args.warmup, args.steps)
         peaks = [w.close() for w in workers]
@@ -214,19 +236,27 @@ def compare(args):
     # predate what describes it
     info['device_name'] = describe_machine(args.device)['device_name']
     result = dict(
-        baseline=label, this=this,
-        k=args.k, batch=args.batch, size=args.size, device=args.device,
-        device_name=info['device_name'], machine=platform.node(),
-        torch=info['torch'], threads=info['threads'], steps=args.steps,
-        warmup=args.warmup, load_before=round(load_before[0], 2),
+        baseline=label,
+        this=this,
+        k=args.k,
+        batch=args.batch,
+        size=args.size,
+        device=args.device,
+        device_name=info['device_name'],
+        machine=platform.node(),
+        torch=info['torch'],
+        threads=info['threads'],
+        steps=args.steps,
+        warmup=args.warmup,
+        load_before=round(load_before[0], 2),
         load_after=round(load_after[0], 2))
     for phase, medians in (('weight', weight), ('arch', arch)):
         for side, (wall, cpu) in zip(SIDES, medians):
             result[f'{side}_{phase}_step_s'] = round(wall, 4)
             result[f'{side}_{phase}_step_cpu_s'] = round(cpu, 4)
         result[f'{phase}_speedup'] = round(medians[0][0] / medians[1][0], 3)
-        result[f'{phase}_cpu_speedup'] = round(
-            medians[0][1] / medians[1][1], 3)
+        result[f'{phase}_cpu_speedup'] = round(medians[0][1] / medians[1][1],
+                                               3)
     for side, peak in zip(SIDES, peaks):
         result[f'{side}_peak_mem_gib'] = peak
     if args.json:

@@ -42,10 +42,10 @@ REPO = osp.dirname(osp.dirname(HERE))
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
-    parser.add_argument('--out', default=osp.join(REPO, 'docs',
-                                                  'benchmarks.md'))
-    parser.add_argument('--no-write', action='store_true',
-                        help='print the table only')
+    parser.add_argument(
+        '--out', default=osp.join(REPO, 'docs', 'benchmarks.md'))
+    parser.add_argument(
+        '--no-write', action='store_true', help='print the table only')
     return parser.parse_args(argv)
 
 
@@ -54,8 +54,8 @@ def run_json(script, *args):
     env = dict(os.environ)
     env['PYTHONPATH'] = os.pathsep.join([REPO, env.get('PYTHONPATH', '')])
     cmd = [sys.executable, osp.join(HERE, script), '--json', *args]
-    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True,
-                          text=True)
+    proc = subprocess.run(
+        cmd, cwd=REPO, env=env, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f'{" ".join(cmd)} failed:\n{proc.stderr[-3000:]}')
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith('{')]
@@ -114,22 +114,21 @@ def collect(device: str):
         ('PC-DARTS K=4 weight / arch step (batch 64, 32 px)',
          f'{k4["weight_step_s"]:.2f} s / {k4["arch_step_s"]:.2f} s',
          'reference: ~4.4 s weight step on 2 CPU cores', None),
-        ('PC-DARTS K=4 peak memory',
-         f'{k4["peak_mem_gib"]:.2f} GiB', 'reference: 3.6 GiB RSS', None),
+        ('PC-DARTS K=4 peak memory', f'{k4["peak_mem_gib"]:.2f} GiB',
+         'reference: 3.6 GiB RSS', None),
         ('DARTS K=1 weight / arch step',
-         f'{k1["weight_step_s"]:.2f} s / {k1["arch_step_s"]:.2f} s', '',
-         None),
+         f'{k1["weight_step_s"]:.2f} s / {k1["arch_step_s"]:.2f} s', '', None),
         ('DARTS K=1 peak memory', f'{k1["peak_mem_gib"]:.2f} GiB',
          'reference: ~10 GiB RSS', None),
-        ('K=4 / K=1 step memory', f'{mem_ratio:.2f}', '< 0.5',
-         mem_ratio < 0.5),
+        ('K=4 / K=1 step memory', f'{mem_ratio:.2f}', '< 0.5', mem_ratio
+         < 0.5),
     ]
     for name, result in variants.items():
         value = 'skipped on CPU (CUDA variant)' if result is None else (
             f'{result["weight_step_s"]:.3f} s / {result["arch_step_s"]:.3f}'
             f' s, {result["peak_mem_gib"]:.2f} GiB')
-        rows.append((f'PC-DARTS K=4 weight / arch step, peak, {name}',
-                     value, f'fp32: {k4["weight_step_s"]:.3f} s / '
+        rows.append((f'PC-DARTS K=4 weight / arch step, peak, {name}', value,
+                     f'fp32: {k4["weight_step_s"]:.3f} s / '
                      f'{k4["arch_step_s"]:.3f} s', None))
     for name, result in scoring.items():
         value = 'skipped on CPU (CUDA variant)' if result is None else (
@@ -137,51 +136,69 @@ def collect(device: str):
             f'{result["scoring_over_pure"]:.3f}')
         rows.append((f'search: scoring per candidate, {name}', value,
                      f'fp32: {search["scoring_s"]:.2f} s', None))
-    return rows, dict(spos=spos, search=search, accuracy=accuracy,
-                      pcdarts_k4=k4, darts_k1=k1,
-                      pcdarts_k4_variants=variants,
-                      scoring_variants=scoring)
+    return rows, dict(
+        spos=spos,
+        search=search,
+        accuracy=accuracy,
+        pcdarts_k4=k4,
+        darts_k1=k1,
+        pcdarts_k4_variants=variants,
+        scoring_variants=scoring)
 
 
 #: PC-DARTS step variants: name -> extra arguments of pcdarts_search_step.py
-PCDARTS_VARIANTS = {'bf16 autocast': ['--amp'],
-                    'channels-last': ['--channels-last'],
-                    'torch.compile': ['--compile']}
+PCDARTS_VARIANTS = {
+    'bf16 autocast': ['--amp'],
+    'channels-last': ['--channels-last'],
+    'torch.compile': ['--compile']
+}
 
 
 def pcdarts_variants(device, dev, steps):
     """K=4 step variants, each in its own process; None where skipped."""
     if device != 'cuda':
-        print('PC-DARTS variants (bf16 autocast, channels-last, '
-              'torch.compile) skipped: they are measured with --device cuda '
-              'only (on CPU bf16 autocast and channels-last are not the '
-              'levers, and compiling the search network takes many '
-              'minutes)', file=sys.stderr)
+        print(
+            'PC-DARTS variants (bf16 autocast, channels-last, '
+            'torch.compile) skipped: they are measured with --device cuda '
+            'only (on CPU bf16 autocast and channels-last are not the '
+            'levers, and compiling the search network takes many '
+            'minutes)',
+            file=sys.stderr)
         return {name: None for name in PCDARTS_VARIANTS}
-    return {name: run_json('pcdarts_search_step.py', '--k', '4', *dev,
-                           *steps, *extra)
-            for name, extra in PCDARTS_VARIANTS.items()}
+    return {
+        name: run_json('pcdarts_search_step.py', '--k', '4', *dev, *steps,
+                       *extra)
+        for name, extra in PCDARTS_VARIANTS.items()
+    }
 
 
 #: search scoring variants: name -> extra arguments of
 #: search_candidate_cost.py
-SCORING_VARIANTS = {'bf16 autocast': ['--amp'],
-                    'channels-last': ['--channels-last']}
+SCORING_VARIANTS = {
+    'bf16 autocast': ['--amp'],
+    'channels-last': ['--channels-last']
+}
 
 
 def scoring_variants(device, dev):
     """Scoring variants, each in its own process; None where skipped."""
     if device != 'cuda':
-        print('search scoring variants (bf16 autocast, channels-last) '
-              'skipped: measured with --device cuda only', file=sys.stderr)
+        print(
+            'search scoring variants (bf16 autocast, channels-last) '
+            'skipped: measured with --device cuda only',
+            file=sys.stderr)
         return {name: None for name in SCORING_VARIANTS}
-    return {name: run_json('search_candidate_cost.py', *dev, *extra)
-            for name, extra in SCORING_VARIANTS.items()}
+    return {
+        name: run_json('search_candidate_cost.py', *dev, *extra)
+        for name, extra in SCORING_VARIANTS.items()
+    }
 
 
 def table(rows) -> str:
-    lines = ['| measure | value | target / comparison | met |',
-             '| --- | --- | --- | --- |']
+    lines = [
+        '| measure | value | target / comparison | met |',
+        '| --- | --- | --- | --- |'
+    ]
     for name, value, target, met in rows:
         mark = '' if met is None else ('yes' if met else '**no**')
         lines.append(f'| {name} | {value} | {target} | {mark} |')

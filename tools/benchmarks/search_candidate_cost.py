@@ -43,7 +43,6 @@ import tempfile
 import time
 
 import numpy as np
-
 from benchmark_report import alternate, describe_machine, print_result, timed
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -58,17 +57,26 @@ def parse_args(argv=None):
     parser.add_argument('--calib-images', type=int, default=256)
     parser.add_argument('--batch', type=int, default=64)
     parser.add_argument('--candidates', type=int, default=3)
-    parser.add_argument('--repeats', type=int, default=3,
-                        help='timings of each per candidate, alternating')
-    parser.add_argument('--cache-data', choices=['loaded', 'preprocessed'],
-                        help="train_cfg.cache_data: True ('loaded') or "
-                        "'preprocessed' (default: the search config's)")
-    parser.add_argument('--evaluator', action='store_true',
-                        help='score through the evaluator (device_accuracy '
-                        'off)')
-    parser.add_argument('--amp', action='store_true',
-                        help='bf16 autocast around scoring and the pure '
-                        'forwards')
+    parser.add_argument(
+        '--repeats',
+        type=int,
+        default=3,
+        help='timings of each per candidate, alternating')
+    parser.add_argument(
+        '--cache-data',
+        choices=['loaded', 'preprocessed'],
+        help="train_cfg.cache_data: True ('loaded') or "
+        "'preprocessed' (default: the search config's)")
+    parser.add_argument(
+        '--evaluator',
+        action='store_true',
+        help='score through the evaluator (device_accuracy '
+        'off)')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='bf16 autocast around scoring and the pure '
+        'forwards')
     parser.add_argument('--channels-last', action='store_true')
     parser.add_argument('--json', action='store_true')
     return parser.parse_args(argv)
@@ -90,10 +98,12 @@ def register_synthetic_dataset():
 
         def load_data_list(self):
             rng = np.random.RandomState(self.seed)
-            return [dict(img=rng.randint(0, 256, (self.size, self.size, 3),
-                                         dtype=np.uint8),
-                         gt_label=int(rng.randint(1000)))
-                    for _ in range(self.num)]
+            return [
+                dict(
+                    img=rng.randint(
+                        0, 256, (self.size, self.size, 3), dtype=np.uint8),
+                    gt_label=int(rng.randint(1000))) for _ in range(self.num)
+            ]
 
 
 def build_loop(args, work_dir):
@@ -105,16 +115,18 @@ def build_loop(args, work_dir):
     for key, num, seed in (('dataloader', args.val_images, 1),
                            ('calibrate_dataloader', args.calib_images, 2)):
         cfg.train_cfg[key] = dict(
-            batch_size=args.batch, num_workers=0, persistent_workers=False,
-            dataset=dict(type='SyntheticImages', num=num, seed=seed,
-                         pipeline=pipeline),
+            batch_size=args.batch,
+            num_workers=0,
+            persistent_workers=False,
+            dataset=dict(
+                type='SyntheticImages', num=num, seed=seed, pipeline=pipeline),
             sampler=dict(type='DefaultSampler', shuffle=False))
     cfg.train_cfg.calibrate_samples = args.calib_images
     cfg.train_cfg.seed = 0
     cfg.train_cfg.device_accuracy = not args.evaluator
     if args.cache_data:
-        cfg.train_cfg.cache_data = (True if args.cache_data == 'loaded'
-                                    else 'preprocessed')
+        cfg.train_cfg.cache_data = (True if args.cache_data == 'loaded' else
+                                    'preprocessed')
     cfg.work_dir = work_dir
     cfg.launcher = 'none'
     cfg.log_level = 'WARNING'
@@ -159,9 +171,10 @@ def pure_forwards(loop, candidate, device, channels_last=False):
         model.to(memory_format=torch.channels_last)
     preprocess = loop.model.data_preprocessor
     scorer = loop.scorer
-    calib = [preprocess(b, False)['inputs'] for b in
-             calibration_batches(scorer.calibrate_dataloader,
-                                 scorer.calibrate_samples, scorer.seed)]
+    calib = [
+        preprocess(b, False)['inputs'] for b in calibration_batches(
+            scorer.calibrate_dataloader, scorer.calibrate_samples, scorer.seed)
+    ]
     val = [preprocess(b, False)['inputs'] for b in scorer.dataloader]
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     calib = [x.to(device, memory_format=fmt) for x in calib]
@@ -172,6 +185,7 @@ def pure_forwards(loop, candidate, device, channels_last=False):
         with torch.inference_mode():
             for x in val:
                 model(x, mode='tensor')
+
     return run
 
 
@@ -190,11 +204,14 @@ def main(argv=None):
             loop.model.to(memory_format=torch.channels_last)
 
         def autocast(fn):
+
             def run():
-                with torch.autocast(args.device, dtype=torch.bfloat16,
-                                    enabled=args.amp):
+                with torch.autocast(
+                        args.device, dtype=torch.bfloat16, enabled=args.amp):
                     fn()
+
             return run
+
         rng = random.Random(1)
         times = [[], []]  # scoring, pure: of every candidate
         for i in range(args.candidates + 1):
@@ -203,22 +220,30 @@ def main(argv=None):
             if i == 0:  # loads and caches the images; not timed
                 timed(score_once, sync)
                 continue
-            pure_once = autocast(pure_forwards(loop, candidate, args.device,
-                                               args.channels_last))
+            pure_once = autocast(
+                pure_forwards(loop, candidate, args.device,
+                              args.channels_last))
             # alternate: the 2-core machine's speed wanders by +-10 % from
             # one 6 s run to the next, so both see the same conditions
-            score, pure = alternate([score_once, pure_once], args.repeats,
-                                    sync=sync, times=times)
+            score, pure = alternate([score_once, pure_once],
+                                    args.repeats,
+                                    sync=sync,
+                                    times=times)
     result = dict(
-        device=args.device, **describe_machine(args.device),
-        val_images=args.val_images, calib_images=args.calib_images,
-        batch=args.batch, repeats=args.repeats,
+        device=args.device,
+        **describe_machine(args.device),
+        val_images=args.val_images,
+        calib_images=args.calib_images,
+        batch=args.batch,
+        repeats=args.repeats,
         cache_data=loop.scorer.cache_data,
         accuracy='evaluator' if args.evaluator else 'device',
-        amp=args.amp, channels_last=args.channels_last,
+        amp=args.amp,
+        channels_last=args.channels_last,
         table_build_s=round(build_s, 2),
         constraint_check_ms=round(check_s * 1e3, 4),
-        scoring_s=round(score, 3), pure_s=round(pure, 3),
+        scoring_s=round(score, 3),
+        pure_s=round(pure, 3),
         scoring_over_pure=round(score / pure, 3))
     print_result(result, args.json)
     return result

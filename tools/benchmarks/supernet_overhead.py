@@ -35,8 +35,10 @@ def parse_args(argv=None):
     parser.add_argument('--size', type=int, default=224)
     parser.add_argument('--steps', type=int, default=10)
     parser.add_argument('--warmup', type=int, default=3)
-    parser.add_argument('--amp', action='store_true',
-                        help='mixed precision (AmpOptimWrapper, CUDA)')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='mixed precision (AmpOptimWrapper, CUDA)')
     parser.add_argument('--channels-last', action='store_true')
     parser.add_argument('--json', action='store_true')
     return parser.parse_args(argv)
@@ -46,19 +48,25 @@ def _batch(args, device):
     import torch
     from mmpretrain.structures import DataSample
     g = torch.Generator().manual_seed(0)
-    inputs = [torch.randint(0, 256, (3, args.size, args.size),
-                            dtype=torch.uint8, generator=g)
-              for _ in range(args.batch)]
+    inputs = [
+        torch.randint(
+            0, 256, (3, args.size, args.size), dtype=torch.uint8, generator=g)
+        for _ in range(args.batch)
+    ]
     labels = torch.randint(0, 1000, (args.batch, ), generator=g).tolist()
-    return dict(inputs=inputs,
-                data_samples=[DataSample().set_gt_label(y) for y in labels])
+    return dict(
+        inputs=inputs,
+        data_samples=[DataSample().set_gt_label(y) for y in labels])
 
 
 def _wrapper(model, args):
     from mmengine.optim import build_optim_wrapper
-    return build_optim_wrapper(model, dict(
-        type='AmpOptimWrapper' if args.amp else 'OptimWrapper',
-        optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=4e-5)))
+    return build_optim_wrapper(
+        model,
+        dict(
+            type='AmpOptimWrapper' if args.amp else 'OptimWrapper',
+            optimizer=dict(
+                type='SGD', lr=0.1, momentum=0.9, weight_decay=4e-5)))
 
 
 def _prepare(model, args, device):
@@ -93,8 +101,11 @@ def main(argv=None):
     # are for each subnet after its own warm-up step
     names = list(supernet.mutator.choices.items())
     for i in range(max(len(v) for _, v in names)):
-        supernet.mutator.set_choices(
-            {k: v[min(i, len(v) - 1)] for k, v in names})
+        supernet.mutator.set_choices({
+            k: v[min(i,
+                     len(v) - 1)]
+            for k, v in names
+        })
         supernet.architecture.train_step(data, optim)
 
     # Supernet and subnet steps alternate, path by path: on a shared
@@ -106,22 +117,30 @@ def main(argv=None):
 
     def subnet_step():  # the path the supernet's step just took
         path = dict(supernet.mutator.current_choices())
-        subnet = MODELS.build(dict(type='FixedSubnet',
-                                   architecture=cfg.model.architecture,
-                                   fix_subnet=path,
-                                   data_preprocessor=cfg.data_preprocessor))
+        subnet = MODELS.build(
+            dict(
+                type='FixedSubnet',
+                architecture=cfg.model.architecture,
+                fix_subnet=path,
+                data_preprocessor=cfg.data_preprocessor))
         subnet = _prepare(subnet, args, device)
         sub_optim = _wrapper(subnet, args)
         subnet.train_step(data, sub_optim)  # its own warm-up
         return timed(lambda: subnet.train_step(data, sub_optim), sync)
 
-    sup, sub = alternate([supernet_step, subnet_step], args.steps,
-                         args.warmup, timer=self_timed)
+    sup, sub = alternate([supernet_step, subnet_step],
+                         args.steps,
+                         args.warmup,
+                         timer=self_timed)
     result = dict(
-        device=args.device, **describe_machine(args.device),
-        batch=args.batch, size=args.size, amp=args.amp,
+        device=args.device,
+        **describe_machine(args.device),
+        batch=args.batch,
+        size=args.size,
+        amp=args.amp,
         channels_last=args.channels_last,
-        supernet_step_s=round(sup, 4), subnet_step_s=round(sub, 4),
+        supernet_step_s=round(sup, 4),
+        subnet_step_s=round(sub, 4),
         supernet_over_subnet=round(sup / sub, 3),
         supernet_img_per_s=round(args.batch / sup, 1),
         subnet_img_per_s=round(args.batch / sub, 1))

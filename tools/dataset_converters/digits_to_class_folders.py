@@ -33,10 +33,16 @@ def parse_args(argv=None):
     """
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('out_dir', help='folder to write the splits into')
-    parser.add_argument('--size', type=int, default=32,
-                        help='side of the written images (default 32)')
-    parser.add_argument('--per-class', type=int, default=None,
-                        help='at most N images per digit and split')
+    parser.add_argument(
+        '--size',
+        type=int,
+        default=32,
+        help='side of the written images (default 32)')
+    parser.add_argument(
+        '--per-class',
+        type=int,
+        default=None,
+        help='at most N images per digit and split')
     return parser.parse_args(argv)
 
 
@@ -66,8 +72,8 @@ def write_digit_folders(out_dir: str, size: int = 32, per_class=None) -> dict:
     written = {}
     for split in SPLITS:
         counts = {}
-        for i, info in enumerate(SklearnDigits(split=split, image_size=size)
-                                 .load_data_list()):
+        for i, info in enumerate(
+                SklearnDigits(split=split, image_size=size).load_data_list()):
             label = info['gt_label']
             if per_class is not None and counts.get(label, 0) >= per_class:
                 continue
@@ -93,8 +99,9 @@ def main(argv=None) -> int:
     """
     args = parse_args(argv)
     if osp.isdir(args.out_dir) and os.listdir(args.out_dir):
-        print(f'error: {args.out_dir!r} is not empty; choose a new folder',
-              file=sys.stderr)
+        print(
+            f'error: {args.out_dir!r} is not empty; choose a new folder',
+            file=sys.stderr)
         return 1
     written = write_digit_folders(args.out_dir, args.size, args.per_class)
     for split, count in written.items():

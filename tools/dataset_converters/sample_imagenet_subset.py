@@ -162,7 +162,9 @@ def check_fractions(fractions: Sequence[float]) -> None:
             f'lists are disjoint, so they cannot take more than every image')
 
 
-def sample_subsets(data_root: str, fractions: Sequence[float], seed: int = 0,
+def sample_subsets(data_root: str,
+                   fractions: Sequence[float],
+                   seed: int = 0,
                    ann_file: Optional[str] = None) -> List[List[Sample]]:
     """Draw disjoint per-class random subsets of the train split.
 
@@ -253,18 +255,24 @@ def parse_args(argv=None):
         'ImageNet train split as ann files (PC-DARTS ImageNet search).')
     parser.add_argument('data_root', help='ImageNet root holding train/')
     parser.add_argument('--out-dir', help='default: DATA_ROOT/meta')
-    parser.add_argument('--fractions', type=float, nargs='+',
-                        default=[0.1, 0.025],
-                        help='per-class fraction of each list (default: '
-                        '0.1 for the weights, 0.025 for the architecture)')
-    parser.add_argument('--names', nargs='+',
-                        help='file names without .txt (default: '
-                        'train_<100*fraction>pct, e.g. train_10pct)')
+    parser.add_argument(
+        '--fractions',
+        type=float,
+        nargs='+',
+        default=[0.1, 0.025],
+        help='per-class fraction of each list (default: '
+        '0.1 for the weights, 0.025 for the architecture)')
+    parser.add_argument(
+        '--names',
+        nargs='+',
+        help='file names without .txt (default: '
+        'train_<100*fraction>pct, e.g. train_10pct)')
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--ann-file',
-                        help='train ann file, relative to DATA_ROOT or '
-                        'absolute (default: meta/train.txt if it exists, '
-                        'else the class folders are scanned)')
+    parser.add_argument(
+        '--ann-file',
+        help='train ann file, relative to DATA_ROOT or '
+        'absolute (default: meta/train.txt if it exists, '
+        'else the class folders are scanned)')
     return parser.parse_args(argv)
 
 
@@ -275,15 +283,19 @@ def _output_paths(data_root, out_dir, names, fractions, ann_file):
                           f'fractions {fractions}; give one name per fraction')
     if len(set(names)) != len(names):
         raise SubsetError(f'names {names} are not unique')
-    bad = [n for n in names if not n or '/' in n or osp.sep in n or
-           n.startswith('.')]
+    bad = [
+        n for n in names
+        if not n or '/' in n or osp.sep in n or n.startswith('.')
+    ]
     if bad:
         raise SubsetError(f'names {bad} are not plain file names')
     paths = [osp.join(out_dir, f'{n}.txt') for n in names]
     # meta/{train,val,test}.txt are what ImageNet(split=...) reads by
     # default: overwriting one would silently shrink every later training
-    reserved = {osp.realpath(osp.join(data_root, 'meta', f'{s}.txt'))
-                for s in ('train', 'val', 'test')}
+    reserved = {
+        osp.realpath(osp.join(data_root, 'meta', f'{s}.txt'))
+        for s in ('train', 'val', 'test')
+    }
     if ann_file:
         reserved.add(osp.realpath(osp.join(data_root, ann_file)))
     for path in paths:
@@ -344,12 +356,11 @@ def main(argv=None) -> int:
     for name, cfg_file in zip(names, cfg_files):
         print(f"  {name}: ann_file={cfg_file!r} data_prefix='train'")
     if len(cfg_files) == len(SEARCH_LOADERS):
-        opts = ' '.join(
-            f'{loader}.dataset.{key}={value}'
-            for loader, cfg_file in zip(SEARCH_LOADERS, cfg_files)
-            for key, value in (('data_root', data_root),
-                               ('ann_file', cfg_file), ('data_prefix',
-                                                        'train')))
+        opts = ' '.join(f'{loader}.dataset.{key}={value}'
+                        for loader, cfg_file in zip(SEARCH_LOADERS, cfg_files)
+                        for key, value in (('data_root',
+                                            data_root), ('ann_file', cfg_file),
+                                           ('data_prefix', 'train')))
         print(f'PC-DARTS search (weights on {names[0]}, architecture on '
               f'{names[1]}):\n  --cfg-options {opts}')
     return 0

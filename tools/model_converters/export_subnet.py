@@ -78,9 +78,9 @@ def build_fixed_subnet(config: str, checkpoint: str, cfg_options=None):
         ArchitectureMismatchError: If the checkpoint's genotype differs
             from the one the config sets.
     """
-    import mmrazor_lite  # noqa: F401  (registers modules, safe loading)
     from mmengine.registry import init_default_scope
 
+    import mmrazor_lite  # noqa: F401  (registers modules, safe loading)
     from mmrazor_lite.apis import load_config
     from mmrazor_lite.registry import MODELS
 
@@ -96,13 +96,15 @@ def build_fixed_subnet(config: str, checkpoint: str, cfg_options=None):
     if cfg.get('data_preprocessor') is not None:
         cfg.model.setdefault('data_preprocessor', cfg.data_preprocessor)
     model_type = str(cfg.model.get('type')).split('.')[-1]
-    backbone_type = str(cfg.model.get('backbone', {}).get('type')).split(
-        '.')[-1]
+    backbone_type = str(cfg.model.get('backbone',
+                                      {}).get('type')).split('.')[-1]
     init_default_scope(cfg.get('default_scope', 'mmrazor_lite'))
     if backbone_type == 'DartsEvalNetwork':
         from mmrazor_lite.apis.trained_checkpoint import (
             load_state_strictly, use_checkpoint_architecture)
-        from mmrazor_lite.structures.architecture_meta import check_architecture
+        from mmrazor_lite.structures.architecture_meta import \
+            check_architecture
+
         # the cell is the checkpoint's meta.genotype unless set explicitly;
         # the file is read once
         data = use_checkpoint_architecture(cfg, checkpoint)
@@ -127,7 +129,11 @@ def build_fixed_subnet(config: str, checkpoint: str, cfg_options=None):
     return model
 
 
-def _deployable_files(model, shape, meta, onnx=None, torch_export=None,
+def _deployable_files(model,
+                      shape,
+                      meta,
+                      onnx=None,
+                      torch_export=None,
                       torchscript=None) -> dict:
     """Make and check the bytes of each requested deployable format.
 
@@ -138,9 +144,9 @@ def _deployable_files(model, shape, meta, onnx=None, torch_export=None,
     if onnx or torch_export:
         program = export_program(module, shape)  # both formats start here
         if torch_export:
-            files[torch_export] = (
-                'torch.export program',
-                torch_export_bytes(program, module, shape, meta))
+            files[torch_export] = ('torch.export program',
+                                   torch_export_bytes(program, module, shape,
+                                                      meta))
         if onnx:
             files[onnx] = ('ONNX', onnx_bytes(program, module, shape, meta))
     if torchscript:
@@ -201,13 +207,17 @@ def export_subnet(config: str,
     shape = tuple(int(v) for v in shape)
     model = build_fixed_subnet(config, checkpoint, cfg_options)
     state_dict = model.state_dict()
-    bad = [k for k in state_dict
-           if any(s in k for s in FORBIDDEN) or not k.startswith(MODEL_ROOTS)]
+    bad = [
+        k for k in state_dict
+        if any(s in k for s in FORBIDDEN) or not k.startswith(MODEL_ROOTS)
+    ]
     if bad:
         raise ExportError(f'unclean keys in the fixed model: {bad[:10]}')
-    meta = dict(model.export_meta,
-                preprocess=preprocessing_meta(model, shape), config=config,
-                source_checkpoint=checkpoint)
+    meta = dict(
+        model.export_meta,
+        preprocess=preprocessing_meta(model, shape),
+        config=config,
+        source_checkpoint=checkpoint)
     # every file is made and checked before any is written, so a failed
     # check leaves no output
     files = _deployable_files(model, shape, meta, onnx, torch_export,
@@ -241,23 +251,37 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Export a found network (clean weights; ONNX, '
         'torch.export, TorchScript)')
-    parser.add_argument('config', help='SPOS subnet config (FixedSubnet) or '
-                        'DARTS evaluation config')
     parser.add_argument(
-        'checkpoint', help='search result (best_subnet_weights.pth) or '
+        'config',
+        help='SPOS subnet config (FixedSubnet) or '
+        'DARTS evaluation config')
+    parser.add_argument(
+        'checkpoint',
+        help='search result (best_subnet_weights.pth) or '
         'subnet checkpoint')
     parser.add_argument('--out', required=True, help='output .pth')
-    parser.add_argument('--onnx', help='also write ONNX (.onnx; needs the '
-                        'extra "deploy")')
-    parser.add_argument('--torch-export', help='also write a torch.export '
-                        'program (.pt2)')
-    parser.add_argument('--torchscript', help='also write a traced .pt '
-                        '(deprecated format)')
-    parser.add_argument('--shape', type=int, nargs=2, default=[224, 224],
-                        metavar=('H', 'W'), help='input size of the traced '
-                        'files, recorded in the meta (default 224 224)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings, key=value')
+    parser.add_argument(
+        '--onnx', help='also write ONNX (.onnx; needs the '
+        'extra "deploy")')
+    parser.add_argument(
+        '--torch-export', help='also write a torch.export '
+        'program (.pt2)')
+    parser.add_argument(
+        '--torchscript', help='also write a traced .pt '
+        '(deprecated format)')
+    parser.add_argument(
+        '--shape',
+        type=int,
+        nargs=2,
+        default=[224, 224],
+        metavar=('H', 'W'),
+        help='input size of the traced '
+        'files, recorded in the meta (default 224 224)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, key=value')
     return parser.parse_args(argv)
 
 
@@ -277,11 +301,17 @@ def main(argv=None) -> int:
     from mmrazor_lite.structures.architecture_meta import \
         ArchitectureMismatchError
     try:
-        export_subnet(args.config, args.checkpoint, args.out,
-                      args.torchscript, args.shape, args.cfg_options,
-                      onnx=args.onnx, torch_export=args.torch_export)
-    except (ExportError, FileNotFoundError, CheckpointError,
-            SubnetFileError, ArchitectureMismatchError) as err:
+        export_subnet(
+            args.config,
+            args.checkpoint,
+            args.out,
+            args.torchscript,
+            args.shape,
+            args.cfg_options,
+            onnx=args.onnx,
+            torch_export=args.torch_export)
+    except (ExportError, FileNotFoundError, CheckpointError, SubnetFileError,
+            ArchitectureMismatchError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 1
     return 0

@@ -245,7 +245,9 @@ def parse_args(argv=None):
     parser.add_argument('src', help='MMRazor checkpoint (.pth)')
     parser.add_argument('dst', help='where to write the converted checkpoint')
     parser.add_argument(
-        '--prefix', default='', choices=['', ALGO_PREFIX],
+        '--prefix',
+        default='',
+        choices=['', ALGO_PREFIX],
         help='"architecture." to load into the SPOS algorithm, nothing '
         '(default) to load into the classifier')
     return parser.parse_args(argv)

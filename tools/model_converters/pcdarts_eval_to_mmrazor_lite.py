@@ -41,7 +41,10 @@ from mmrazor_lite.spaces.darts_eval_network import resolve_genotype
 from mmrazor_lite.structures.genotype import Genotype
 
 _FIXED_PREFIXES = {
-    **{old: f'backbone.{ours}' for old, ours in STEM_PREFIXES.items()},
+    **{
+        old: f'backbone.{ours}'
+        for old, ours in STEM_PREFIXES.items()
+    },
     'auxiliary_head.features.2.': 'head.auxiliary_head.features.conv1.',
     'auxiliary_head.features.3.': 'head.auxiliary_head.features.bn1.',
     'auxiliary_head.features.5.': 'head.auxiliary_head.features.conv2.',
@@ -59,8 +62,8 @@ def _convert_op_rest(op: str, rest: str) -> Optional[str]:
     Returns None if the tail does not fit the op.
     """
     if op.startswith(('sep_conv', 'dil_conv')):
-        table = (SEP_CONV_PARTS if op.startswith('sep_conv')
-                 else DIL_CONV_PARTS)
+        table = (
+            SEP_CONV_PARTS if op.startswith('sep_conv') else DIL_CONV_PARTS)
         match = re.fullmatch(r'op\.(\d+)\.(.+)', rest)
         if match and match.group(1) in table:
             return f'{table[match.group(1)]}.{match.group(2)}'
@@ -91,10 +94,10 @@ def _convert_cell_key(cell: int, rest: str, genotype: Genotype,
     return None if new is None else f'backbone.cells.{cell}.ops.{n}.{new}'
 
 
-def convert_state_dict(state_dict: Dict[str, torch.Tensor],
-                       genotype,
-                       num_layers: Optional[int] = None
-                       ) -> 'OrderedDict[str, torch.Tensor]':
+def convert_state_dict(
+        state_dict: Dict[str, torch.Tensor],
+        genotype,
+        num_layers: Optional[int] = None) -> 'OrderedDict[str, torch.Tensor]':
     """Convert a reference eval-network state dict to our ImageClassifier.
 
     Args:
@@ -116,11 +119,15 @@ def convert_state_dict(state_dict: Dict[str, torch.Tensor],
             the cells are to be counted and there is no cell key.
     """
     genotype = resolve_genotype(genotype)
-    state_dict = {(k[len('module.'):] if k.startswith('module.') else k): v
-                  for k, v in state_dict.items()}
+    state_dict = {
+        (k[len('module.'):] if k.startswith('module.') else k): v
+        for k, v in state_dict.items()
+    }
     if num_layers is None:
-        cells = [int(m.group(1)) for k in state_dict
-                 for m in [re.match(r'cells\.(\d+)\.', k)] if m]
+        cells = [
+            int(m.group(1)) for k in state_dict
+            for m in [re.match(r'cells\.(\d+)\.', k)] if m
+        ]
         if not cells:
             raise ValueError('no cells.<i>.* keys: this is not a reference '
                              'evaluation-network state dict')
@@ -138,8 +145,8 @@ def convert_state_dict(state_dict: Dict[str, torch.Tensor],
         if match:
             cell = int(match.group(1))
             if cell < num_layers:
-                new = _convert_cell_key(cell, match.group(2), genotype,
-                                        cell in reductions)
+                new = _convert_cell_key(cell, match.group(2), genotype, cell
+                                        in reductions)
         if new is None:
             unknown.append(key)
         else:
@@ -186,12 +193,17 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('src', help='reference state dict (.pt/.pth)')
     parser.add_argument('dst', help='output checkpoint')
-    parser.add_argument('--genotype', required=True,
-                        help='shipped genotype name (PC_DARTS_cifar, '
-                        'PC_DARTS_image, DARTS_V1, DARTS_V2) or a '
-                        'genotype .yaml/.json')
-    parser.add_argument('--num-layers', type=int, default=None,
-                        help='number of cells (default: counted)')
+    parser.add_argument(
+        '--genotype',
+        required=True,
+        help='shipped genotype name (PC_DARTS_cifar, '
+        'PC_DARTS_image, DARTS_V1, DARTS_V2) or a '
+        'genotype .yaml/.json')
+    parser.add_argument(
+        '--num-layers',
+        type=int,
+        default=None,
+        help='number of cells (default: counted)')
     args = parser.parse_args(argv)
 
     ckpt = read_reference_checkpoint(args.src)
@@ -208,10 +220,14 @@ def main(argv=None):
         state_dict = convert_state_dict(ckpt, genotype, args.num_layers)
     except ValueError as err:
         raise SystemExit(f'{args.src}: {err}')
-    out = {'state_dict': state_dict,
-           'meta': {'converted_from': args.src,
-                    'converter': 'pcdarts_eval_to_mmrazor_lite',
-                    'genotype': genotype.to_dict()}}
+    out = {
+        'state_dict': state_dict,
+        'meta': {
+            'converted_from': args.src,
+            'converter': 'pcdarts_eval_to_mmrazor_lite',
+            'genotype': genotype.to_dict()
+        }
+    }
     atomic_torch_save(out, args.dst)
     print(f'{args.dst}: {len(state_dict)} tensors')
 

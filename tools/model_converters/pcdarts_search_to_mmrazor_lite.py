@@ -35,8 +35,12 @@ from darts_reference_keys import (DIL_CONV_PARTS, RELU_CONV_BN_PARTS,
 from mmrazor_lite.mutables.edge_normalised_node import node_edge_slices
 from mmrazor_lite.ops.darts_ops import DARTS_PRIMITIVES
 
-_ARCH = {'alphas_normal': 'alpha_normal', 'alphas_reduce': 'alpha_reduce',
-         'betas_normal': 'beta_normal', 'betas_reduce': 'beta_reduce'}
+_ARCH = {
+    'alphas_normal': 'alpha_normal',
+    'alphas_reduce': 'alpha_reduce',
+    'betas_normal': 'beta_normal',
+    'betas_reduce': 'beta_reduce'
+}
 
 
 def convert_mixed_op_key(key: str,
@@ -70,8 +74,8 @@ def convert_mixed_op_key(key: str,
         if re.match(r'(conv_1|conv_2|bn)\.', rest):
             new_rest = rest
     elif name.startswith(('sep_conv', 'dil_conv')):
-        table = (SEP_CONV_PARTS if name.startswith('sep_conv')
-                 else DIL_CONV_PARTS)
+        table = (
+            SEP_CONV_PARTS if name.startswith('sep_conv') else DIL_CONV_PARTS)
         sub = re.fullmatch(r'op\.(\d+)\.(.+)', rest)
         if sub and sub.group(1) in table:
             new_rest = f'{table[sub.group(1)]}.{sub.group(2)}'
@@ -82,8 +86,10 @@ def convert_mixed_op_key(key: str,
 
 def _infer_steps(keys) -> int:
     """The number of nodes per cell that the edge keys imply."""
-    edges = [int(m.group(1)) for k in keys
-             for m in [re.match(r'cells\.\d+\._ops\.(\d+)\.', k)] if m]
+    edges = [
+        int(m.group(1)) for k in keys
+        for m in [re.match(r'cells\.\d+\._ops\.(\d+)\.', k)] if m
+    ]
     if not edges:
         raise KeyError('no cells.<i>._ops.<e>.* keys: this is not a '
                        'reference search-network state dict')
@@ -141,11 +147,11 @@ def convert_key(key: str,
 
 
 def convert_state_dict(
-        state_dict: Dict[str, torch.Tensor],
-        steps: Optional[int] = None,
-        primitives: Sequence[str] = DARTS_PRIMITIVES,
-        prefix: str = '',
-        classifier_prefix: Optional[str] = None
+    state_dict: Dict[str, torch.Tensor],
+    steps: Optional[int] = None,
+    primitives: Sequence[str] = DARTS_PRIMITIVES,
+    prefix: str = '',
+    classifier_prefix: Optional[str] = None
 ) -> Tuple['OrderedDict[str, torch.Tensor]', Dict[str, torch.Tensor]]:
     """Convert a whole reference state dict.
 
@@ -220,20 +226,28 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('src', help='reference state dict (.pt/.pth)')
     parser.add_argument('dst', help='output checkpoint')
-    parser.add_argument('--prefix', default='',
-                        help="prefix for converted keys, e.g. 'backbone.'")
-    parser.add_argument('--classifier-prefix', default=None,
-                        help="where classifier.* goes, e.g. 'head.fc.'")
-    parser.add_argument('--steps', type=int, default=None,
-                        help='nodes per cell (default: inferred)')
-    parser.add_argument('--algorithm', action='store_true',
-                        help='write a DARTS algorithm checkpoint (weights '
-                        'and arch parameters in one state dict)')
+    parser.add_argument(
+        '--prefix',
+        default='',
+        help="prefix for converted keys, e.g. 'backbone.'")
+    parser.add_argument(
+        '--classifier-prefix',
+        default=None,
+        help="where classifier.* goes, e.g. 'head.fc.'")
+    parser.add_argument(
+        '--steps',
+        type=int,
+        default=None,
+        help='nodes per cell (default: inferred)')
+    parser.add_argument(
+        '--algorithm',
+        action='store_true',
+        help='write a DARTS algorithm checkpoint (weights '
+        'and arch parameters in one state dict)')
     args = parser.parse_args(argv)
     if args.algorithm:
         args.prefix = 'architecture.backbone.'
         args.classifier_prefix = 'architecture.head.fc.'
-
 
     ckpt = read_reference_checkpoint(args.src)
     if isinstance(ckpt, dict) and isinstance(ckpt.get('state_dict'), dict):
@@ -244,13 +258,19 @@ def main(argv=None):
                          f'{type(ckpt).__name__}')
     try:
         state_dict, arch = convert_state_dict(
-            ckpt, args.steps, prefix=args.prefix,
+            ckpt,
+            args.steps,
+            prefix=args.prefix,
             classifier_prefix=args.classifier_prefix)
     except (KeyError, ValueError) as err:
         raise SystemExit(f'{args.src}: {err.args[0] if err.args else err}')
-    out = {'state_dict': state_dict,
-           'meta': {'converted_from': args.src,
-                    'converter': 'pcdarts_search_to_mmrazor_lite'}}
+    out = {
+        'state_dict': state_dict,
+        'meta': {
+            'converted_from': args.src,
+            'converter': 'pcdarts_search_to_mmrazor_lite'
+        }
+    }
     if args.algorithm:
         if not arch:
             raise SystemExit(f'{args.src}: --algorithm needs the alphas '
@@ -262,8 +282,8 @@ def main(argv=None):
         out['arch'] = arch
     from mmrazor_lite.fileio.checkpoint_io import atomic_torch_save
     atomic_torch_save(out, args.dst)
-    print(f'{args.dst}: {len(state_dict)} tensors'
-          + (f', arch {sorted(arch)}' if arch else ''))
+    print(f'{args.dst}: {len(state_dict)} tensors' +
+          (f', arch {sorted(arch)}' if arch else ''))
 
 
 if __name__ == '__main__':

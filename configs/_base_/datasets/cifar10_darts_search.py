@@ -25,18 +25,26 @@ train_dataloader = dict(
     batch_size=256,
     num_workers=4,
     persistent_workers=True,
-    dataset=dict(type=dataset_type, data_root=data_root, split='train',
-                 split_range=(0.0, 0.5), verify_md5=True,
-                 pipeline=train_pipeline),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        split='train',
+        split_range=(0.0, 0.5),
+        verify_md5=True,
+        pipeline=train_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=True),
 )
 arch_dataloader = dict(
     batch_size=256,
     num_workers=4,
     persistent_workers=True,
-    dataset=dict(type=dataset_type, data_root=data_root, split='train',
-                 split_range=(0.5, 1.0), verify_md5=True,
-                 pipeline=train_pipeline),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        split='train',
+        split_range=(0.5, 1.0),
+        verify_md5=True,
+        pipeline=train_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=True),
 )
 # accuracy of the supernet on the architecture half, as the reference
@@ -45,9 +53,13 @@ val_dataloader = dict(
     batch_size=256,
     num_workers=4,
     persistent_workers=True,
-    dataset=dict(type=dataset_type, data_root=data_root, split='train',
-                 split_range=(0.5, 1.0), verify_md5=True,
-                 pipeline=test_pipeline),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        split='train',
+        split_range=(0.5, 1.0),
+        verify_md5=True,
+        pipeline=test_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=False),
 )
 val_evaluator = dict(type='Accuracy', topk=(1, ))

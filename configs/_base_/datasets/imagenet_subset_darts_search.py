@@ -19,8 +19,12 @@ train_pipeline = [
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     # torchvision's ColorJitter, as the reference (mmcv's hue fails on
     # numpy 2)
-    dict(type='TorchvisionColorJitter', brightness=0.4, contrast=0.4,
-         saturation=0.4, hue=0.2),
+    dict(
+        type='TorchvisionColorJitter',
+        brightness=0.4,
+        contrast=0.4,
+        saturation=0.4,
+        hue=0.2),
     dict(type='PackInputs'),
 ]
 
@@ -28,17 +32,25 @@ train_dataloader = dict(
     batch_size=128,
     num_workers=8,
     persistent_workers=True,
-    dataset=dict(type=dataset_type, data_root=data_root, split='train',
-                 data_prefix='train', ann_file='meta/train_10pct.txt',
-                 pipeline=train_pipeline),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        split='train',
+        data_prefix='train',
+        ann_file='meta/train_10pct.txt',
+        pipeline=train_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=True),
 )
 arch_dataloader = dict(
     batch_size=128,
     num_workers=8,
     persistent_workers=True,
-    dataset=dict(type=dataset_type, data_root=data_root, split='train',
-                 data_prefix='train', ann_file='meta/train_2.5pct.txt',
-                 pipeline=train_pipeline),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        split='train',
+        data_prefix='train',
+        ann_file='meta/train_2.5pct.txt',
+        pipeline=train_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=True),
 )

@@ -9,12 +9,17 @@ optim_wrapper = dict(
 
 max_iters = 150000
 param_scheduler = [
-    dict(type='PolyLR', power=1.0, eta_min=0.0, by_epoch=False,
-         begin=0, end=max_iters),
+    dict(
+        type='PolyLR',
+        power=1.0,
+        eta_min=0.0,
+        by_epoch=False,
+        begin=0,
+        end=max_iters),
 ]
 
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters,
-                 val_interval=10000)
+train_cfg = dict(
+    type='IterBasedTrainLoop', max_iters=max_iters, val_interval=10000)
 val_cfg = dict()
 test_cfg = dict()
 

@@ -12,7 +12,10 @@ supernet = dict(
         type='LinearClsHead',
         num_classes=1000,
         in_channels=1728,
-        loss=dict(type='LabelSmoothLoss', label_smooth_val=0.1,
-                  num_classes=1000, mode='original'),
+        loss=dict(
+            type='LabelSmoothLoss',
+            label_smooth_val=0.1,
+            num_classes=1000,
+            mode='original'),
         topk=(1, 5)),
 )

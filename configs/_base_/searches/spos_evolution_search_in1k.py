@@ -28,24 +28,24 @@ train_cfg = dict(
     # mmrazor_lite/apis/loop_dataloaders.py), 16 loading workers
     calibrate_dataloader=dict(num_workers=16, persistent_workers=False),
     calibrate_samples=4096,
-    max_epochs=20,          # generations
-    num_candidates=50,      # population
+    max_epochs=20,  # generations
+    num_candidates=50,  # population
     top_k=10,
     num_mutation=25,
     num_crossover=25,
     mutate_prob=0.1,
     max_tries_factor=10,
-    flops_range=None,       # set by each search config: (min, max) or max
+    flops_range=None,  # set by each search config: (min, max) or max
     flops_convention='fvcore',
     params_range=None,
     input_shape=(1, 3, 224, 224),
     score_key='accuracy/top1',
-    seed=None,              # drawn on rank 0 and broadcast; set to repeat
+    seed=None,  # drawn on rank 0 and broadcast; set to repeat
     # keep the search and calibration batches on the GPU, normalised:
     # ~600 KB per image and GPU (3.8 GB for ImageNet val on 8 GPUs); True
     # keeps them as uint8 (1/4 of that) and normalises per candidate
     cache_data='preprocessed',
-    device_accuracy=True,   # count top-k on the GPU: Accuracy's numbers
+    device_accuracy=True,  # count top-k on the GPU: Accuracy's numbers
 )
 
 # A search takes no optimizer step. mmengine's Runner wants an

@@ -14,9 +14,13 @@ optim_wrapper = dict(
 )
 param_scheduler = dict(
     architecture=[
-        dict(type='CosineAnnealingLR', T_max={{_base_.max_epochs}},
-             eta_min=0.001, by_epoch=True, begin=0,
-             end={{_base_.max_epochs}}),
+        dict(
+            type='CosineAnnealingLR',
+            T_max={{_base_.max_epochs}},
+            eta_min=0.001,
+            by_epoch=True,
+            begin=0,
+            end={{_base_.max_epochs}}),
     ],
     mutator=[],
 )

@@ -23,20 +23,25 @@ optim_wrapper = dict(
     # Python loop over ~1,400 tensors; the same values; ~5 % of a CPU step;
     # CUDA's default anyway)
     architecture=dict(
-        optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=3e-4,
-                       foreach=True),
+        optimizer=dict(
+            type='SGD', lr=0.1, momentum=0.9, weight_decay=3e-4, foreach=True),
         clip_grad=dict(max_norm=5)),
     # the architecture parameters (alpha, beta)
     mutator=dict(
-        optimizer=dict(type='Adam', lr=6e-4, betas=(0.5, 0.999),
-                       weight_decay=1e-3)),
+        optimizer=dict(
+            type='Adam', lr=6e-4, betas=(0.5, 0.999), weight_decay=1e-3)),
 )
 
 max_epochs = 50
 param_scheduler = dict(
     architecture=[
-        dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=0.0,
-             by_epoch=True, begin=0, end=max_epochs),
+        dict(
+            type='CosineAnnealingLR',
+            T_max=max_epochs,
+            eta_min=0.0,
+            by_epoch=True,
+            begin=0,
+            end=max_epochs),
     ],
     mutator=[],
 )

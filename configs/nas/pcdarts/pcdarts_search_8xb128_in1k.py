@@ -36,12 +36,12 @@ model = dict(
 optim_wrapper = dict(
     constructor='SeparateOptimWrapperConstructor',
     architecture=dict(
-        optimizer=dict(type='SGD', lr=0.5, momentum=0.9, weight_decay=3e-4,
-                       foreach=True),
+        optimizer=dict(
+            type='SGD', lr=0.5, momentum=0.9, weight_decay=3e-4, foreach=True),
         clip_grad=dict(max_norm=5)),
     mutator=dict(
-        optimizer=dict(type='Adam', lr=6e-3, betas=(0.5, 0.999),
-                       weight_decay=1e-3),
+        optimizer=dict(
+            type='Adam', lr=6e-3, betas=(0.5, 0.999), weight_decay=1e-3),
         clip_grad=dict(max_norm=5)),
 )
 
@@ -49,11 +49,20 @@ max_epochs = 50
 warmup_epochs = 5
 param_scheduler = dict(
     architecture=[
-        dict(type='LinearLR', start_factor=1.0 / warmup_epochs, by_epoch=True,
-             begin=0, end=warmup_epochs, convert_to_iter_based=True),
-        dict(type='CosineAnnealingLR', T_max=max_epochs - warmup_epochs,
-             eta_min=0.0, by_epoch=True, begin=warmup_epochs,
-             end=max_epochs),
+        dict(
+            type='LinearLR',
+            start_factor=1.0 / warmup_epochs,
+            by_epoch=True,
+            begin=0,
+            end=warmup_epochs,
+            convert_to_iter_based=True),
+        dict(
+            type='CosineAnnealingLR',
+            T_max=max_epochs - warmup_epochs,
+            eta_min=0.0,
+            by_epoch=True,
+            begin=warmup_epochs,
+            end=max_epochs),
     ],
     mutator=[],
 )

@@ -29,8 +29,11 @@ model = dict(
         aux_channels=768,
         aux_type='imagenet',
         aux_weight=0.4,
-        loss=dict(type='LabelSmoothLoss', label_smooth_val=0.1,
-                  num_classes=1000, mode='original'),
+        loss=dict(
+            type='LabelSmoothLoss',
+            label_smooth_val=0.1,
+            num_classes=1000,
+            mode='original'),
         topk=(1, 5)),
 )
 
@@ -41,10 +44,21 @@ optim_wrapper = dict(
 max_epochs = 250
 warmup_epochs = 5
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1.0 / warmup_epochs, by_epoch=True,
-         begin=0, end=warmup_epochs, convert_to_iter_based=True),
-    dict(type='LinearLR', start_factor=1.0, end_factor=0.0, by_epoch=True,
-         begin=warmup_epochs, end=max_epochs, convert_to_iter_based=True),
+    dict(
+        type='LinearLR',
+        start_factor=1.0 / warmup_epochs,
+        by_epoch=True,
+        begin=0,
+        end=warmup_epochs,
+        convert_to_iter_based=True),
+    dict(
+        type='LinearLR',
+        start_factor=1.0,
+        end_factor=0.0,
+        by_epoch=True,
+        begin=warmup_epochs,
+        end=max_epochs,
+        convert_to_iter_based=True),
 ]
 train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=5)
 val_cfg = dict()

@@ -11,7 +11,9 @@
 # A subnet for a budget, without searching again:
 #   python tools/analysis_tools/pick_subnet.py DIR/pareto_front.yaml \
 #       --flops-max 465e6 --out-dir DIR/pick_465m
-_base_ = ['./spos_evolution_search_mobilenet_proxyless_gpu_flops465_8xb512_in1k.py']  # noqa: E501
+_base_ = [
+    './spos_evolution_search_mobilenet_proxyless_gpu_flops465_8xb512_in1k.py'
+]  # noqa: E501
 
 train_cfg = dict(
     type='ParetoSearchLoop',

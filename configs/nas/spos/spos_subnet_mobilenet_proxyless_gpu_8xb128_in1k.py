@@ -32,8 +32,11 @@ data_preprocessor = dict(
 
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=100),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=10000,
-                    max_keep_ckpts=3),
+    checkpoint=dict(
+        type='CheckpointHook',
+        by_epoch=False,
+        interval=10000,
+        max_keep_ckpts=3),
 )
 # every checkpoint names its subnet (meta.fix_subnet)
 custom_hooks = [dict(type='SubnetMetaHook')]

@@ -1,6 +1,7 @@
 # SPOS stages 3 and 4: retrain and test a ShuffleNetV2 subnet alone.
 #   ./tools/dist_train.sh THIS_CONFIG 8 --work-dir DIR \
-#       --cfg-options model.init_cfg.checkpoint=SEARCH_DIR/best_subnet_weights.pth
+#       --cfg-options \
+#       model.init_cfg.checkpoint=SEARCH_DIR/best_subnet_weights.pth
 #   ./tools/dist_test.sh THIS_CONFIG none 1 \
 #       --cfg-options model.init_cfg.checkpoint=DIR/iter_300000.pth
 # The subnet built: model.fix_subnet if set, else the one the checkpoint
@@ -24,8 +25,11 @@ model = dict(
 
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=100),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=10000,
-                    max_keep_ckpts=3),
+    checkpoint=dict(
+        type='CheckpointHook',
+        by_epoch=False,
+        interval=10000,
+        max_keep_ckpts=3),
 )
 # every checkpoint names its subnet (meta.fix_subnet)
 custom_hooks = [dict(type='SubnetMetaHook')]

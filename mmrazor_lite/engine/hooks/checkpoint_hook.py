@@ -56,8 +56,8 @@ class KillSafeCheckpointHook(CheckpointHook):
         outdated = []
         # the message hub's keep list is updated before the save, as
         # mmengine does, so the new checkpoint resumes with the right list
-        if self.max_keep_ckpts > 0 and not (
-                self.keep_ckpt_ids and self.keep_ckpt_ids[-1] == step):
+        if self.max_keep_ckpts > 0 and not (self.keep_ckpt_ids and
+                                            self.keep_ckpt_ids[-1] == step):
             if len(self.keep_ckpt_ids) == self.max_keep_ckpts:
                 outdated.append(self.keep_ckpt_ids.popleft())
             self.keep_ckpt_ids.append(step)
@@ -98,8 +98,11 @@ class KillSafeCheckpointHook(CheckpointHook):
         finally:
             self.file_backend = backend
         # one best path or one per metric, whichever mmengine set up
-        current = {self.last_ckpt, getattr(self, 'best_ckpt_path', None),
-                   *getattr(self, 'best_ckpt_path_dict', {}).values()}
+        current = {
+            self.last_ckpt,
+            getattr(self, 'best_ckpt_path', None),
+            *getattr(self, 'best_ckpt_path_dict', {}).values()
+        }
         for path in deferred.pending:
             if path not in current:  # never the file just saved
                 self._remove(path)

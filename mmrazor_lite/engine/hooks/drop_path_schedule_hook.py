@@ -25,7 +25,8 @@ class DropPathScheduleHook(Hook):
 
     priority = 'NORMAL'
 
-    def __init__(self, max_prob: float = 0.3,
+    def __init__(self,
+                 max_prob: float = 0.3,
                  attribute: str = 'backbone.drop_path_prob'):
         if not 0.0 <= max_prob < 1.0:
             raise ValueError(f'max_prob must be in [0, 1), got {max_prob}')

@@ -9,8 +9,8 @@ schedule's end) to train longer is a legitimate resume.
 from mmengine.config import Config
 from mmengine.hooks import Hook
 
-from mmrazor_lite.registry import HOOKS
 from mmrazor_lite.engine.config_diff import ABSENT, describe, differences
+from mmrazor_lite.registry import HOOKS
 
 #: the config entries that make a run another run when they differ
 COMPARED = ('model', 'data_preprocessor', 'train_cfg', 'optim_wrapper',
@@ -38,8 +38,10 @@ def config_differences(saved, now):
         List[Tuple[str, object, object]]: ``(key, saved value, value now)``
         for each differing key, see :func:`differences`.
     """
-    return differences({k: _pick(saved, k) for k in COMPARED},
-                       {k: _pick(now, k) for k in COMPARED})
+    return differences({k: _pick(saved, k)
+                        for k in COMPARED},
+                       {k: _pick(now, k)
+                        for k in COMPARED})
 
 
 @HOOKS.register_module()

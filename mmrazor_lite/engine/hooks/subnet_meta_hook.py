@@ -3,7 +3,7 @@ from mmengine.hooks import Hook
 
 from mmrazor_lite.registry import HOOKS
 from mmrazor_lite.structures.architecture_meta import (architecture_meta,
-                                                   check_architecture)
+                                                       check_architecture)
 
 
 @HOOKS.register_module()

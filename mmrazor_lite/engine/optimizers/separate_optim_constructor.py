@@ -5,8 +5,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapperDict
 
 from mmrazor_lite.registry import OPTIM_WRAPPER_CONSTRUCTORS
-from .summarising_optim_constructor import \
-    SummarisingOptimWrapperConstructor
+from .summarising_optim_constructor import SummarisingOptimWrapperConstructor
 
 
 @OPTIM_WRAPPER_CONSTRUCTORS.register_module()
@@ -77,5 +76,6 @@ class SeparateOptimWrapperConstructor:
             paramwise = cfg.pop('paramwise_cfg', None)
             cfg.setdefault('type', 'OptimWrapper')
             wrappers[name] = SummarisingOptimWrapperConstructor(
-                cfg, paramwise)(part)
+                cfg, paramwise)(
+                    part)
         return OptimWrapperDict(**wrappers)

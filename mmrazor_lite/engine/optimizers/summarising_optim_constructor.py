@@ -79,5 +79,6 @@ class SummarisingOptimWrapperConstructor(DefaultOptimWrapperConstructor):
         print_log(
             f'paramwise_cfg {dict(self.paramwise_cfg)}: {counter.count} '
             f'per-parameter options over {groups} parameter groups '
-            f'(log_level="DEBUG" lists each)', logger='current')
+            f'(log_level="DEBUG" lists each)',
+            logger='current')
         return wrapper

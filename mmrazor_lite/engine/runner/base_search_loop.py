@@ -92,7 +92,8 @@ class BaseSearchLoop(BaseLoop):
 
     resumes_own_state = True
 
-    def __init__(self, runner,
+    def __init__(self,
+                 runner,
                  dataloader: Union[DataLoader, dict],
                  evaluator: Union[dict, list, Evaluator],
                  own_settings: Mapping,
@@ -116,18 +117,23 @@ class BaseSearchLoop(BaseLoop):
         # how long (max_epochs, checked apart) and where from (resume_from,
         # overwrite) are not settings
         settings = dict(
-            dataloader=dataloader, evaluator=evaluator,
+            dataloader=dataloader,
+            evaluator=evaluator,
             calibrate_dataloader=calibrate_dataloader,
-            calibrate_samples=calibrate_samples, flops_range=flops_range,
-            params_range=params_range, latency_range=latency_range,
-            latency_table=latency_table, input_shape=input_shape,
-            flops_convention=flops_convention, score_key=score_key,
-            seed=seed, **own_settings)
+            calibrate_samples=calibrate_samples,
+            flops_range=flops_range,
+            params_range=params_range,
+            latency_range=latency_range,
+            latency_table=latency_table,
+            input_shape=input_shape,
+            flops_convention=flops_convention,
+            score_key=score_key,
+            seed=seed,
+            **own_settings)
         super().__init__(runner, dataloader)
         search_state.check_runner_config(runner.cfg)
         self._max_epochs = int(max_epochs)
-        self.budget = ResourceBudget(flops_range, params_range,
-                                     latency_range)
+        self.budget = ResourceBudget(flops_range, params_range, latency_range)
         self.latency_table_file = latency_table
         self.input_shape = tuple(input_shape)
         self.flops_convention, self.score_key = flops_convention, score_key
@@ -136,17 +142,24 @@ class BaseSearchLoop(BaseLoop):
         self.settings = search_settings(settings, runner.cfg,
                                         self.budget.state_dict())
         self.scorer = CandidateScorer.from_runner(
-            runner, self.model, self.dataloader, evaluator,
-            calibrate_dataloader, calibrate_samples=calibrate_samples,
-            seed=self.seed, score_key=score_key, cache_data=cache_data,
+            runner,
+            self.model,
+            self.dataloader,
+            evaluator,
+            calibrate_dataloader,
+            calibrate_samples=calibrate_samples,
+            seed=self.seed,
+            score_key=score_key,
+            cache_data=cache_data,
             device_accuracy=device_accuracy)
         self._epoch = 0  # generations done (mmengine's epoch index)
         self.population: List[Candidate] = []
         self.top_k_candidates: List[Candidate] = []
         self.scores: 'OrderedDict[Candidate, float]' = OrderedDict()
         self.supernet_checkpoint = runner.cfg.get('load_from')
-        self.resume_from = search_state.claim_work_dir(
-            runner.work_dir, resume_from, overwrite, runner.logger)
+        self.resume_from = search_state.claim_work_dir(runner.work_dir,
+                                                       resume_from, overwrite,
+                                                       runner.logger)
         self.supernet_sha256 = None if self.resume_from else \
             file_sha256(self.supernet_checkpoint)
         # set by _setup, once the mutator's decisions are known
@@ -157,30 +170,47 @@ class BaseSearchLoop(BaseLoop):
 
     @property
     def max_epochs(self) -> int:
+        """The number of generations (also read as ``max_iters``)."""
         return self._max_epochs
 
     max_iters = max_epochs
 
     @property
     def epoch(self) -> int:
+        """The generations done so far (also read as ``iter``)."""
         return self._epoch
 
     iter = epoch
 
     @property
     def model(self):
+        """The searched algorithm, without its DDP wrapper."""
         model = self.runner.model
         return model.module if is_model_wrapper(model) else model
 
     @property
     def mutator(self):
+        """The mutator of the searched algorithm."""
         return self.model.mutator
 
     def as_choices(self, candidate: Candidate) -> 'OrderedDict[str, str]':
-        """``candidate`` as decision key -> choice name."""
+        """Map ``candidate`` to decision key -> choice name.
+
+        Args:
+            candidate (Candidate): One choice name per decision, in the
+                order of :attr:`choices`.
+
+        Returns:
+            OrderedDict[str, str]: Decision key -> choice name.
+        """
         return OrderedDict(zip(self.choices, candidate))
 
     def run(self):
+        """Run the search: set up, one epoch per generation, the result.
+
+        Returns:
+            nn.Module: The runner's model, as mmengine's loops return it.
+        """
         self._setup()
         self.runner.call_hook('before_train')
         while self._epoch < self._max_epochs:
@@ -195,14 +225,14 @@ class BaseSearchLoop(BaseLoop):
         A subclass that extends it calls it first.
         """
         self.choices = self.mutator.choices
-        self.records = SearchRecords(
-            self.runner.work_dir, self.score_key, list(self.choices),
-            self._costs, self._cost_label())
+        self.records = SearchRecords(self.runner.work_dir, self.score_key,
+                                     list(self.choices), self._costs,
+                                     self._cost_label())
         if self.resume_from is not None:  # refused on every rank or none
             on_every_rank(lambda: self.load_state_dict(
                 search_state.load_search_state(self.resume_from)))
         search_state.check_supernet_weights(self.supernet_checkpoint,
-                                     self.runner.cfg)
+                                            self.runner.cfg)
         self._setup_tables()
         self.records.write(self.scores)  # the resumed state's, or a header
 
@@ -241,36 +271,62 @@ class BaseSearchLoop(BaseLoop):
         choices = self.as_choices(candidate)
         latency = None if self.latency_table is None else \
             float(self.latency_table.latency_of(choices))
-        return Costs(self.table.flops_of(choices),
-                     self.table.params_of(choices), latency)
+        return Costs(
+            self.table.flops_of(choices), self.table.params_of(choices),
+            latency)
 
     def _cost_label(self) -> str:
         return (f'FLOPs at input {self.input_shape} '
                 f'({self.flops_convention})')
 
     def state_dict(self, generation: Optional[int] = None) -> dict:
-        """The search state after ``generation`` generations (default: the
-        loop's epoch), plain python only (``weights_only`` loadable)."""
+        """The search state after ``generation`` generations.
+
+        The state holds plain python only, so ``torch.load(weights_only=
+        True)`` reads it.
+
+        Args:
+            generation (int, optional): The generations the state is after.
+                Defaults to None (the loop's epoch).
+
+        Returns:
+            dict: The state, as ``search_epoch_{N}.pth`` holds it.
+        """
         return search_state.pack_state(
             self._epoch if generation is None else generation,
-            self.choices, self.population, self.top_k_candidates,
-            self.scores, self.rng, seed=self.seed,
+            self.choices,
+            self.population,
+            self.top_k_candidates,
+            self.scores,
+            self.rng,
+            seed=self.seed,
             score_generations=self.records.state_dict(self.scores),
-            max_epochs=self._max_epochs, settings=self.settings,
+            max_epochs=self._max_epochs,
+            settings=self.settings,
             supernet_checkpoint=self.supernet_checkpoint,
             supernet_sha256=self.supernet_sha256)
 
     def load_state_dict(self, saved: dict) -> None:
-        """Continue from the state ``saved`` if this search wrote it (else
-        raise: :func:`~mmrazor_lite.engine.search.settings.check_resume`);
-        load its supernet if none is given."""
+        """Continue from a saved state if this search wrote it.
+
+        The supernet the state names is loaded when ``load_from`` gives
+        none.
+
+        Args:
+            saved (dict): A loaded ``search_epoch_{N}.pth``.
+
+        Raises:
+            ValueError: The state was written by another search, see
+                :func:`~mmrazor_lite.engine.search.settings.check_resume`.
+        """
         given = self.supernet_checkpoint
         self.supernet_checkpoint, self.supernet_sha256 = \
             check_resume(
                 saved, self.resume_from, self.settings, self._max_epochs,
                 given, self.runner.logger)
         (self._epoch, self.population, self.top_k_candidates,
-         self.scores) = search_state.unpack_state(saved, self.choices, self.rng)
+         self.scores) = search_state.unpack_state(saved, self.choices,
+                                                  self.rng)
         self.records.load_state_dict(self.scores,
                                      saved.get('score_generations'))
         # a drawn seed (seed=None) is the saved one: same calibration images

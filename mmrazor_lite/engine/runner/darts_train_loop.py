@@ -64,8 +64,8 @@ class DartsTrainLoop(EpochBasedTrainLoop):
             raise ValueError(f'arch_begin_epoch must be >= 0, got '
                              f'{arch_begin_epoch}')
         if isinstance(arch_dataloader, dict):
-            arch_dataloader = runner.build_dataloader(arch_dataloader,
-                                                      seed=runner.seed)
+            arch_dataloader = runner.build_dataloader(
+                arch_dataloader, seed=runner.seed)
         self.arch_dataloader = arch_dataloader
         self.arch_begin_epoch = int(arch_begin_epoch)
         self._arch_passes = 0
@@ -106,9 +106,11 @@ class DartsTrainLoop(EpochBasedTrainLoop):
         arch = self._arch_batches() \
             if self._epoch >= self.arch_begin_epoch else None
         for idx, data_batch in enumerate(self.dataloader):
-            self.run_iter(idx, dict(
-                weights=data_batch,
-                arch=next(arch) if arch is not None else None))
+            self.run_iter(
+                idx,
+                dict(
+                    weights=data_batch,
+                    arch=next(arch) if arch is not None else None))
         self._after_epoch_arch()
         self.runner.call_hook('after_train_epoch')
         self._epoch += 1
@@ -120,9 +122,8 @@ class DartsTrainLoop(EpochBasedTrainLoop):
         self.runner.logger.info(f'epoch {epoch} genotype: {genotype}')
         probabilities = mutator.probabilities()
         for name, value in probabilities.items():
-            self.runner.logger.info(
-                f'epoch {epoch} {name} (softmax):\n'
-                f'{value.numpy().round(3)}')
+            self.runner.logger.info(f'epoch {epoch} {name} (softmax):\n'
+                                    f'{value.numpy().round(3)}')
         scalars = {}
         primitives = mutator.network.primitives
         for name, value in probabilities.items():

@@ -93,14 +93,18 @@ class EvolutionSearchLoop(BaseSearchLoop):
             False.
     """
 
-    def __init__(self, runner,
+    def __init__(self,
+                 runner,
                  dataloader: Union[DataLoader, dict],
                  evaluator: Union[dict, list, Evaluator],
                  calibrate_dataloader: Union[DataLoader, dict, None] = None,
                  calibrate_samples: int = 1024,
-                 max_epochs: int = 20, num_candidates: int = 50,
-                 top_k: int = 10, num_mutation: int = 25,
-                 num_crossover: int = 25, mutate_prob: float = 0.1,
+                 max_epochs: int = 20,
+                 num_candidates: int = 50,
+                 top_k: int = 10,
+                 num_mutation: int = 25,
+                 num_crossover: int = 25,
+                 mutate_prob: float = 0.1,
                  max_tries_factor: int = 10,
                  flops_range: Optional[Sequence] = None,
                  params_range: Optional[Sequence] = None,
@@ -115,25 +119,42 @@ class EvolutionSearchLoop(BaseSearchLoop):
                  device_accuracy: bool = True,
                  resume_from: Optional[str] = None,
                  overwrite: bool = False):
-        evolution.check_settings(num_mutation, num_crossover, mutate_prob,
-                                 max_epochs=max_epochs, top_k=top_k,
-                                 num_candidates=num_candidates,
-                                 max_tries_factor=max_tries_factor)
+        evolution.check_settings(
+            num_mutation,
+            num_crossover,
+            mutate_prob,
+            max_epochs=max_epochs,
+            top_k=top_k,
+            num_candidates=num_candidates,
+            max_tries_factor=max_tries_factor)
         own_settings = dict(
-            num_candidates=num_candidates, top_k=top_k,
-            num_mutation=num_mutation, num_crossover=num_crossover,
-            mutate_prob=mutate_prob, max_tries_factor=max_tries_factor,
+            num_candidates=num_candidates,
+            top_k=top_k,
+            num_mutation=num_mutation,
+            num_crossover=num_crossover,
+            mutate_prob=mutate_prob,
+            max_tries_factor=max_tries_factor,
             predictor=predictor)
         score_predictor = ScorePredictor.build(predictor)  # checked first
         super().__init__(
-            runner, dataloader, evaluator, own_settings,
+            runner,
+            dataloader,
+            evaluator,
+            own_settings,
             calibrate_dataloader=calibrate_dataloader,
-            calibrate_samples=calibrate_samples, max_epochs=max_epochs,
-            flops_range=flops_range, params_range=params_range,
-            latency_range=latency_range, latency_table=latency_table,
-            input_shape=input_shape, flops_convention=flops_convention,
-            score_key=score_key, seed=seed, cache_data=cache_data,
-            device_accuracy=device_accuracy, resume_from=resume_from,
+            calibrate_samples=calibrate_samples,
+            max_epochs=max_epochs,
+            flops_range=flops_range,
+            params_range=params_range,
+            latency_range=latency_range,
+            latency_table=latency_table,
+            input_shape=input_shape,
+            flops_convention=flops_convention,
+            score_key=score_key,
+            seed=seed,
+            cache_data=cache_data,
+            device_accuracy=device_accuracy,
+            resume_from=resume_from,
             overwrite=overwrite)
         self.top_k = int(top_k)
         self.num_candidates = int(num_candidates)
@@ -187,7 +208,14 @@ class EvolutionSearchLoop(BaseSearchLoop):
         self._epoch = done
 
     def score_candidate(self, candidate: Candidate) -> float:
-        """Recalibrate BN for ``candidate`` and return its ``score_key``."""
+        """Re-estimate BN for ``candidate`` and score it.
+
+        Args:
+            candidate (Candidate): One choice name per decision.
+
+        Returns:
+            float: Its ``score_key`` on the search split.
+        """
         score = self.scorer.score(self.as_choices(candidate))
         self.evaluated.append(candidate)
         return score
@@ -195,7 +223,7 @@ class EvolutionSearchLoop(BaseSearchLoop):
     def _select_parents(self) -> List[Candidate]:
         """The ``top_k`` best of the kept and the population, by score."""
         return evolution.select_top_k(self.top_k_candidates, self.population,
-                                self.scores, self.top_k)
+                                      self.scores, self.top_k)
 
     def _mating_pool(self) -> List[Candidate]:
         """The parents children are drawn from, uniformly (a candidate
@@ -208,15 +236,18 @@ class EvolutionSearchLoop(BaseSearchLoop):
         predictor past its warm-up screens ``oversample`` times as many."""
         times = self.predictor.oversampling(len(self.scores)) \
             if self.predictor else 1
-        children, short = evolution.breed(
-            self._mating_pool(), names, self.rng, times * self.num_mutation,
-            times * self.num_crossover, self.mutate_prob, self._allowed,
-            self._seen(), self.max_tries_factor)
+        children, short = evolution.breed(self._mating_pool(), names, self.rng,
+                                          times * self.num_mutation,
+                                          times * self.num_crossover,
+                                          self.mutate_prob, self._allowed,
+                                          self._seen(), self.max_tries_factor)
         if times == 1:  # before the warm-up: the plain search's draws
             return children, short
         wanted = self.num_mutation + self.num_crossover
-        kept = self._rank_by_prediction(children, self.predictor.predict(
-            self.scores, children, self.choices, self.seed))[:wanted]
+        kept = self._rank_by_prediction(
+            children,
+            self.predictor.predict(self.scores, children, self.choices,
+                                   self.seed))[:wanted]
         self.runner.logger.info(
             f'predictor {self.predictor.type} (fit on {len(self.scores)} '
             f'scores): {len(kept)} best predicted of {len(children)} bred')
@@ -244,9 +275,10 @@ class EvolutionSearchLoop(BaseSearchLoop):
             write_search_result(
                 self.runner.work_dir, fix_subnet,
                 sliced_state_dict(self.model, self.mutator.mutables),
-                dict(score=float(self.scores[best]),
-                     score_key=self.score_key,
-                     supernet_checkpoint=self.supernet_checkpoint))
+                dict(
+                    score=float(self.scores[best]),
+                    score_key=self.score_key,
+                    supernet_checkpoint=self.supernet_checkpoint))
             self.records.draw_pareto(
                 self.scores, self.top_k_candidates, self.budget.flops_range,
                 f'{len(self.scores)} candidates in {self._epoch} '

@@ -43,8 +43,11 @@ from mmrazor_lite.subnet.subnet_weights import sliced_state_dict
 from .evolution_search_loop import EvolutionSearchLoop
 
 #: objective -> (the Costs field, its axis label)
-OBJECTIVES = {'flops': ('flops', 'FLOPs'), 'params': ('params', 'params'),
-              'latency': ('latency_ms', 'latency (ms)')}
+OBJECTIVES = {
+    'flops': ('flops', 'FLOPs'),
+    'params': ('params', 'params'),
+    'latency': ('latency_ms', 'latency (ms)')
+}
 
 
 @LOOPS.register_module()
@@ -127,12 +130,14 @@ class ParetoSearchLoop(EvolutionSearchLoop):
         keys = [self._parent_keys.get(c) for c in parents]
         if None in keys:  # not selected by this process: rank the kept
             keys = nsga.nsga2_keys(self._points(parents, self.scores))
-        return [parents[i] for i in nsga.binary_tournament(
-            keys, self.num_candidates, self.rng)]
+        return [
+            parents[i] for i in nsga.binary_tournament(
+                keys, self.num_candidates, self.rng)
+        ]
 
-    def _rank_by_prediction(self, children: Sequence[Candidate],
-                            predicted: Mapping[Candidate, float]
-                            ) -> List[Candidate]:
+    def _rank_by_prediction(
+            self, children: Sequence[Candidate],
+            predicted: Mapping[Candidate, float]) -> List[Candidate]:
         """Order ``children`` best first by NSGA-II on (predicted, cost).
 
         A score predictor chooses whom to score by this order.
@@ -149,11 +154,13 @@ class ParetoSearchLoop(EvolutionSearchLoop):
             higher score first, then the order scored.
         """
         scored = list(self.scores)
-        front = [scored[i] for i in nsga.pareto_indices(
-            self._points(scored, self.scores))]
+        front = [
+            scored[i]
+            for i in nsga.pareto_indices(self._points(scored, self.scores))
+        ]
         order = {c: i for i, c in enumerate(scored)}
-        return sorted(front, key=lambda c: (self._cost(c), -self.scores[c],
-                                            order[c]))
+        return sorted(
+            front, key=lambda c: (self._cost(c), -self.scores[c], order[c]))
 
     def _finish(self) -> None:
         """Write the front, the best member's subnet and weights, a picture.
@@ -171,8 +178,10 @@ class ParetoSearchLoop(EvolutionSearchLoop):
         for candidate in front:  # every rank: BN sums are all-reduced
             self.scorer.activate(self.as_choices(candidate))
             weights = sliced_state_dict(self.model, self.mutator.mutables)
-            statistics.append({k: v for k, v in weights.items()
-                               if k not in params})
+            statistics.append({
+                k: v
+                for k, v in weights.items() if k not in params
+            })
             if candidate == best:
                 best_weights = weights
                 fix_subnet = self.mutator.current_subnet()
@@ -184,12 +193,14 @@ class ParetoSearchLoop(EvolutionSearchLoop):
         if is_main_process():
             write_search_result(
                 self.runner.work_dir, fix_subnet, best_weights,
-                dict(score=float(self.scores[best]),
-                     score_key=self.score_key,
-                     supernet_checkpoint=self.supernet_checkpoint))
-            write_pareto_front(self.runner.work_dir, self._front_header(),
-                               [self._member(c, i + 1)
-                                for i, c in enumerate(front)], statistics)
+                dict(
+                    score=float(self.scores[best]),
+                    score_key=self.score_key,
+                    supernet_checkpoint=self.supernet_checkpoint))
+            write_pareto_front(
+                self.runner.work_dir, self._front_header(),
+                [self._member(c, i + 1)
+                 for i, c in enumerate(front)], statistics)
             self._draw(front, best)
         barrier()  # the files exist on every rank's return
 
@@ -202,7 +213,8 @@ class ParetoSearchLoop(EvolutionSearchLoop):
         if checkpoint and osp.isfile(checkpoint):
             checkpoint = osp.abspath(checkpoint)  # picked from anywhere
         return dict(
-            score_key=self.score_key, objective=self.objective,
+            score_key=self.score_key,
+            objective=self.objective,
             cost_label=self._cost_axis(),
             flops_convention=self.flops_convention,
             input_shape=list(self.input_shape),
@@ -217,25 +229,31 @@ class ParetoSearchLoop(EvolutionSearchLoop):
     def _member(self, candidate: Candidate, rank: int) -> dict:
         costs = self._costs(candidate)
         choices = self.as_choices(candidate)
-        member = dict(rank=rank, cost=plain(self._cost(candidate)),
-                      score=float(self.scores[candidate]),
-                      score_key=self.score_key, flops=int(costs.flops),
-                      params=int(costs.params))
+        member = dict(
+            rank=rank,
+            cost=plain(self._cost(candidate)),
+            score=float(self.scores[candidate]),
+            score_key=self.score_key,
+            flops=int(costs.flops),
+            params=int(costs.params))
         if costs.latency_ms is not None:
             member['latency_ms'] = float(costs.latency_ms)
         member['generation'] = self.records.generation_of.get(candidate)
         member['candidate'] = list(self.scores).index(candidate) + 1
         member['decisions'] = dict(choices)
         member['subnet'] = {
-            path: {'chosen': choices[key]}
+            path: {
+                'chosen': choices[key]
+            }
             for key, members in self.mutator.search_groups.items()
-            for path, _ in members}
+            for path, _ in members
+        }
         return member
 
     def _draw(self, front: Sequence[Candidate], best: Candidate) -> None:
         bounds = getattr(self.budget, f'{self.objective}_range', None)
         self.records.draw_front(
-            self.scores, front, best, self._cost, self._cost_axis(),
-            bounds, self.top_k_candidates,
+            self.scores, front, best, self._cost, self._cost_axis(), bounds,
+            self.top_k_candidates,
             f'{len(self.scores)} candidates in {self._epoch} generations, '
             f'{len(front)} on the front; {self.budget.describe()}')

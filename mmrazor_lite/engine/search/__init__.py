@@ -34,7 +34,6 @@ __all__ = [
     'DeviceAccuracy', 'device_accuracy_for', 'Candidate', 'SeenCandidates',
     'PARETO_FILE', 'draw_search_pareto', 'pareto_front', 'SearchProgress',
     'on_every_rank', 'SearchRecords', 'ScorePredictor', 'check_resume',
-    'file_sha256', 'search_settings', 'claim_work_dir',
-    'latest_search_state', 'load_search_state', 'save_state',
-    'SubnetEncoding'
+    'file_sha256', 'search_settings', 'claim_work_dir', 'latest_search_state',
+    'load_search_state', 'save_state', 'SubnetEncoding'
 ]

@@ -40,8 +40,10 @@ def recalibrate_bn(model: nn.Module, batches: Iterable,
         int: the number of batches seen on this rank. BNs no rank reached
         (candidates off the path) keep their statistics.
     """
-    bns = [m for m in model.modules()
-           if isinstance(m, _BatchNorm) and m.track_running_stats]
+    bns = [
+        m for m in model.modules()
+        if isinstance(m, _BatchNorm) and m.track_running_stats
+    ]
     sums = {bn: None for bn in bns}
 
     def accumulate(bn, inputs, output):
@@ -51,8 +53,10 @@ def recalibrate_bn(model: nn.Module, batches: Iterable,
         mean = bn.running_mean.double()
         biased_var = bn.running_var.double() * ((count - 1) / count) \
             if count > 1 else torch.zeros_like(mean)
-        stats = torch.stack([mean * count, (biased_var + mean * mean) * count,
-                             torch.full_like(mean, count)])
+        stats = torch.stack([
+            mean * count, (biased_var + mean * mean) * count,
+            torch.full_like(mean, count)
+        ])
         sums[bn] = stats if sums[bn] is None else sums[bn] + stats
 
     saved = [(bn.training, bn.momentum) for bn in bns]
@@ -74,15 +78,20 @@ def recalibrate_bn(model: nn.Module, batches: Iterable,
 
     if not bns:
         return seen
-    stats = [sums[bn] if sums[bn] is not None else torch.zeros(
-        3, bn.num_features, dtype=torch.float64,
-        device=bn.running_mean.device) for bn in bns]
+    stats = [
+        sums[bn] if sums[bn] is not None else torch.zeros(
+            3,
+            bn.num_features,
+            dtype=torch.float64,
+            device=bn.running_mean.device) for bn in bns
+    ]
     if get_world_size() > 1:
         # one all-reduce of every BN's sums (a supernet has hundreds of BNs)
         flat = torch.cat([s.flatten() for s in stats])
         all_reduce(flat, op='sum')
-        stats = [part.view(3, -1) for part in flat.split(
-            [s.numel() for s in stats])]
+        stats = [
+            part.view(3, -1) for part in flat.split([s.numel() for s in stats])
+        ]
     for bn, stat in zip(bns, stats):
         count = float(stat[2, 0])
         if count == 0:
@@ -145,13 +154,15 @@ def calibration_batches(loader: DataLoader, num_samples: int,
     order = random.Random(seed).sample(range(len(dataset)), num_samples)
     batch_size = loader.batch_size or 1
     num_batches = math.ceil(num_samples / batch_size)
-    mine = [list(range(b * batch_size, min((b + 1) * batch_size,
-                                           num_samples)))
-            for b in range(get_rank(), num_batches, get_world_size())]
+    mine = [
+        list(range(b * batch_size, min((b + 1) * batch_size, num_samples)))
+        for b in range(get_rank(), num_batches, get_world_size())
+    ]
     if not mine:
         return []
     reader = DataLoader(
-        _SeededSamples(dataset, order, seed), batch_sampler=mine,
+        _SeededSamples(dataset, order, seed),
+        batch_sampler=mine,
         collate_fn=loader.collate_fn,
         num_workers=min(getattr(loader, 'num_workers', 0), len(mine)))
     return list(reader)

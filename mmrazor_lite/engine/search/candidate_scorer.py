@@ -101,8 +101,13 @@ class CandidateScorer:
         self._bn_timed = False
 
     @classmethod
-    def from_runner(cls, runner, model, dataloader, evaluator,
-                    calibrate_dataloader=None, **kwargs) -> 'CandidateScorer':
+    def from_runner(cls,
+                    runner,
+                    model,
+                    dataloader,
+                    evaluator,
+                    calibrate_dataloader=None,
+                    **kwargs) -> 'CandidateScorer':
         """Build evaluator and calibration loader from config dicts.
 
         ``calibrate_dataloader=None`` takes the config's
@@ -118,8 +123,13 @@ class CandidateScorer:
         if isinstance(calibrate_dataloader, dict):
             calibrate_dataloader = runner.build_dataloader(
                 calibrate_dataloader, seed=runner.seed)
-        return cls(model, dataloader, evaluator, calibrate_dataloader,
-                   logger=runner.logger, **kwargs)
+        return cls(
+            model,
+            dataloader,
+            evaluator,
+            calibrate_dataloader,
+            logger=runner.logger,
+            **kwargs)
 
     def _log(self, message: str, level=logging.INFO) -> None:
         print_log(message, logger=self.logger or 'current', level=level)
@@ -149,18 +159,20 @@ class CandidateScorer:
         if self.calibrate_dataloader is None:
             if self.calibration_batches is None:
                 self.calibration_batches = []
-                self._log('evolution search: no calibrate_dataloader, BN '
-                          'statistics are not re-estimated per candidate',
-                          logging.WARNING)
+                self._log(
+                    'evolution search: no calibrate_dataloader, BN '
+                    'statistics are not re-estimated per candidate',
+                    logging.WARNING)
             return
         if self.calibration_batches is None:
             self.calibration_batches = self._load_once(
                 f'{self.calibrate_samples} calibration images (BN '
-                f're-estimation, the same for every candidate)',
-                lambda: [self._cached(b) if self.cache_data else b
-                         for b in calibration_batches(
-                             self.calibrate_dataloader,
-                             self.calibrate_samples, self.seed)])
+                f're-estimation, the same for every candidate)', lambda: [
+                    self._cached(b)
+                    if self.cache_data else b for b in calibration_batches(
+                        self.calibrate_dataloader, self.calibrate_samples, self
+                        .seed)
+                ])
         start = time.perf_counter()
         # called on every rank, even one with no batch: it all-reduces
         recalibrate_bn(self.model, self.calibration_batches, self.logits)
@@ -181,8 +193,8 @@ class CandidateScorer:
             return counter.compute()
         with torch.inference_mode():
             for batch in self.search_batches():
-                self.evaluator.process(data_samples=self._predict(batch),
-                                       data_batch=batch)
+                self.evaluator.process(
+                    data_samples=self._predict(batch), data_batch=batch)
         return self.evaluator.evaluate(len(self.dataloader.dataset))
 
     @property
@@ -216,8 +228,8 @@ class CandidateScorer:
             raise ValueError(
                 f"cache_data='preprocessed' skips val_step, but "
                 f"{type(model).__name__} has its own; use cache_data=True")
-        return model(batch['inputs'], batch.get('data_samples'),
-                     mode='predict')
+        return model(
+            batch['inputs'], batch.get('data_samples'), mode='predict')
 
     def _counter(self) -> Optional[DeviceAccuracy]:
         if not self._counter_decided:
@@ -266,7 +278,8 @@ class CandidateScorer:
         batches = self.search_batches()
         if self._search_labels is None:
             self._search_labels = [
-                DeviceAccuracy.labels(b).to(self.device) for b in batches]
+                DeviceAccuracy.labels(b).to(self.device) for b in batches
+            ]
         return zip(batches, self._search_labels)
 
     def _cached(self, batch: dict) -> dict:
@@ -275,8 +288,11 @@ class CandidateScorer:
         if self.cache_data != 'preprocessed':
             return batch
         data = self.model.data_preprocessor(batch, False)
-        return {'inputs': data['inputs'],
-                'data_samples': data.get('data_samples'), PREPROCESSED: True}
+        return {
+            'inputs': data['inputs'],
+            'data_samples': data.get('data_samples'),
+            PREPROCESSED: True
+        }
 
     def _on_device(self, batch: dict) -> dict:
         """``batch`` with its images moved to the model's device, once.

@@ -114,8 +114,8 @@ class DeviceAccuracy:
     def compute(self) -> Dict[str, float]:
         """The metrics over all ranks, keyed as ``Accuracy`` keys them."""
         if self._counts is None:
-            counts = torch.zeros(len(self.topk) * len(self.thrs),
-                                 dtype=torch.int64)
+            counts = torch.zeros(
+                len(self.topk) * len(self.thrs), dtype=torch.int64)
             num = torch.zeros((), dtype=torch.int64)
         else:
             counts, num = self._counts, self._num
@@ -190,4 +190,3 @@ def device_accuracy_for(evaluator, model: BaseModel,
                       'unknown')
     return DeviceAccuracy(metric.topk, metric.thrs, metric.prefix,
                           len(dataloader.dataset)), ''
-

@@ -6,8 +6,7 @@ in, so a search seeded the same way on every rank makes the same decisions
 everywhere, and restoring the RNG state resumes the same sequence.
 """
 import random
-from typing import (Callable, Container, List, Mapping, Sequence, Set,
-                    Tuple)
+from typing import Callable, Container, List, Mapping, Sequence, Set, Tuple
 
 Candidate = Tuple[str, ...]
 #: the names each decision offers, in decision order
@@ -28,8 +27,7 @@ def mutate(parents: Sequence[Candidate], choices: Choices, prob: float,
         for i, gene in enumerate(parent))
 
 
-def crossover(parents: Sequence[Candidate],
-              rng: random.Random) -> Candidate:
+def crossover(parents: Sequence[Candidate], rng: random.Random) -> Candidate:
     """Uniform crossover of two random parents (possibly the same one)."""
     first = rng.choice(parents)
     second = rng.choice(parents)
@@ -59,8 +57,7 @@ def draw_new(make: Callable[[], Candidate], wanted: int, tries: int,
 
 
 def select_top_k(top_k: Sequence[Candidate], population: Sequence[Candidate],
-                 scores: Mapping[Candidate, float],
-                 k: int) -> List[Candidate]:
+                 scores: Mapping[Candidate, float], k: int) -> List[Candidate]:
     """The best ``k`` of the previous top-k and the population.
 
     A stable sort: equal scores keep their order (older first), none lost.
@@ -104,11 +101,12 @@ def fill_population(population: Sequence[Candidate], size: int,
     return list(population) + added, short
 
 
-def breed(parents: Sequence[Candidate], choices: Choices,
-          rng: random.Random, num_mutation: int, num_crossover: int,
-          mutate_prob: float, allowed: Callable[[Candidate], bool],
-          seen: Container, tries_factor: int
-          ) -> Tuple[List[Candidate], List[Tuple[str, int, int]]]:
+def breed(
+        parents: Sequence[Candidate], choices: Choices, rng: random.Random,
+        num_mutation: int, num_crossover: int, mutate_prob: float,
+        allowed: Callable[[Candidate],
+                          bool], seen: Container, tries_factor: int
+) -> Tuple[List[Candidate], List[Tuple[str, int, int]]]:
     """Mutations then crossovers of ``parents``, all new and distinct.
 
     Returns the children and, for each kind that fell short, ``(kind,
@@ -116,8 +114,7 @@ def breed(parents: Sequence[Candidate], choices: Choices,
     """
     makers = (('mutations', num_mutation,
                lambda: mutate(parents, choices, mutate_prob, rng)),
-              ('crossovers', num_crossover,
-               lambda: crossover(parents, rng)))
+              ('crossovers', num_crossover, lambda: crossover(parents, rng)))
     taken: Set[Candidate] = set()
     children: List[Candidate] = []
     short = []

@@ -73,7 +73,8 @@ def crowding_distances(points: Sequence[Point],
             continue
         for before, i, after in zip(ordered, ordered[1:], ordered[2:]):
             distance[i] += (points[after][objective] -
-                            points[before][objective]) / (high - low)
+                            points[before][objective]) / (
+                                high - low)
     return [distance[i] for i in front]
 
 
@@ -92,11 +93,13 @@ def nsga2_order(points: Sequence[Point],
     distance (larger first), then score (higher first), then index.
     ``keys``: their :func:`nsga2_keys` when computed already."""
     keys = nsga2_keys(points) if keys is None else keys
-    return sorted(range(len(points)),
-                  key=lambda i: (keys[i][0], -keys[i][1], -points[i][0], i))
+    return sorted(
+        range(len(points)),
+        key=lambda i: (keys[i][0], -keys[i][1], -points[i][0], i))
 
 
-def select_survivors(points: Sequence[Point], k: int,
+def select_survivors(points: Sequence[Point],
+                     k: int,
                      keys: Optional[Sequence[Key]] = None) -> List[int]:
     """NSGA-II's environmental selection: the indices of the ``k`` best by
     :func:`nsga2_order` (whole fronts first; the front that does not fit

@@ -18,8 +18,9 @@ PARETO_FILE = 'search_pareto.png'
 MEGA = 1e6
 
 
-def pareto_front(points: Sequence[Tuple[float, float]]
-                 ) -> Sequence[Tuple[float, float]]:
+def pareto_front(
+        points: Sequence[Tuple[float,
+                               float]]) -> Sequence[Tuple[float, float]]:
     """The (flops, score) points no other point beats: fewer or equal
     FLOPs and a higher score. Sorted by FLOPs."""
     front, best = [], float('-inf')
@@ -61,36 +62,60 @@ def draw_search_pareto(path: str,
     ax = fig.add_subplot()
     generations = [g if g is not None else 0 for _, _, g in points]
     dots = ax.scatter([f / x_scale for f, _, _ in points],
-                      [s for _, s, _ in points], c=generations, s=18,
-                      cmap='viridis', alpha=0.75, label='scored candidates',
+                      [s for _, s, _ in points],
+                      c=generations,
+                      s=18,
+                      cmap='viridis',
+                      alpha=0.75,
+                      label='scored candidates',
                       zorder=2)
     if len(set(generations)) > 1:
-        fig.colorbar(dots, ax=ax, label='generation',
-                     ticks=MaxNLocator(integer=True))
+        fig.colorbar(
+            dots, ax=ax, label='generation', ticks=MaxNLocator(integer=True))
     line = pareto_front([(f, s) for f, s, _ in points]) if front is None \
         else sorted(front)
     ax.step([f / x_scale for f, _ in line], [s for _, s in line],
-            where='post', color='0.4', linewidth=1, label='Pareto front',
+            where='post',
+            color='0.4',
+            linewidth=1,
+            label='Pareto front',
             zorder=1)
     if front is not None:
         ax.scatter([f / x_scale for f, _ in front], [s for _, s in front],
-                   marker='D', s=55, color='tab:orange', edgecolors='black',
-                   linewidths=0.6, label=f'front ({len(front)} subnets)',
+                   marker='D',
+                   s=55,
+                   color='tab:orange',
+                   edgecolors='black',
+                   linewidths=0.6,
+                   label=f'front ({len(front)} subnets)',
                    zorder=3)
-    ax.scatter([f / x_scale for f, _ in top_k], [s for _, s in top_k], s=90,
-               facecolors='none', edgecolors='tab:red', linewidths=1.5,
-               label=kept_label or f'top-{len(top_k)}', zorder=3)
-    ax.scatter([chosen[0] / x_scale], [chosen[1]], marker='*', s=260,
-               color='gold', edgecolors='black', linewidths=0.8,
-               label='chosen', zorder=4)
+    ax.scatter([f / x_scale for f, _ in top_k], [s for _, s in top_k],
+               s=90,
+               facecolors='none',
+               edgecolors='tab:red',
+               linewidths=1.5,
+               label=kept_label or f'top-{len(top_k)}',
+               zorder=3)
+    ax.scatter([chosen[0] / x_scale], [chosen[1]],
+               marker='*',
+               s=260,
+               color='gold',
+               edgecolors='black',
+               linewidths=0.8,
+               label='chosen',
+               zorder=4)
     for name, bound in zip(('min', 'max'), flops_range or ()):
         if bound is not None:
-            ax.axvline(bound / x_scale, color='tab:red', linestyle='--',
-                       linewidth=1.2, label=f'budget {name} '
-                       f'{bound / x_scale:,.4g}'
-                       + (' M' if x_scale == MEGA else ''), zorder=0)
-    ax.set_xlabel(f'{flops_label}, millions' if x_scale == MEGA
-                  else flops_label)
+            ax.axvline(
+                bound / x_scale,
+                color='tab:red',
+                linestyle='--',
+                linewidth=1.2,
+                label=f'budget {name} '
+                f'{bound / x_scale:,.4g}' + (' M' if x_scale == MEGA else ''),
+                zorder=0)
+    ax.set_xlabel(f'{flops_label}, millions' if x_scale ==
+                  MEGA else flops_label)
     ax.set_ylabel(score_key)
     ax.grid(True, alpha=0.3)
     ax.legend(loc='lower right', fontsize=8)

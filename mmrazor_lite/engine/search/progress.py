@@ -58,7 +58,10 @@ class SearchProgress:
         clock: seconds, monotonic (a test passes a fake one).
     """
 
-    def __init__(self, runner, max_epochs: int, num_candidates: int,
+    def __init__(self,
+                 runner,
+                 max_epochs: int,
+                 num_candidates: int,
                  score_key: str,
                  clock: Callable[[], float] = time.monotonic):
         self.logger, self.visualizer = runner.logger, runner.visualizer
@@ -96,8 +99,8 @@ class SearchProgress:
         self.index += 1
         self.durations.append(seconds)
         now = self.clock()
-        if not is_main_process() or not should_log(
-                self.index, self.total, now - self._last_line):
+        if not is_main_process() or not should_log(self.index, self.total,
+                                                   now - self._last_line):
             return
         self._last_line = now
         self.logger.info(
@@ -129,9 +132,13 @@ class SearchProgress:
             f'mean {mean:.4f} (population), top-k mean {top_k_mean:.4f}')
         # every rank calls it: the visualizer writes on rank 0 only
         self.visualizer.add_scalars(
-            {f'search/best_{key}': best_score, f'search/mean_{key}': mean,
-             f'search/top_k_mean_{key}': top_k_mean,
-             'search/best_flops': flops, 'search/best_params': params},
+            {
+                f'search/best_{key}': best_score,
+                f'search/mean_{key}': mean,
+                f'search/top_k_mean_{key}': top_k_mean,
+                'search/best_flops': flops,
+                'search/best_params': params
+            },
             step=generation)
 
     def log_shortfall(self, generation: int, short,

@@ -24,8 +24,8 @@ def on_every_rank(check: Callable[..., T], *args, **kwargs) -> T:
         result, error = check(*args, **kwargs), None
     except Exception as exc:  # noqa: BLE001  re-raised below, on every rank
         result, error = None, exc
-    messages = all_gather_object(
-        None if error is None else f'{type(error).__name__}: {error}')
+    messages = all_gather_object(None if error is
+                                 None else f'{type(error).__name__}: {error}')
     if error is not None:
         raise error
     failed = [(rank, m) for rank, m in enumerate(messages) if m is not None]

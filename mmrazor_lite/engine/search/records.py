@@ -14,7 +14,7 @@ from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 from mmengine.dist import is_main_process
 
 from mmrazor_lite.structures.search_result import (write_candidates_table,
-                                               write_top_k_table)
+                                                   write_top_k_table)
 from .pareto_plot import MEGA, PARETO_FILE, draw_search_pareto
 
 Candidate = Tuple[str, ...]
@@ -31,7 +31,9 @@ class SearchRecords:
         flops_label (str): how FLOPs were counted (convention, input).
     """
 
-    def __init__(self, work_dir: str, score_key: str,
+    def __init__(self,
+                 work_dir: str,
+                 score_key: str,
                  decisions: Sequence[str],
                  costs: Callable[[Candidate], Tuple[int, int]],
                  flops_label: str = 'FLOPs'):
@@ -65,7 +67,8 @@ class SearchRecords:
         before generations were recorded; their column stays empty)."""
         self.generation_of = {
             c: None if g is None else int(g)
-            for c, g in zip(scores, generations or [])}
+            for c, g in zip(scores, generations or [])
+        }
 
     def write_top_k(self, title: str, top_k: Sequence[Candidate],
                     scores: Mapping[Candidate, float]) -> None:
@@ -75,22 +78,29 @@ class SearchRecords:
             f'{self.flops_label}, decisions {self.decisions}',
             [(scores[c], self.costs(c), c) for c in top_k])
 
-    def draw_pareto(self, scores: Mapping[Candidate, float],
-                    top_k: Sequence[Candidate], flops_range,
+    def draw_pareto(self,
+                    scores: Mapping[Candidate, float],
+                    top_k: Sequence[Candidate],
+                    flops_range,
                     title: str = ''):
         """``search_pareto.png``: every candidate, ``top_k`` (its first
         is the chosen one) and the FLOPs budget; the Figure."""
         point = {c: (self.costs(c)[0], s) for c, s in scores.items()}
         return draw_search_pareto(
             osp.join(self.work_dir, PARETO_FILE),
-            [(*point[c], self.generation_of.get(c)) for c in scores],
-            [point[c] for c in top_k], point[top_k[0]], flops_range,
-            self.score_key, self.flops_label, title)
+            [(*point[c], self.generation_of.get(c))
+             for c in scores], [point[c] for c in top_k], point[top_k[0]],
+            flops_range, self.score_key, self.flops_label, title)
 
-    def draw_front(self, scores: Mapping[Candidate, float],
-                   front: Sequence[Candidate], chosen: Candidate,
-                   cost: Callable[[Candidate], float], cost_label: str,
-                   bounds, kept: Sequence[Candidate], title: str = ''):
+    def draw_front(self,
+                   scores: Mapping[Candidate, float],
+                   front: Sequence[Candidate],
+                   chosen: Candidate,
+                   cost: Callable[[Candidate], float],
+                   cost_label: str,
+                   bounds,
+                   kept: Sequence[Candidate],
+                   title: str = ''):
         """``search_pareto.png`` of a Pareto search: every candidate at
         ``cost(candidate)`` (FLOPs, params or latency: ``cost_label``),
         its ``front`` highlighted, the last ``kept`` ringed, ``chosen``
@@ -100,8 +110,12 @@ class SearchRecords:
         return draw_search_pareto(
             osp.join(self.work_dir, PARETO_FILE),
             [(*point[c], self.generation_of.get(c)) for c in scores],
-            [point[c] for c in kept], point[chosen], bounds,
-            self.score_key, cost_label, title,
+            [point[c] for c in kept],
+            point[chosen],
+            bounds,
+            self.score_key,
+            cost_label,
+            title,
             front=[point[c] for c in front],
             x_scale=MEGA if millions else 1.0,
             kept_label=f'kept ({len(kept)})')

@@ -30,20 +30,20 @@ from .subnet_encoding import SubnetEncoding
 
 def _gaussian_process_defaults() -> dict:
     from sklearn.gaussian_process import kernels
+
     # one length scale over 0/1 inputs, plus noise: supernet scores are noisy
-    return dict(kernel=kernels.ConstantKernel(1.0) * kernels.RBF(2.0) +
-                kernels.WhiteKernel(0.1))
+    return dict(
+        kernel=kernels.ConstantKernel(1.0) * kernels.RBF(2.0) +
+        kernels.WhiteKernel(0.1))
 
 
 #: ``type`` -> (module, regressor class, its defaults here)
 MODEL_TYPES = {
-    'GaussianProcess': ('sklearn.gaussian_process',
-                        'GaussianProcessRegressor',
+    'GaussianProcess': ('sklearn.gaussian_process', 'GaussianProcessRegressor',
                         _gaussian_process_defaults),
     # lbfgs: the data sets are tens to hundreds of rows, too few for adam
-    'MLP': ('sklearn.neural_network', 'MLPRegressor',
-            lambda: dict(hidden_layer_sizes=(32, ), solver='lbfgs',
-                         alpha=1e-2, max_iter=2000)),
+    'MLP': ('sklearn.neural_network', 'MLPRegressor', lambda: dict(
+        hidden_layer_sizes=(32, ), solver='lbfgs', alpha=1e-2, max_iter=2000)),
     # a split per third of the columns: with all of them every tree keeps
     # splitting on the same few strong choices and misses the weak ones
     'RandomForest': ('sklearn.ensemble', 'RandomForestRegressor',
@@ -78,8 +78,11 @@ class ScorePredictor:
         **model_args: keyword arguments of the regressor.
     """
 
-    def __init__(self, warmup: int, type: str = DEFAULT_TYPE,
-                 oversample: int = 4, **model_args):
+    def __init__(self,
+                 warmup: int,
+                 type: str = DEFAULT_TYPE,
+                 oversample: int = 4,
+                 **model_args):
         if type not in MODEL_TYPES:
             raise ValueError(f'{KEY}.type={type!r} is not a known predictor; '
                              f'use one of {", ".join(MODEL_TYPES)}')
@@ -133,18 +136,18 @@ class ScorePredictor:
             warnings.simplefilter('ignore', ConvergenceWarning)
             model.fit(encoding.encode_all(known), (y - mean) / std)
             predicted = model.predict(encoding.encode_all(children))
-        return OrderedDict((c, float(p) * std + mean)
-                           for c, p in zip(children, predicted))
+        return OrderedDict(
+            (c, float(p) * std + mean) for c, p in zip(children, predicted))
 
     def predict(self, scores: Mapping[Candidate, float],
-                children: Sequence[Candidate],
-                choices: Mapping[str, Sequence[str]],
+                children: Sequence[Candidate], choices: Mapping[str,
+                                                                Sequence[str]],
                 seed: int) -> Dict[Candidate, float]:
         """:meth:`fit_predict` on every rank (failing on all or none); the
         predictions of rank 0 on all."""
         from mmengine.dist import broadcast_object_list, get_world_size
-        predicted = on_every_rank(self.fit_predict, scores, children,
-                                  choices, seed)
+        predicted = on_every_rank(self.fit_predict, scores, children, choices,
+                                  seed)
         if get_world_size() > 1:
             box = [predicted]
             broadcast_object_list(box, src=0)

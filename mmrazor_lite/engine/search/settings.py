@@ -16,7 +16,8 @@ from typing import Optional, Tuple
 
 from torch.utils.data import DataLoader
 
-from mmrazor_lite.engine.config_diff import Verbatim, describe, differences, plain
+from mmrazor_lite.engine.config_diff import (Verbatim, describe, differences,
+                                             plain)
 
 #: data loader keys that change speed, not the data
 LOADER_RUNTIME_KEYS = ('num_workers', 'persistent_workers', 'pin_memory',
@@ -30,11 +31,15 @@ UNSET_IS_ABSENT = ('latency_range', 'latency_table', 'predictor')
 def loader_settings(loader):
     """What of a data loader (config or object) decides the batches."""
     if isinstance(loader, Mapping):
-        return {k: plain(v) for k, v in loader.items()
-                if k not in LOADER_RUNTIME_KEYS}
+        return {
+            k: plain(v)
+            for k, v in loader.items() if k not in LOADER_RUNTIME_KEYS
+        }
     if isinstance(loader, DataLoader):
-        return dict(dataset=plain(type(loader.dataset)),
-                    size=len(loader.dataset), batch_size=loader.batch_size)
+        return dict(
+            dataset=plain(type(loader.dataset)),
+            size=len(loader.dataset),
+            batch_size=loader.batch_size)
     return plain(loader)
 
 
@@ -54,8 +59,10 @@ def search_settings(args: Mapping, cfg, budget: Mapping) -> dict:
         budget: :meth:`ResourceBudget.state_dict` (a bare upper bound and
             ``(None, bound)`` are the same budget).
     """
-    loop = {k: v for k, v in args.items()
-            if not (k in UNSET_IS_ABSENT and v is None)}
+    loop = {
+        k: v
+        for k, v in args.items() if not (k in UNSET_IS_ABSENT and v is None)
+    }
     if loop.get('calibrate_dataloader') is None:
         loop['calibrate_dataloader'] = cfg.get('train_dataloader')
     for name in ('dataloader', 'calibrate_dataloader'):
@@ -82,12 +89,12 @@ def file_sha256(path: Optional[str]) -> Optional[str]:
 
 
 def _supernet_text(path, sha) -> Verbatim:
-    return Verbatim(f'{path} (sha256 {sha[:12]})' if sha else
-                    f'{path} (no such file)')
+    return Verbatim(
+        f'{path} (sha256 {sha[:12]})' if sha else f'{path} (no such file)')
 
 
-def check_resume(state: dict, state_path: str, settings: dict,
-                 max_epochs: int, supernet: Optional[str],
+def check_resume(state: dict, state_path: str, settings: dict, max_epochs: int,
+                 supernet: Optional[str],
                  logger) -> Tuple[Optional[str], Optional[str]]:
     """Refuse ``state`` unless the search now described wrote it.
 

@@ -15,12 +15,13 @@ from typing import List, Optional
 from mmengine.dist import barrier, is_main_process
 
 from mmrazor_lite.fileio.checkpoint_io import (atomic_torch_save,
-                                              load_checkpoint_file)
+                                               load_checkpoint_file)
 from mmrazor_lite.structures.pareto_front_file import FRONT_BN_FILE, FRONT_FILE
-from mmrazor_lite.structures.search_result import (CANDIDATES_FILE, SUBNET_FILE,
-                                               TOP_K_FILE, WEIGHTS_FILE)
-from .rank_agreement import on_every_rank
+from mmrazor_lite.structures.search_result import (CANDIDATES_FILE,
+                                                   SUBNET_FILE, TOP_K_FILE,
+                                                   WEIGHTS_FILE)
 from .pareto_plot import PARETO_FILE
+from .rank_agreement import on_every_rank
 
 STATE_PATTERN = re.compile(r'search_epoch_(\d+)\.pth$')
 
@@ -51,7 +52,8 @@ def latest_search_state(work_dir: str) -> Optional[str]:
     return max(found)[1] if found else None
 
 
-def resolve_resume(resume_from: Optional[str], work_dir: str,
+def resolve_resume(resume_from: Optional[str],
+                   work_dir: str,
                    logger=None) -> Optional[str]:
     """The state file ``resume_from`` names (``'auto'``: the latest; when
     there is none, ``logger`` is told that the search starts afresh)."""
@@ -107,8 +109,11 @@ def _old_search_files(work_dir: str, resume_from, resolved: Optional[str],
             f'one of them')
     if resolved is not None:
         return []
-    old = sorted({path for pattern in SEARCH_FILES
-                  for path in glob.glob(osp.join(work_dir, pattern))})
+    old = sorted({
+        path
+        for pattern in SEARCH_FILES
+        for path in glob.glob(osp.join(work_dir, pattern))
+    })
     if old and not overwrite:
         raise FileExistsError(
             f'{work_dir} already holds the files of an earlier search '
@@ -183,13 +188,11 @@ def unpack_state(state: dict, decisions, rng: random.Random):
     """
     decisions = list(decisions)
     if list(state['decisions']) != decisions:
-        raise ValueError(
-            f'the search state was written for the decisions '
-            f'{state["decisions"]}, this model has {decisions}')
+        raise ValueError(f'the search state was written for the decisions '
+                         f'{state["decisions"]}, this model has {decisions}')
     rng_from_list(rng, state['rng_state'])
     scores = OrderedDict((tuple(c), float(s)) for c, s in state['scores'])
-    return (int(state['generation']),
-            [tuple(c) for c in state['population']],
+    return (int(state['generation']), [tuple(c) for c in state['population']],
             [tuple(c) for c in state['top_k']], scores)
 
 

@@ -17,10 +17,14 @@ class MyClassifier(BaseModel):
         num_classes (int): classes.
     """
 
-    def __init__(self, backbone, in_channels, num_classes,
-                 data_preprocessor=None, init_cfg=None):
-        super().__init__(data_preprocessor=data_preprocessor,
-                         init_cfg=init_cfg)
+    def __init__(self,
+                 backbone,
+                 in_channels,
+                 num_classes,
+                 data_preprocessor=None,
+                 init_cfg=None):
+        super().__init__(
+            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
         self.fc = torch.nn.Linear(in_channels, num_classes)
 

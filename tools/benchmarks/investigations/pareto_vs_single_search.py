@@ -42,25 +42,44 @@ TOLERANCE = 1.0
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--work-dir',
-                        default='work_dirs/bench_pareto_vs_single')
-    parser.add_argument('--iters', type=int, default=1000,
-                        help='supernet training iterations (demo: 1000)')
-    parser.add_argument('--fractions', type=float, nargs='+',
-                        default=[0.25, 0.5, 0.75])
+    parser.add_argument(
+        '--work-dir', default='work_dirs/bench_pareto_vs_single')
+    parser.add_argument(
+        '--iters',
+        type=int,
+        default=1000,
+        help='supernet training iterations (demo: 1000)')
+    parser.add_argument(
+        '--fractions', type=float, nargs='+', default=[0.25, 0.5, 0.75])
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--single-generations', type=int, default=None,
-                        help='default: the config (4)')
-    parser.add_argument('--pareto-generations', type=int, default=None,
-                        help='default: the config (4)')
-    parser.add_argument('--pareto-population', type=int, default=None,
-                        help='default: the config (16)')
-    parser.add_argument('--pareto-top-k', type=int, default=None,
-                        help='default: the config (8)')
-    parser.add_argument('--pareto-bounded', action='store_true',
-                        help='Pareto search within the largest budget')
-    parser.add_argument('--exhaustive', action='store_true',
-                        help='also score every path: the true best')
+    parser.add_argument(
+        '--single-generations',
+        type=int,
+        default=None,
+        help='default: the config (4)')
+    parser.add_argument(
+        '--pareto-generations',
+        type=int,
+        default=None,
+        help='default: the config (4)')
+    parser.add_argument(
+        '--pareto-population',
+        type=int,
+        default=None,
+        help='default: the config (16)')
+    parser.add_argument(
+        '--pareto-top-k',
+        type=int,
+        default=None,
+        help='default: the config (8)')
+    parser.add_argument(
+        '--pareto-bounded',
+        action='store_true',
+        help='Pareto search within the largest budget')
+    parser.add_argument(
+        '--exhaustive',
+        action='store_true',
+        help='also score every path: the true best')
     parser.add_argument('--json', action='store_true')
     return parser.parse_args(argv)
 
@@ -83,8 +102,7 @@ def train_supernet(demo, work: str, iters: int):
     ckpt = osp.join(cfg.work_dir, f'iter_{iters}.pth')
     if not osp.isfile(ckpt):
         build_runner(cfg).train()
-    space = {'model.architecture': dict(cfg.model.architecture,
-                                        _delete_=True)}
+    space = {'model.architecture': dict(cfg.model.architecture, _delete_=True)}
     return ckpt, space
 
 
@@ -99,8 +117,8 @@ def flops_span(cfg):
     table = ResourceTable(model.architecture, model.mutator,
                           cfg.train_cfg.input_shape,
                           cfg.train_cfg.flops_convention)
-    return tuple(table.fixed_flops + sum(pick(v.values())
-                                         for v in table.flops.values())
+    return tuple(table.fixed_flops +
+                 sum(pick(v.values()) for v in table.flops.values())
                  for pick in (min, max))
 
 
@@ -133,15 +151,17 @@ def main(argv=None):
         options = dict(common, **{'train_cfg.flops_range': (None, budget)})
         if args.single_generations:
             options['train_cfg.max_epochs'] = args.single_generations
-        loop, seconds = search(
-            demo, 'spos_search_digits.py',
-            osp.join(work, f'single_{int(fraction * 100)}'), options)
+        loop, seconds = search(demo, 'spos_search_digits.py',
+                               osp.join(work, f'single_{int(fraction * 100)}'),
+                               options)
         best = loop.top_k_candidates[0]
-        rows.append(dict(budget=budget, fraction=fraction,
-                         single_score=loop.scores[best],
-                         single_flops=loop.table.flops_of(
-                             loop.as_choices(best)),
-                         single_scored=len(loop.scores)))
+        rows.append(
+            dict(
+                budget=budget,
+                fraction=fraction,
+                single_score=loop.scores[best],
+                single_flops=loop.table.flops_of(loop.as_choices(best)),
+                single_scored=len(loop.scores)))
         single_total += len(loop.scores)
         single_s += seconds
 
@@ -149,33 +169,39 @@ def main(argv=None):
     if args.pareto_bounded:
         options['train_cfg.flops_range'] = (None, max(budgets))
     for key, value in (('max_epochs', args.pareto_generations),
-                       ('num_candidates', args.pareto_population),
-                       ('top_k', args.pareto_top_k)):
+                       ('num_candidates',
+                        args.pareto_population), ('top_k', args.pareto_top_k)):
         if value:
             options[f'train_cfg.{key}'] = value
     pareto_dir = osp.join(work, 'pareto')
-    loop, pareto_s = search(demo, 'spos_pareto_search_digits.py',
-                            pareto_dir, options)
+    loop, pareto_s = search(demo, 'spos_pareto_search_digits.py', pareto_dir,
+                            options)
     front_file = osp.join(pareto_dir, 'pareto_front.yaml')
     front = load_pareto_front(front_file)
     for row in rows:
         _, member = pick_member(front, front_file, flops_max=row['budget'])
-        row.update(pick_score=float(member['score']),
-                   pick_flops=int(member['flops']),
-                   gap=float(member['score']) - row['single_score'])
+        row.update(
+            pick_score=float(member['score']),
+            pick_flops=int(member['flops']),
+            gap=float(member['score']) - row['single_score'])
     if args.exhaustive:
         every = score_every_path(loop)
         for row in rows:
-            row['best_possible'] = max(
-                s for flops, s in every if flops <= row['budget'])
+            row['best_possible'] = max(s for flops, s in every
+                                       if flops <= row['budget'])
     result = dict(
-        supernet=ckpt, flops_span=[low, high], budgets=budgets,
-        rows=rows, single_scored_total=single_total,
+        supernet=ckpt,
+        flops_span=[low, high],
+        budgets=budgets,
+        rows=rows,
+        single_scored_total=single_total,
         single_seconds=round(single_s, 1),
-        pareto_scored=len(loop.scores), pareto_seconds=round(pareto_s, 1),
+        pareto_scored=len(loop.scores),
+        pareto_seconds=round(pareto_s, 1),
         front_size=len(front['front']),
         pareto_generations=loop.max_epochs,
-        pareto_population=loop.num_candidates, pareto_top_k=loop.top_k,
+        pareto_population=loop.num_candidates,
+        pareto_top_k=loop.top_k,
         pareto_flops_max=max(budgets) if args.pareto_bounded else None,
         target_met=all(r['gap'] >= -TOLERANCE for r in rows)
         and len(loop.scores) < single_total)
@@ -193,25 +219,27 @@ def score_every_path(loop):
     for names in itertools.product(*loop.choices.values()):
         choices = loop.as_choices(names)
         score = loop.scores.get(names)
-        every.append((loop.table.flops_of(choices), score if score is
-                      not None else loop.scorer.score(choices)))
+        every.append(
+            (loop.table.flops_of(choices),
+             score if score is not None else loop.scorer.score(choices)))
     return every
 
 
 def table(result: dict) -> str:
     """The markdown table docs/benchmarks.md records."""
     exhaustive = 'best_possible' in result['rows'][0]
-    lines = ['| budget (FLOPs, fraction of span) | single search: best '
-             'top-1 (FLOPs) | scored | front pick: top-1 (FLOPs) | pick - '
-             'single |' + (' best path within |' if exhaustive else ''),
-             '| --- ' * (6 if exhaustive else 5) + '|']
+    lines = [
+        '| budget (FLOPs, fraction of span) | single search: best '
+        'top-1 (FLOPs) | scored | front pick: top-1 (FLOPs) | pick - '
+        'single |' + (' best path within |' if exhaustive else ''),
+        '| --- ' * (6 if exhaustive else 5) + '|'
+    ]
     for r in result['rows']:
-        lines.append(
-            f'| {r["budget"]:,} ({r["fraction"]:.0%}) | '
-            f'{r["single_score"]:.2f} ({r["single_flops"]:,}) | '
-            f'{r["single_scored"]} | {r["pick_score"]:.2f} '
-            f'({r["pick_flops"]:,}) | {r["gap"]:+.2f} |' +
-            (f' {r["best_possible"]:.2f} |' if exhaustive else ''))
+        lines.append(f'| {r["budget"]:,} ({r["fraction"]:.0%}) | '
+                     f'{r["single_score"]:.2f} ({r["single_flops"]:,}) | '
+                     f'{r["single_scored"]} | {r["pick_score"]:.2f} '
+                     f'({r["pick_flops"]:,}) | {r["gap"]:+.2f} |' +
+                     (f' {r["best_possible"]:.2f} |' if exhaustive else ''))
     lines.append(
         f'| total scored | {len(result["rows"])} single searches | '
         f'{result["single_scored_total"]} ({result["single_seconds"]} s) | '

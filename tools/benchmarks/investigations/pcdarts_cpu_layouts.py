@@ -51,8 +51,10 @@ def parse_args(argv=None):
 def _median_ms(variants, repeats):
     """Alternate the callables; median milliseconds of each (one warm-up
     round first)."""
-    return {name: round(seconds * 1e3, 3) for name, seconds in
-            alternate(variants, repeats, warmup=1).items()}
+    return {
+        name: round(seconds * 1e3, 3)
+        for name, seconds in alternate(variants, repeats, warmup=1).items()
+    }
 
 
 def _leaf(x, memory_format=torch.contiguous_format):
@@ -66,8 +68,10 @@ def _nchw_vs_channels_last(x, op, repeats):
     def run(memory_format):
         op(_leaf(x, memory_format)).sum().backward()
 
-    return _median_ms(dict(nchw=lambda: run(torch.contiguous_format),
-                           channels_last=lambda: run(CL)), repeats)
+    return _median_ms(
+        dict(
+            nchw=lambda: run(torch.contiguous_format),
+            channels_last=lambda: run(CL)), repeats)
 
 
 def depthwise(batch, repeats):
@@ -77,11 +81,14 @@ def depthwise(batch, repeats):
         x = torch.randn(batch, c, size, size)
         for k in (5, 3):
             w = torch.randn(c, 1, k, k, requires_grad=True)
-            rows.append(dict(
-                channels=c, size=size, kernel=k,
-                **_nchw_vs_channels_last(
-                    x, lambda t: F.conv2d(t, w, None, 1, k // 2, 1, c),
-                    repeats)))
+            rows.append(
+                dict(
+                    channels=c,
+                    size=size,
+                    kernel=k,
+                    **_nchw_vs_channels_last(
+                        x, lambda t: F.conv2d(t, w, None, 1, k // 2, 1, c),
+                        repeats)))
     return rows
 
 
@@ -99,12 +106,16 @@ def dilated(batch, repeats):
                          c).contiguous().sum().backward()
 
             def polyphase(x=x, w=w, r=r, c=c):
-                y = F.conv2d(to_polyphase(_leaf(x, CL)), w, None, 1, r, 1,
-                             c)
+                y = F.conv2d(to_polyphase(_leaf(x, CL)), w, None, 1, r, 1, c)
                 from_polyphase(y, batch).sum().backward()
 
-            rows.append(dict(channels=c, size=size, kernel=k, **_median_ms(
-                dict(dilated=plain, polyphase=polyphase), repeats)))
+            rows.append(
+                dict(
+                    channels=c,
+                    size=size,
+                    kernel=k,
+                    **_median_ms(
+                        dict(dilated=plain, polyphase=polyphase), repeats)))
     return rows
 
 
@@ -120,27 +131,31 @@ def pointwise(batch, repeats):
 
         def conv(fmt, name, x=x, w=w, grad=grad):
             w.grad = None
-            F.conv2d(_leaf(x, fmt), w, None, 1, 0, 1, edges).backward(
-                grad.contiguous(memory_format=fmt))
+            F.conv2d(_leaf(x, fmt), w, None, 1, 0, 1,
+                     edges).backward(grad.contiguous(memory_format=fmt))
             got[name] = w.grad.clone()
 
         def matmul(x=x, w=w, grad=grad, channels=channels, size=size):
             w.grad = None
-            out = torch.matmul(w.view(edges, channels, channels),
-                               _leaf(x).view(batch, edges, channels,
-                                             size * size))
+            out = torch.matmul(
+                w.view(edges, channels, channels),
+                _leaf(x).view(batch, edges, channels, size * size))
             out.view(batch, c, size, size).backward(grad)
             got['matmul'] = w.grad.clone()
 
-        row = dict(channels=c, size=size, **_median_ms(
-            dict(grouped_nchw=lambda: conv(torch.contiguous_format,
-                                           'grouped_nchw'),
-                 grouped_channels_last=lambda: conv(CL,
-                                                    'grouped_channels_last'),
-                 matmul=matmul), repeats))
+        row = dict(
+            channels=c,
+            size=size,
+            **_median_ms(
+                dict(
+                    grouped_nchw=lambda: conv(torch.contiguous_format,
+                                              'grouped_nchw'),
+                    grouped_channels_last=lambda: conv(
+                        CL, 'grouped_channels_last'),
+                    matmul=matmul), repeats))
         exact = w.detach().double().requires_grad_()
-        F.conv2d(x.double(), exact, None, 1, 0, 1, edges).backward(
-            grad.double())
+        F.conv2d(x.double(), exact, None, 1, 0, 1,
+                 edges).backward(grad.double())
         for name, value in got.items():
             row[f'{name}_weight_grad_error'] = float(
                 (value.double() - exact.grad).abs().max() /
@@ -150,30 +165,42 @@ def pointwise(batch, repeats):
 
 
 def pool(batch, repeats):
-    return [dict(channels=channels, size=size, **_nchw_vs_channels_last(
-        torch.randn(batch, channels, size, size),
-        lambda t: F.max_pool2d(t, 3, 1, 1), repeats))
-        for _, channels, size in SHAPES]
+    return [
+        dict(
+            channels=channels,
+            size=size,
+            **_nchw_vs_channels_last(
+                torch.randn(batch, channels, size, size),
+                lambda t: F.max_pool2d(t, 3, 1, 1), repeats))
+        for _, channels, size in SHAPES
+    ]
 
 
 def batch_norm(batch, repeats):
-    return [dict(channels=edges * channels, size=size,
-                 **_nchw_vs_channels_last(
-                     torch.randn(batch, edges * channels, size, size),
-                     lambda t: F.batch_norm(t, None, None, training=True),
-                     repeats))
-            for edges, channels, size in SHAPES]
+    return [
+        dict(
+            channels=edges * channels,
+            size=size,
+            **_nchw_vs_channels_last(
+                torch.randn(batch, edges * channels, size, size),
+                lambda t: F.batch_norm(t, None, None, training=True), repeats))
+        for edges, channels, size in SHAPES
+    ]
 
 
-MEASUREMENTS = dict(depthwise=depthwise, dilated=dilated,
-                    pointwise=pointwise, pool=pool, batch_norm=batch_norm)
+MEASUREMENTS = dict(
+    depthwise=depthwise,
+    dilated=dilated,
+    pointwise=pointwise,
+    pool=pool,
+    batch_norm=batch_norm)
 
 
 def main(argv=None):
     args = parse_args(argv)
     torch.manual_seed(0)
-    result = dict(describe_machine('cpu'), batch=args.batch,
-                  repeats=args.repeats)
+    result = dict(
+        describe_machine('cpu'), batch=args.batch, repeats=args.repeats)
     for name, measure in MEASUREMENTS.items():
         result[name] = measure(args.batch, args.repeats)
     if args.json:

@@ -26,11 +26,15 @@ PATHS = (('edge by edge', False), ('fused', True))
 
 def _memory(args, fuse):
     """Peak memory of one path, in a fresh process."""
-    cmd = [sys.executable, osp.join(BENCHMARKS, 'pcdarts_search_step.py'),
-           '--json', '--k', str(args.k), '--batch', str(args.batch),
-           '--size', str(args.size), '--device', args.device,
-           '--order', args.order, '--steps', '1',
-           '--warmup', str(min(args.warmup, 1))]
+    cmd = [
+        sys.executable,
+        osp.join(BENCHMARKS, 'pcdarts_search_step.py'), '--json', '--k',
+        str(args.k), '--batch',
+        str(args.batch), '--size',
+        str(args.size), '--device', args.device, '--order', args.order,
+        '--steps', '1', '--warmup',
+        str(min(args.warmup, 1))
+    ]
     if not fuse:
         cmd.append('--no-fuse')
     proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -57,24 +61,34 @@ def fuse_compare(args):
     generator = torch.Generator().manual_seed(0)
     batch = bench.make_batch(args, generator)
     batch2 = bench.make_batch(args, generator)
-    weight = alternate(
-        [lambda m=m, w=w: m.train_step(dict(weights=batch, arch=None), w)
-         for m, w in models], args.steps, args.warmup, sync)
-    arch = alternate(
-        [lambda m=m, w=w: m._arch_step(dict(weights=batch, arch=batch2), w)
-         for m, w in models], args.steps, args.warmup, sync)
+    weight = alternate([
+        lambda m=m, w=w: m.train_step(dict(weights=batch, arch=None), w)
+        for m, w in models
+    ], args.steps, args.warmup, sync)
+    arch = alternate([
+        lambda m=m, w=w: m._arch_step(dict(weights=batch, arch=batch2), w)
+        for m, w in models
+    ], args.steps, args.warmup, sync)
     del models
     memory = [_memory(args, fuse) for _, fuse in PATHS]
     result = dict(
-        k=args.k, order=args.order, batch=args.batch, size=args.size,
-        device=args.device, **describe_machine(args.device),
-        steps=args.steps, warmup=args.warmup, mem_kind=memory[0]['mem_kind'])
+        k=args.k,
+        order=args.order,
+        batch=args.batch,
+        size=args.size,
+        device=args.device,
+        **describe_machine(args.device),
+        steps=args.steps,
+        warmup=args.warmup,
+        mem_kind=memory[0]['mem_kind'])
     for (name, fuse), w, a, mem in zip(PATHS, weight, arch, memory):
         key = 'fused' if fuse else 'unfused'
-        result.update({f'{key}_weight_step_s': round(w, 4),
-                       f'{key}_arch_step_s': round(a, 4),
-                       f'{key}_peak_mem_gib': mem['peak_mem_gib'],
-                       f'{key}_step_mem_gib': mem['step_mem_gib']})
+        result.update({
+            f'{key}_weight_step_s': round(w, 4),
+            f'{key}_arch_step_s': round(a, 4),
+            f'{key}_peak_mem_gib': mem['peak_mem_gib'],
+            f'{key}_step_mem_gib': mem['step_mem_gib']
+        })
     result['weight_step_ratio'] = round(weight[0] / weight[1], 3)
     result['arch_step_ratio'] = round(arch[0] / arch[1], 3)
     if args.json:

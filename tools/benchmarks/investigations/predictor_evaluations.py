@@ -53,21 +53,33 @@ DEFAULT_TYPES = ('GaussianProcess', 'MLP', 'RandomForest', 'ExtraTrees',
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--work-dir',
-                        default='work_dirs/predictor_evaluations')
+    parser.add_argument(
+        '--work-dir', default='work_dirs/predictor_evaluations')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     parser.add_argument('--types', nargs='+', default=list(DEFAULT_TYPES))
-    parser.add_argument('--warmup', type=int, default=16,
-                        help='real scores before the predictor screens '
-                        '(16: after generation 1)')
+    parser.add_argument(
+        '--warmup',
+        type=int,
+        default=16,
+        help='real scores before the predictor screens '
+        '(16: after generation 1)')
     parser.add_argument('--oversample', type=int, default=4)
-    parser.add_argument('--generations', type=int, default=4,
-                        help='of every search (the demo: 4)')
-    parser.add_argument('--search-types', nargs='*', default=None,
-                        help='predictor searches to run (default: --types; '
-                        'none: the correlations only)')
-    parser.add_argument('--threads', type=int, default=1,
-                        help='torch threads (the CPU is shared)')
+    parser.add_argument(
+        '--generations',
+        type=int,
+        default=4,
+        help='of every search (the demo: 4)')
+    parser.add_argument(
+        '--search-types',
+        nargs='*',
+        default=None,
+        help='predictor searches to run (default: --types; '
+        'none: the correlations only)')
+    parser.add_argument(
+        '--threads',
+        type=int,
+        default=1,
+        help='torch threads (the CPU is shared)')
     parser.add_argument('--json', action='store_true')
     return parser.parse_args(argv)
 
@@ -86,8 +98,9 @@ def supernet(work_dir: str) -> str:
     from mmrazor_lite.apis import build_runner
     ckpt = osp.join(work_dir, 'supernet', f'iter_{SUPERNET_ITERS}.pth')
     if not osp.isfile(ckpt):
-        build_runner(_config('spos_supernet_shufflenetv2_digits.py',
-                             osp.dirname(ckpt), 'supernet', {})).train()
+        build_runner(
+            _config('spos_supernet_shufflenetv2_digits.py', osp.dirname(ckpt),
+                    'supernet', {})).train()
     return ckpt
 
 
@@ -110,6 +123,7 @@ def cache_scores(path: str, ckpt: str) -> dict:
                 json.dump(cache, f)
             os.replace(path + '.tmp', path)
         return cache[key]
+
     CandidateScorer.score = cached
     return cache
 
@@ -118,12 +132,15 @@ def search(work_dir, ckpt, seed, predictor, generations):
     """``(scores in scoring order, decision choices)`` of one search."""
     from mmrazor_lite.apis import build_runner
     tag = predictor['type'] if predictor else 'plain'
-    cfg = _config('spos_search_digits.py',
-                  osp.join(work_dir, f'seed{seed}_{tag}'), tag, {
-                      'load_from': ckpt, 'train_cfg.seed': seed,
-                      'train_cfg.max_epochs': generations,
-                      'train_cfg.overwrite': True,
-                      'train_cfg.predictor': predictor})
+    cfg = _config(
+        'spos_search_digits.py', osp.join(work_dir, f'seed{seed}_{tag}'), tag,
+        {
+            'load_from': ckpt,
+            'train_cfg.seed': seed,
+            'train_cfg.max_epochs': generations,
+            'train_cfg.overwrite': True,
+            'train_cfg.predictor': predictor
+        })
     runner = build_runner(cfg)
     runner.train()
     loop = runner.train_loop
@@ -147,8 +164,8 @@ def held_out_correlation(kind, scores, choices, seed):
     half = len(known) // 2
     fit = OrderedDict((c, scores[c]) for c in known[:half])
     held = known[half:]
-    predicted = ScorePredictor(type=kind, warmup=2).fit_predict(
-        fit, held, choices, seed)
+    predicted = ScorePredictor(
+        type=kind, warmup=2).fit_predict(fit, held, choices, seed)
     real = [scores[c] for c in held]
     guess = [predicted[c] for c in held]
     return float(spearmanr(real, guess)[0]), float(kendalltau(real, guess)[0])
@@ -158,18 +175,22 @@ def best_at(runs, kind, seeds) -> dict:
     """Mean best score after each quarter of the evaluations."""
     out = OrderedDict()
     for quarter in (1, 2, 3, 4):
-        firsts = [list(runs[s, kind].values())
-                  [:len(runs[s, kind]) * quarter // 4] for s in seeds]
+        firsts = [
+            list(runs[s, kind].values())[:len(runs[s, kind]) * quarter // 4]
+            for s in seeds
+        ]
         out[len(firsts[0])] = _mean([max(f) for f in firsts])
     return out
 
 
 def correlation(kind, runs, choices, seeds) -> dict:
     """Mean held-out Spearman / Kendall over the seeds' plain searches."""
-    rhos = [held_out_correlation(kind, runs[s, 'plain'], choices, s)
-            for s in seeds]
-    return OrderedDict(spearman=_mean([r[0] for r in rhos]),
-                       kendall=_mean([r[1] for r in rhos]))
+    rhos = [
+        held_out_correlation(kind, runs[s, 'plain'], choices, s) for s in seeds
+    ]
+    return OrderedDict(
+        spearman=_mean([r[0] for r in rhos]),
+        kendall=_mean([r[1] for r in rhos]))
 
 
 def _mean(values):
@@ -186,32 +207,36 @@ def main(argv=None):
     runs = {}  # (seed, type or 'plain') -> scores
     choices = None
     for seed in args.seeds:
-        runs[seed, 'plain'], choices = search(
-            args.work_dir, ckpt, seed, None, args.generations)
+        runs[seed, 'plain'], choices = search(args.work_dir, ckpt, seed, None,
+                                              args.generations)
     searched = args.types if args.search_types is None \
         else args.search_types
     for seed in args.seeds:
         for kind in searched:
             runs[seed, kind], _ = search(
                 args.work_dir, ckpt, seed,
-                dict(type=kind, warmup=args.warmup,
-                     oversample=args.oversample), args.generations)
+                dict(
+                    type=kind, warmup=args.warmup, oversample=args.oversample),
+                args.generations)
     result = OrderedDict(
         command=' '.join(['predictor_evaluations.py'] + (argv or [])),
-        generations=args.generations, warmup=args.warmup,
-        oversample=args.oversample, seeds=args.seeds)
+        generations=args.generations,
+        warmup=args.warmup,
+        oversample=args.oversample,
+        seeds=args.seeds)
     targets = {s: max(runs[s, 'plain'].values()) for s in args.seeds}
     for kind in ['plain'] + list(args.types):
         if kind not in searched and kind != 'plain':
             result[kind] = correlation(kind, runs, choices, args.seeds)
             continue
-        reached = {s: evaluations_to_reach(runs[s, kind], targets[s])
-                   for s in args.seeds}
+        reached = {
+            s: evaluations_to_reach(runs[s, kind], targets[s])
+            for s in args.seeds
+        }
         budget = {s: len(runs[s, kind]) for s in args.seeds}
         row = OrderedDict(
             evaluations=_mean([budget[s] for s in args.seeds]),
-            to_plain_best=_mean([reached[s] or budget[s]
-                                 for s in args.seeds]),
+            to_plain_best=_mean([reached[s] or budget[s] for s in args.seeds]),
             seeds_reaching=[s for s in args.seeds if reached[s]],
             per_seed=[reached[s] for s in args.seeds],
             best=_mean([max(runs[s, kind].values()) for s in args.seeds]),
