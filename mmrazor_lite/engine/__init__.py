@@ -2,9 +2,9 @@
 (``search/``), hooks (``hooks/``), optimizer wrapper constructors
 (``optimizers/``), and the shared distributed set-up and config diff."""
 from .distributed import NASDistributedDataParallel, init_distributed
-from .hooks import (ClassCountCheckHook, DeferredLogHook, DropPathScheduleHook,
+from .hooks import (ClassCountCheckHook, DropPathScheduleHook,
                     KillSafeCheckpointHook, ResumeConfigCheckHook,
-                    RunLengthCheckHook, SubnetMetaHook, WorkDirClaimHook)
+                    SubnetMetaHook)
 from .optimizers import (SeparateOptimWrapperConstructor,
                          SummarisingOptimWrapperConstructor)
 from .runner import (BaseSearchLoop, DartsTrainLoop, EvolutionSearchLoop,
@@ -13,8 +13,7 @@ from .runner import (BaseSearchLoop, DartsTrainLoop, EvolutionSearchLoop,
 __all__ = [
     'NASDistributedDataParallel', 'init_distributed', 'ClassCountCheckHook',
     'DropPathScheduleHook', 'KillSafeCheckpointHook', 'ResumeConfigCheckHook',
-    'RunLengthCheckHook', 'SubnetMetaHook', 'SeparateOptimWrapperConstructor',
+    'SubnetMetaHook', 'SeparateOptimWrapperConstructor',
     'SummarisingOptimWrapperConstructor', 'BaseSearchLoop', 'DartsTrainLoop',
-    'EvolutionSearchLoop', 'ParetoSearchLoop', 'DeferredLogHook',
-    'WorkDirClaimHook'
+    'EvolutionSearchLoop', 'ParetoSearchLoop'
 ]
