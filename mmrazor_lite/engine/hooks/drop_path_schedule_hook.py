@@ -1,8 +1,8 @@
 """Raise the drop-path probability of a DARTS evaluation network linearly."""
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 
 from mmrazor_lite.registry import HOOKS
+from mmrazor_lite.structures.architecture_meta import unwrap_model
 
 
 @HOOKS.register_module()
@@ -43,8 +43,7 @@ class DropPathScheduleHook(Hook):
             AttributeError: If the model has no such attribute to
                 schedule.
         """
-        model = runner.model.module if is_model_wrapper(runner.model) \
-            else runner.model
+        model = unwrap_model(runner.model)
         owner = model.get_submodule(self.owner_path) if self.owner_path \
             else model
         if not hasattr(owner, self.name):

@@ -14,7 +14,6 @@ from typing import List, Mapping, NamedTuple, Optional, Sequence, Union
 
 from mmengine.dist import is_main_process, sync_random_seed
 from mmengine.evaluator import Evaluator
-from mmengine.model import is_model_wrapper
 from mmengine.runner.base_loop import BaseLoop
 from torch.utils.data import DataLoader
 
@@ -27,6 +26,7 @@ from mmrazor_lite.engine.search.settings import (check_resume, file_sha256,
 from mmrazor_lite.estimators.latency_table import LatencyTable
 from mmrazor_lite.estimators.resource_budget import ResourceBudget
 from mmrazor_lite.estimators.resource_table import ResourceTable
+from mmrazor_lite.structures.architecture_meta import unwrap_model
 
 
 class Costs(NamedTuple):
@@ -185,8 +185,7 @@ class BaseSearchLoop(BaseLoop):
     @property
     def model(self):
         """The searched algorithm, without its DDP wrapper."""
-        model = self.runner.model
-        return model.module if is_model_wrapper(model) else model
+        return unwrap_model(self.runner.model)
 
     @property
     def mutator(self):

@@ -20,11 +20,11 @@ import os.path as osp
 from typing import Union
 
 from mmengine.dist import is_main_process
-from mmengine.model import is_model_wrapper
 from mmengine.runner import EpochBasedTrainLoop
 from torch.utils.data import DataLoader
 
 from mmrazor_lite.registry import LOOPS
+from mmrazor_lite.structures.architecture_meta import unwrap_model
 from mmrazor_lite.structures.genotype import dump_genotype
 
 
@@ -73,8 +73,7 @@ class DartsTrainLoop(EpochBasedTrainLoop):
     @property
     def model(self):
         """The trained model, unwrapped from its model wrapper if any."""
-        model = self.runner.model
-        return model.module if is_model_wrapper(model) else model
+        return unwrap_model(self.runner.model)
 
     def _arch_batches(self):
         """Yield the architecture batches of this epoch.
