@@ -44,3 +44,5 @@ custom_hooks = [dict(type='DropPathScheduleHook', max_prob=0.2)]
 default_hooks = dict(
     logger=dict(interval=10), checkpoint=dict(interval=max_epochs))
 randomness = dict(seed=0)
+# the demo's recipe: 1 process x 64 (not the CIFAR-10 recipe's 1 x 96)
+auto_scale_lr = dict(base_batch_size=64)

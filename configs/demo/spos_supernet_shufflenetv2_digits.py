@@ -67,3 +67,5 @@ default_hooks = dict(
     checkpoint=dict(interval=max_iters, max_keep_ckpts=1),
 )
 randomness = dict(seed=0)
+# the demo's recipe: 1 process x 64 (not the ImageNet recipe's 8 x 128)
+auto_scale_lr = dict(base_batch_size=64)

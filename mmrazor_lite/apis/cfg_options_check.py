@@ -42,12 +42,50 @@ def close_matches(cfg: Config, key: str) -> List[str]:
     return same_leaf[:6] or difflib.get_close_matches(key, every, n=5)
 
 
+def _refuse_length_variable(cfg: Config, cfg_options: Mapping, key: str,
+                            config: str) -> bool:
+    """Refuse the file's ``max_iters`` / ``max_epochs`` variable alone.
+
+    Args:
+        cfg (Config): The config, before ``cfg_options`` are merged.
+        cfg_options (Mapping): The ``--cfg-options`` given.
+        key (str): A top-level key of ``cfg_options``, a plain value.
+        config (str): The config file, named in the error.
+
+    Returns:
+        bool: True when ``key`` is that variable and ``train_cfg.<key>`` is
+        given too (the variable then follows, nothing to warn about).
+
+    Raises:
+        KeyError: ``key`` is the variable that ``train_cfg.<key>`` was
+            set from and ``train_cfg.<key>`` is not given too: the one way
+            to change a run's length is ``train_cfg.<key>``.
+    """
+    train_cfg = cfg.get('train_cfg')
+    if key not in ('max_iters', 'max_epochs') or \
+            not isinstance(train_cfg, Mapping) or \
+            train_cfg.get(key) != cfg[key]:
+        return False
+    if f'train_cfg.{key}' in cfg_options:
+        return True
+    raise KeyError(
+        f'--cfg-options {key}={cfg_options[key]}: {key} is a variable of '
+        f'{config} that train_cfg.{key}, the schedulers and the intervals '
+        f'were computed from when the file was read, so it would change '
+        f'nothing else. Set train_cfg.{key}={cfg_options[key]} instead: it '
+        f'moves every key tied to the run\'s length (docs/spos.md, '
+        f'"Changing a run\'s length")')
+
+
 def check_cfg_options(cfg: Config, cfg_options: Mapping, config: str) -> None:
     """Check ``cfg_options`` against ``cfg`` before they are merged.
 
     Raises:
         KeyError: a key whose top level is neither in ``config`` nor read by
-            the Runner; the message lists the keys it probably meant.
+            the Runner; the message lists the keys it probably meant. Also
+            the file's ``max_iters`` / ``max_epochs`` variable given without
+            ``train_cfg.max_iters`` / ``max_epochs``, the one way to change
+            a run's length.
     Warns about a top-level plain value (``max_epochs = 300`` used by the
     file's own expressions): the file was evaluated already, so overriding
     it changes nothing but itself.
@@ -66,6 +104,8 @@ def check_cfg_options(cfg: Config, cfg_options: Mapping, config: str) -> None:
                 f'{hint}')
         if '.' not in key and top not in known and \
                 not isinstance(cfg[top], (dict, list)):
+            if _refuse_length_variable(cfg, cfg_options, key, config):
+                continue
             hint = [k for k in close_matches(cfg, key) if k != key]
             hint = f' Set {" / ".join(hint)} instead.' if hint else ''
             print_log(

@@ -4,11 +4,14 @@ from typing import Optional
 
 from mmengine.config import Config
 
+from mmrazor_lite.engine.hooks.deferred_log_hook import defer_to_run_log
 from mmrazor_lite.fileio.latest_checkpoint import find_resumable_checkpoint
 from mmrazor_lite.registry import LOOPS
 from .cfg_options_check import check_cfg_options
 from .data_options import apply_data_options
 from .loop_dataloaders import follow_config_dataloaders
+from .run_length import (follow_run_length, training_length,
+                         warn_run_length_disagreements)
 
 
 def enable_amp(cfg: Config) -> None:
@@ -61,7 +64,12 @@ def _apply_resume(cfg: Config, resume: Optional[str]) -> None:
         return
     elif resume == 'auto':
         # not mmengine's blind read of last_checkpoint: a complete one
-        latest = find_resumable_checkpoint(cfg.work_dir)
+        notes = []
+        latest = find_resumable_checkpoint(cfg.work_dir, notes)
+        # printed; the run's log file gets them when the Runner made it
+        defer_to_run_log(cfg.work_dir, notes)
+        if notes:
+            add_default_hook(cfg, 'DeferredLogHook')
         # nothing to resume: a fresh start that keeps the config's
         # load_from (mmengine would drop it and train from scratch)
         cfg.resume = latest is not None
@@ -74,14 +82,18 @@ def _apply_resume(cfg: Config, resume: Optional[str]) -> None:
 
 def load_config(config: str, cfg_options: Optional[dict] = None) -> Config:
     """``config`` with ``--cfg-options`` checked and applied, as every tool
-    reads it (``data_root=`` / ``num_classes=`` included)."""
+    reads it (``data_root=`` / ``num_classes=`` included; a new
+    ``train_cfg.max_iters`` / ``max_epochs`` moves the keys tied to the
+    run's length, ``apis/run_length.py``)."""
     if not osp.isfile(config):
         raise FileNotFoundError(f'config file {config!r} does not exist')
     cfg = Config.fromfile(config)
     cfg_options = apply_data_options(cfg, cfg_options)  # data_root= ...
     if cfg_options:
         check_cfg_options(cfg, cfg_options, config)
+        length = training_length(cfg)  # the config's own, before merging
         cfg.merge_from_dict(cfg_options)
+        follow_run_length(cfg, length, cfg_options)  # schedulers, intervals
     return cfg
 
 
@@ -105,6 +117,7 @@ def build_config(config: str,
         auto_scale_lr: scale the lr by the real batch size.
     """
     cfg = load_config(config, cfg_options)
+    warn_run_length_disagreements(cfg, config)  # schedule ends at the run's?
     follow_config_dataloaders(cfg, config)  # search loops' loaders, unless set
     cfg.launcher = launcher
     if work_dir:
@@ -125,6 +138,8 @@ def build_config(config: str,
     add_default_hook(cfg, 'SubnetMetaHook')  # architecture in checkpoints
     add_default_hook(cfg, 'ClassCountCheckHook')  # head fits the dataset
     add_default_hook(cfg, 'ResumeConfigCheckHook')  # --resume: same config?
+    add_default_hook(cfg, 'RunLengthCheckHook')  # batch and epochs: recipe's?
+    add_default_hook(cfg, 'WorkDirClaimHook')  # DARTS eval: not over another
     return cfg
 
 

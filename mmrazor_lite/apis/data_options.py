@@ -13,13 +13,17 @@ to the config before the other keys, the same way for every stage:
   ``data_preprocessor`` (heads, losses, one-hot labels) becomes N, and
   top-k accuracies with k > N are dropped (mmpretrain refuses them).
 
-Every change is logged; the other ``--cfg-options`` then apply on top
-(e.g. ``test_dataloader.dataset.split=val``). See docs/custom_dataset.md.
+Every change is logged, by the first process only (every process of a
+distributed run builds the config); the other ``--cfg-options`` then apply
+on top (e.g. ``test_dataloader.dataset.split=val``). See
+docs/custom_dataset.md.
 """
 import logging
+import os
 from typing import Dict, List, Mapping, Optional, Tuple
 
 from mmengine.config import Config
+from mmengine.dist import is_distributed, is_main_process
 from mmengine.logging import print_log
 
 DATA_OPTIONS = ('data_root', 'num_classes')
@@ -134,6 +138,33 @@ def _model_class_counts(cfg: Config) -> List[str]:
     return counts
 
 
+def is_first_process() -> bool:
+    """Whether this process is rank 0 of its run, also before the process
+    group exists.
+
+    ``tools/train.py`` builds the config before ``build_runner`` starts the
+    process group, so mmengine's ``is_main_process`` is True on every rank
+    then; the launcher's ``RANK`` (torchrun, ``dist_train.sh``) or, without
+    it, ``SLURM_PROCID`` (srun) says which rank this is.
+
+    Returns:
+        bool: True on rank 0 and in a process that is not one of several.
+    """
+    if is_distributed():
+        return is_main_process()
+    for name in ('RANK', 'SLURM_PROCID'):
+        value = os.environ.get(name, '').strip()
+        if value.isdigit():
+            return int(value) == 0
+    return True
+
+
+def _log(message: str, level: int = logging.INFO) -> None:
+    """Log ``message`` (``logger='current'``) on the first process only."""
+    if is_first_process():
+        print_log(message, logger='current', level=level)
+
+
 def _check(name: str, value) -> None:
     if name == 'data_root' and (not isinstance(value, str) or not value):
         raise ValueError(f'--cfg-options data_root={value!r}: expected the '
@@ -167,12 +198,10 @@ def apply_data_options(cfg: Config,
                 'split', 'train')
             changed.append(f'{key}.dataset: {TARGET} at {root}/{folder}')
         if 'num_classes' not in given and _model_class_counts(cfg):
-            print_log(
+            _log(
                 f'--cfg-options data_root={root} without num_classes: the '
                 f'model keeps {", ".join(_model_class_counts(cfg))}; add '
-                f'num_classes=N for a data set of N classes',
-                logger='current',
-                level=logging.WARNING)
+                f'num_classes=N for a data set of N classes', logging.WARNING)
     if 'num_classes' in given:
         n = given['num_classes']
         for key in ('model', 'data_preprocessor'):
@@ -183,8 +212,7 @@ def apply_data_options(cfg: Config,
         if name in cfg:  # the file's own variable, kept consistent
             cfg[name] = value
     if changed:
-        print_log(
-            '--cfg-options ' + ' '.join(f'{k}={v}' for k, v in given.items()) +
-            ' set:\n  ' + '\n  '.join(changed),
-            logger='current')
+        _log('--cfg-options ' + ' '.join(f'{k}={v}'
+                                         for k, v in given.items()) +
+             ' set:\n  ' + '\n  '.join(changed))
     return rest

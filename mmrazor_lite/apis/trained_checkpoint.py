@@ -18,8 +18,8 @@ from typing import Optional
 from mmengine.config import Config
 from mmengine.logging import print_log
 
-from mmrazor_lite.fileio.checkpoint_io import (CheckpointError,
-                                               load_checkpoint_file)
+from mmrazor_lite.fileio.strict_state_loading import (load_state_strictly,
+                                                      read_checkpoint)
 from mmrazor_lite.spaces.darts_eval_network import resolve_genotype
 from mmrazor_lite.structures.architecture_meta import (
     ArchitectureMismatchError, check_architecture, genotype_difference,
@@ -75,14 +75,6 @@ def _use_checkpoint_genotype(backbone, checkpoint: str, meta: dict) -> None:
             f'checkpoint\'s own cell.')
 
 
-def read_checkpoint(checkpoint: str) -> dict:
-    """``{'state_dict': ..., 'meta': ...}`` of a checkpoint or bare state."""
-    data = load_checkpoint_file(checkpoint, map_location='cpu')
-    if not isinstance(data, dict) or 'state_dict' not in data:
-        data = {'state_dict': data, 'meta': {}}
-    return data
-
-
 def load_checkpoint_strictly(runner,
                              checkpoint: str,
                              data: Optional[dict] = None) -> None:
@@ -94,7 +86,8 @@ def load_checkpoint_strictly(runner,
     Raises:
         ArchitectureMismatchError: the checkpoint records another
             architecture (``meta.fix_subnet`` / ``meta.genotype``).
-        CheckpointError: see :func:`load_state_strictly`.
+        CheckpointError: see
+            :func:`mmrazor_lite.fileio.strict_state_loading.load_state_strictly`.
     """
     data = read_checkpoint(checkpoint) if data is None else data
     model = unwrap_model(runner.model)
@@ -102,38 +95,3 @@ def load_checkpoint_strictly(runner,
     runner.call_hook('after_load_checkpoint', checkpoint=data)
     load_state_strictly(model, data['state_dict'], checkpoint)
     runner.logger.info(f'Load checkpoint from {checkpoint} (strict)')
-
-
-def load_state_strictly(model, state_dict, checkpoint: str) -> None:
-    """``model.load_state_dict`` that names the file and the bad keys.
-
-    Raises:
-        CheckpointError: keys missing, left over or of another shape; the
-            message names the file and the first keys of each kind.
-    """
-    state = {
-        (k[len('module.'):] if k.startswith('module.') else k): v
-        for k, v in state_dict.items()
-    }
-    expected = model.state_dict()
-    missing = [k for k in expected if k not in state]
-    unexpected = [k for k in state if k not in expected]
-    misshapen = [
-        f'{k} {tuple(state[k].shape)} vs {tuple(expected[k].shape)}'
-        for k in expected if k in state and hasattr(state[k], 'shape')
-        and tuple(state[k].shape) != tuple(expected[k].shape)
-    ]
-    if missing or unexpected or misshapen:
-        lines = [
-            f'{checkpoint}: its weights do not fit the model the '
-            f'config builds (a checkpoint of another config or '
-            f'architecture?)'
-        ]
-        for kind, keys in (('missing', missing), ('unexpected', unexpected),
-                           ('shape (checkpoint vs model)', misshapen)):
-            if keys:
-                more = f' ... (+{len(keys) - 5} more)' if len(keys) > 5 \
-                    else ''
-                lines.append(f'  {len(keys)} {kind}: {keys[:5]}{more}')
-        raise CheckpointError('\n'.join(lines))
-    model.load_state_dict(state, strict=True)

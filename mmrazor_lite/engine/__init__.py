@@ -2,9 +2,9 @@
 (``search/``), hooks (``hooks/``), optimizer wrapper constructors
 (``optimizers/``), and the shared distributed set-up and config diff."""
 from .distributed import NASDistributedDataParallel, init_distributed
-from .hooks import (ClassCountCheckHook, DropPathScheduleHook,
+from .hooks import (ClassCountCheckHook, DeferredLogHook, DropPathScheduleHook,
                     KillSafeCheckpointHook, ResumeConfigCheckHook,
-                    SubnetMetaHook)
+                    RunLengthCheckHook, SubnetMetaHook, WorkDirClaimHook)
 from .optimizers import (SeparateOptimWrapperConstructor,
                          SummarisingOptimWrapperConstructor)
 from .runner import (BaseSearchLoop, DartsTrainLoop, EvolutionSearchLoop,
@@ -13,7 +13,8 @@ from .runner import (BaseSearchLoop, DartsTrainLoop, EvolutionSearchLoop,
 __all__ = [
     'NASDistributedDataParallel', 'init_distributed', 'ClassCountCheckHook',
     'DropPathScheduleHook', 'KillSafeCheckpointHook', 'ResumeConfigCheckHook',
-    'SubnetMetaHook', 'SeparateOptimWrapperConstructor',
+    'RunLengthCheckHook', 'SubnetMetaHook', 'SeparateOptimWrapperConstructor',
     'SummarisingOptimWrapperConstructor', 'BaseSearchLoop', 'DartsTrainLoop',
-    'EvolutionSearchLoop', 'ParetoSearchLoop'
+    'EvolutionSearchLoop', 'ParetoSearchLoop', 'DeferredLogHook',
+    'WorkDirClaimHook'
 ]

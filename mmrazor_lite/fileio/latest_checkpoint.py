@@ -5,7 +5,10 @@ when that file is empty or names a checkpoint that is missing or cut short
 (a run killed mid-save, a disk that filled up). Here ``last_checkpoint`` is
 trusted only when it names a complete checkpoint; otherwise the newest
 complete ``epoch_N.pth`` / ``iter_N.pth`` beside it is used, with a warning
-that says what was wrong and what is used instead.
+that says what was wrong and what is used instead. The warning is logged
+before the run's log file exists (the Runner creates it); a caller that
+collects it (``notes``) can have it written there later, as
+``build_config`` does (``engine/hooks/deferred_log_hook.py``).
 """
 import logging
 import os
@@ -71,15 +74,32 @@ def _read_last_checkpoint(work_dir: str) -> Tuple[Optional[str], str]:
     return named, ''
 
 
-def find_resumable_checkpoint(work_dir: str) -> Optional[str]:
+def find_resumable_checkpoint(
+        work_dir: str,
+        notes: Optional[List[Tuple[int, str]]] = None) -> Optional[str]:
     """The checkpoint to resume a run in ``work_dir`` from, or None.
 
     ``last_checkpoint``'s file when it is complete; else the newest complete
     numbered checkpoint in the work dir (and in the folder
     ``last_checkpoint`` points to, for a hook with ``out_dir``), ordered by
     its number; else None: nothing to resume, the run starts afresh. Every
-    fallback is logged as a warning.
+    fallback is logged as a warning (``logger='current'``).
+
+    Args:
+        work_dir (str): The run's work dir.
+        notes (list, optional): If given, each message logged is also
+            appended to it as ``(logging level, text)``, for the run's log
+            file, which does not exist yet. Defaults to None.
+
+    Returns:
+        str, optional: The checkpoint to resume from, or None.
     """
+
+    def log(message: str, level: int = logging.INFO) -> None:
+        print_log(message, logger='current', level=level)
+        if notes is not None:
+            notes.append((level, message))
+
     named, problem = _read_last_checkpoint(work_dir)
     if not problem:
         return named
@@ -95,24 +115,19 @@ def find_resumable_checkpoint(work_dir: str) -> Optional[str]:
         if is_complete_checkpoint(path):
             note = (f'; skipped incomplete {", ".join(skipped)}'
                     if skipped else '')
-            print_log(
+            log(
                 f'--resume: {problem}; resuming from the newest complete '
-                f'checkpoint {path} instead{note}.',
-                logger='current',
-                level=logging.WARNING)
+                f'checkpoint {path} instead{note}.', logging.WARNING)
             return path
         skipped.append(path)
     if candidates or osp.exists(osp.join(work_dir, 'last_checkpoint')):
         # something was there to resume, and none of it can be: say so
         note = (f' (incomplete: {", ".join(skipped)})' if skipped else '')
-        print_log(
+        log(
             f'--resume: {problem}, and {work_dir} holds no complete '
             f'epoch_N.pth / iter_N.pth{note}: the run starts afresh.',
-            logger='current',
-            level=logging.WARNING)
+            logging.WARNING)
     else:
-        print_log(
-            f'--resume: no checkpoint in {work_dir} yet: the run '
-            f'starts afresh.',
-            logger='current')
+        log(f'--resume: no checkpoint in {work_dir} yet: the run starts '
+            f'afresh.')
     return None

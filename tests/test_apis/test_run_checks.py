@@ -43,9 +43,8 @@ def test_runner_keys_and_nested_keys_pass():
     assert cfg.train_cfg.max_iters == 3 and cfg.experiment_name == 'x'
 
 
-def test_overriding_a_config_variable_warns():
-    """The demo's ``max_iters = 150`` fed train_cfg when the file was read:
-    overriding it alone changes nothing else, and the log says so."""
+def _warnings_of(config, cfg_options):
+    """``(cfg, logged messages)`` of ``build_config(config, ...)``."""
     import logging
 
     from mmengine.logging import MMLogger
@@ -56,12 +55,32 @@ def test_overriding_a_config_variable_warns():
         })()
     MMLogger.get_current_instance().addHandler(handler)
     try:
-        cfg = build_config(DEMO_SUPERNET, cfg_options={'max_iters': 3})
+        cfg = build_config(config, cfg_options=cfg_options)
     finally:
         MMLogger.get_current_instance().removeHandler(handler)
-    assert cfg.train_cfg.max_iters != 3  # indeed not applied
-    assert any('max_iters' in r and 'Set train_cfg.max_iters instead' in r
+    return cfg, records
+
+
+def test_overriding_a_config_variable_warns():
+    """The PC-DARTS ImageNet search's ``warmup_epochs = 5`` fed its
+    schedulers when the file was read: overriding it alone changes nothing
+    else, and the log says so."""
+    config = osp.join(REPO, 'configs', 'nas', 'pcdarts',
+                      'pcdarts_search_8xb128_in1k.py')
+    cfg, records = _warnings_of(config, {'warmup_epochs': 2})
+    # indeed not applied: the schedulers are the file's
+    assert cfg.param_scheduler == build_config(config).param_scheduler
+    assert any('warmup_epochs is a variable of' in r
+               and 'overriding it changes only itself' in r
                for r in records), records
+
+
+def test_overriding_the_length_variable_names_the_one_way():
+    """``max_iters`` alone (the demo's 1000 fed train_cfg and the
+    schedulers) is refused, naming ``train_cfg.max_iters``, which moves
+    every key tied to the run's length."""
+    with pytest.raises(KeyError, match=r'Set train_cfg\.max_iters=3 instead'):
+        build_config(DEMO_SUPERNET, cfg_options={'max_iters': 3})
 
 
 def test_head_with_fewer_classes_than_the_dataset_is_named(tmp_path):

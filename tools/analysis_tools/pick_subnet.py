@@ -79,8 +79,7 @@ def build_supernet(data: dict, checkpoint: str, front: str):
         CheckpointError: If the checkpoint does not fit the model.
     """
     import mmrazor_lite  # noqa: F401  (registers the types)
-    from mmrazor_lite.apis.trained_checkpoint import (load_state_strictly,
-                                                      read_checkpoint)
+    from mmrazor_lite.fileio import load_state_strictly, read_checkpoint
     from mmrazor_lite.registry import build_model
     from mmrazor_lite.structures.pareto_front_file import ParetoFrontError
     if not isinstance(data.get('model'), dict):

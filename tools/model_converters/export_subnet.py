@@ -100,8 +100,9 @@ def build_fixed_subnet(config: str, checkpoint: str, cfg_options=None):
                                       {}).get('type')).split('.')[-1]
     init_default_scope(cfg.get('default_scope', 'mmrazor_lite'))
     if backbone_type == 'DartsEvalNetwork':
-        from mmrazor_lite.apis.trained_checkpoint import (
-            load_state_strictly, use_checkpoint_architecture)
+        from mmrazor_lite.apis.trained_checkpoint import \
+            use_checkpoint_architecture
+        from mmrazor_lite.fileio import load_state_strictly
         from mmrazor_lite.structures.architecture_meta import \
             check_architecture
 

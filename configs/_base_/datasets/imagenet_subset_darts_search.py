@@ -3,6 +3,9 @@
 # (never the val set). Make the lists once with
 #   python tools/dataset_converters/sample_imagenet_subset.py data/imagenet
 # and compare the printed sha256 to know you search the same subset.
+# Both splits as the reference search (PC-DARTS train_search_imagenet.py,
+# L94-105): RandomResizedCrop 224, horizontal flip, normalisation; no colour
+# jitter (that is the evaluation recipe's, imagenet_darts_eval.py).
 dataset_type = 'CheckedImageNet'
 data_root = 'data/imagenet'
 
@@ -17,14 +20,6 @@ train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='RandomResizedCrop', scale=224),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    # torchvision's ColorJitter, as the reference (mmcv's hue fails on
-    # numpy 2)
-    dict(
-        type='TorchvisionColorJitter',
-        brightness=0.4,
-        contrast=0.4,
-        saturation=0.4,
-        hue=0.2),
     dict(type='PackInputs'),
 ]
 

@@ -1,10 +1,13 @@
 # PC-DARTS search on ImageNet (K=2, edge normalisation), the reference
 # recipe on 8 GPUs x 128: the ImageNet 3-conv stem (224 px in, 28 px into
-# cell 0), 8 cells, 16 channels; weights SGD 0.5 (wd 3e-4, clip 5), 5-epoch
-# linear warm-up then cosine over 50 epochs; architecture Adam 6e-3 (betas
+# cell 0), 8 cells, 16 channels; weights SGD 0.5 (wd 3e-4, clip 5), one
+# cosine over all 50 epochs whose first 5 epochs are replaced by a linear
+# warm-up (epoch e < 5 at 0.5 * (e + 1) / 5); architecture Adam 6e-3 (betas
 # 0.5/0.999, wd 1e-3, grad clip 5) from epoch 35. Data: the 10 % / 2.5 %
 # train subsets (configs/_base_/datasets/imagenet_subset_darts_search.py).
 #   ./tools/dist_train.sh THIS_CONFIG 8 --work-dir DIR
+import math
+
 _base_ = [
     '../../_base_/datasets/imagenet_subset_darts_search.py',
     '../../_base_/default_runtime.py',
@@ -47,22 +50,41 @@ optim_wrapper = dict(
 
 max_epochs = 50
 warmup_epochs = 5
+# The reference (train_search_imagenet.py L146-158) sets, once per epoch,
+#   epoch e < 5:  lr = 0.5 * (e + 1) / 5  (its warm-up overwrites the lr)
+#   epoch e >= 5: lr = 0.5 * c(e),  c(e) = (1 + cos(pi * e / 50)) / 2
+# (one cosine over all 50 epochs from epoch 0, in the closed form of the
+# PyTorch <= 1.0 it was written for, so the warm-up's overwrite shifts
+# nothing). mmengine's schedulers are chainable (each scales the lr it
+# finds) and step in this order after every epoch: the cosine multiplies
+# the lr by c(e) / c(e - 1) from epoch 1 on; then, in epochs 0..5 only,
+# CosineRestartLR (periods of one epoch: every epoch a restart) sets it
+# outright to 0.5 * restart_weights[e]: the warm-up, and in epoch 5 the
+# value 0.5 * c(5) from which the cosine's ratios give 0.5 * c(e) exactly.
+# tests/test_recipes.py steps the built schedulers through all 50 epochs.
+# restart_weights[5] is c(5) of THIS length: --cfg-options
+# train_cfg.max_epochs=N moves the cosine's end and T_max to N but not it;
+# set it too (param_scheduler.architecture.1.restart_weights=[0.2,0.4,0.6,
+# 0.8,1.0,W] with W = (1 + cos(pi * 5 / N)) / 2).
 param_scheduler = dict(
     architecture=[
         dict(
-            type='LinearLR',
-            start_factor=1.0 / warmup_epochs,
-            by_epoch=True,
-            begin=0,
-            end=warmup_epochs,
-            convert_to_iter_based=True),
-        dict(
             type='CosineAnnealingLR',
-            T_max=max_epochs - warmup_epochs,
+            T_max=max_epochs,
             eta_min=0.0,
             by_epoch=True,
-            begin=warmup_epochs,
+            begin=0,
             end=max_epochs),
+        dict(
+            type='CosineRestartLR',
+            periods=[1] * (warmup_epochs + 1),
+            restart_weights=[(e + 1) / warmup_epochs
+                             for e in range(warmup_epochs)] +
+            [(1 + math.cos(math.pi * warmup_epochs / max_epochs)) / 2],
+            eta_min=0.0,
+            by_epoch=True,
+            begin=0,
+            end=warmup_epochs + 1),
     ],
     mutator=[],
 )

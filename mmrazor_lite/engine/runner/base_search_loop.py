@@ -19,6 +19,7 @@ from torch.utils.data import DataLoader
 
 from mmrazor_lite.engine.search import (Candidate, CandidateScorer,
                                         SearchRecords, SeenCandidates,
+                                        check_supernet_checkpoint,
                                         on_every_rank)
 from mmrazor_lite.engine.search import state as search_state
 from mmrazor_lite.engine.search.settings import (check_resume, file_sha256,
@@ -132,6 +133,10 @@ class BaseSearchLoop(BaseLoop):
             **own_settings)
         super().__init__(runner, dataloader)
         search_state.check_runner_config(runner.cfg)
+        self.supernet_checkpoint = runner.cfg.get('load_from')
+        if self.supernet_checkpoint:  # before any file is written
+            check_supernet_checkpoint(self.model, self.supernet_checkpoint,
+                                      type(self).__name__)
         self._max_epochs = int(max_epochs)
         self.budget = ResourceBudget(flops_range, params_range, latency_range)
         self.latency_table_file = latency_table
@@ -156,7 +161,6 @@ class BaseSearchLoop(BaseLoop):
         self.population: List[Candidate] = []
         self.top_k_candidates: List[Candidate] = []
         self.scores: 'OrderedDict[Candidate, float]' = OrderedDict()
-        self.supernet_checkpoint = runner.cfg.get('load_from')
         self.resume_from = search_state.claim_work_dir(runner.work_dir,
                                                        resume_from, overwrite,
                                                        runner.logger)
@@ -331,6 +335,8 @@ class BaseSearchLoop(BaseLoop):
         # a drawn seed (seed=None) is the saved one: same calibration images
         self.seed = self.scorer.seed = int(saved['seed'])
         if given is None and self.supernet_checkpoint:
+            check_supernet_checkpoint(self.model, self.supernet_checkpoint,
+                                      type(self).__name__)
             self.runner.load_checkpoint(self.supernet_checkpoint)
         self.runner.logger.info(f'resume: search state {self.resume_from} '
                                 f'(generation {self._epoch})')

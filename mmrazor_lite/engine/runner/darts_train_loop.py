@@ -15,6 +15,11 @@ parameters choose is logged and written (rank 0, atomically) to
 ``work_dir/genotype_epoch_{N}.yaml`` and ``work_dir/genotype.yaml``
 (latest), and softmax(alpha) / softmax(beta) go to the visualizer backends
 as scalars ``arch/ops_normal/edge_3/sep_conv_3x3`` ... (step = epoch).
+
+A fresh search (no ``--resume``) claims its work dir as the SPOS search
+loops do: one that holds an earlier run's genotypes or checkpoints
+(``DARTS_SEARCH_FILES``) is refused on every rank, unless
+``train_cfg.overwrite=True`` has rank 0 delete them first.
 """
 import os.path as osp
 from typing import Union
@@ -23,6 +28,8 @@ from mmengine.dist import is_main_process
 from mmengine.runner import EpochBasedTrainLoop
 from torch.utils.data import DataLoader
 
+from mmrazor_lite.engine.search import check_supernet_checkpoint
+from mmrazor_lite.engine.search.state import claim_run_work_dir
 from mmrazor_lite.registry import LOOPS
 from mmrazor_lite.structures.architecture_meta import unwrap_model
 from mmrazor_lite.structures.genotype import dump_genotype
@@ -45,9 +52,16 @@ class DartsTrainLoop(EpochBasedTrainLoop):
             ``EpochBasedTrainLoop``. Defaults to 1.
         val_interval (int): The validation interval in epochs, as in
             mmengine's ``EpochBasedTrainLoop``. Defaults to 1.
+        overwrite (bool): Delete an earlier run's genotypes and
+            checkpoints from the work dir before a fresh search (rank 0);
+            an error with ``--resume``. Defaults to False: a fresh search
+            in such a work dir is refused.
 
     Raises:
-        ValueError: If ``arch_begin_epoch`` is negative.
+        ValueError: If ``arch_begin_epoch`` is negative, or ``overwrite``
+            is given with a resume.
+        FileExistsError: If a fresh search finds an earlier run's files
+            in the work dir and ``overwrite`` is False.
     """
 
     def __init__(self,
@@ -57,12 +71,21 @@ class DartsTrainLoop(EpochBasedTrainLoop):
                  max_epochs: int,
                  arch_begin_epoch: int = 0,
                  val_begin: int = 1,
-                 val_interval: int = 1):
+                 val_interval: int = 1,
+                 overwrite: bool = False):
         super().__init__(runner, dataloader, max_epochs, val_begin,
                          val_interval)
         if arch_begin_epoch < 0:
             raise ValueError(f'arch_begin_epoch must be >= 0, got '
                              f'{arch_begin_epoch}')
+        load_from = runner.cfg.get('load_from')
+        if load_from:  # mmengine would load a misfit non-strictly
+            check_supernet_checkpoint(self.model, load_from,
+                                      type(self).__name__)
+        # one search per work dir (mmengine resumes it: resume=True)
+        resumed = (load_from or 'auto') if runner.cfg.get('resume') else None
+        claim_run_work_dir(runner.work_dir, resumed, bool(overwrite),
+                           runner.logger)
         if isinstance(arch_dataloader, dict):
             arch_dataloader = runner.build_dataloader(
                 arch_dataloader, seed=runner.seed)

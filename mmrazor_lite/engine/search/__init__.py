@@ -27,6 +27,7 @@ from .settings import check_resume, file_sha256, search_settings
 from .state import (claim_work_dir, latest_search_state, load_search_state,
                     save_state)
 from .subnet_encoding import SubnetEncoding
+from .supernet_checkpoint import check_supernet_checkpoint
 
 __all__ = [
     'evolution_operators', 'nsga2_selection', 'settings', 'state',
@@ -35,5 +36,6 @@ __all__ = [
     'PARETO_FILE', 'draw_search_pareto', 'pareto_front', 'SearchProgress',
     'on_every_rank', 'SearchRecords', 'ScorePredictor', 'check_resume',
     'file_sha256', 'search_settings', 'claim_work_dir', 'latest_search_state',
-    'load_search_state', 'save_state', 'SubnetEncoding'
+    'load_search_state', 'save_state', 'SubnetEncoding',
+    'check_supernet_checkpoint'
 ]

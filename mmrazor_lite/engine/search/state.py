@@ -1,5 +1,6 @@
 """The saved state of an evolution search: file names, RNG, validation,
-and one search per work dir (:func:`claim_work_dir`).
+and one search per work dir (:func:`claim_work_dir`; a DARTS search or
+training claims its work dir with :func:`claim_run_work_dir`).
 
 A state file ``search_epoch_{N}.pth`` holds plain lists, numbers and
 strings only, so it loads with ``torch.load(weights_only=True)``.
@@ -73,6 +74,60 @@ def resolve_resume(resume_from: Optional[str],
 SEARCH_FILES = ('search_epoch_*.pth', SUBNET_FILE, WEIGHTS_FILE, TOP_K_FILE,
                 CANDIDATES_FILE, PARETO_FILE, FRONT_FILE, FRONT_BN_FILE)
 
+#: mmengine's CheckpointHook's files (its default ``filename_tmpl``, the
+#: ``best_*`` of ``save_best`` and ``last_checkpoint``)
+CHECKPOINT_FILES = ('epoch_*.pth', 'iter_*.pth', 'best_*.pth',
+                    'last_checkpoint')
+
+#: what a DARTS search (``DartsTrainLoop``) writes into its work dir
+DARTS_SEARCH_FILES = ('genotype_epoch_*.yaml', 'genotype.yaml') + \
+    CHECKPOINT_FILES
+
+#: the way out a refusal names for the search loops' ``train_cfg.overwrite``
+OVERWRITE_OPTION = ('set train_cfg.overwrite=True (--cfg-options '
+                    'train_cfg.overwrite=True)')
+
+
+def earlier_run_files(work_dir: str, patterns) -> List[str]:
+    """The files at the top level of ``work_dir`` that match ``patterns``.
+
+    Args:
+        work_dir (str): The work dir.
+        patterns (Sequence[str]): glob patterns, e.g. :data:`SEARCH_FILES`.
+
+    Returns:
+        List[str]: Their paths, sorted, each once.
+    """
+    return sorted({
+        path
+        for pattern in patterns
+        for path in glob.glob(osp.join(work_dir, pattern))
+    })
+
+
+def _refuse_earlier_files(work_dir: str, old: List[str], what: str,
+                          way_out: str) -> None:
+    """Raise the refusal of a fresh ``what`` in a work dir holding ``old``."""
+    raise FileExistsError(
+        f'{work_dir} already holds the files of an earlier {what} '
+        f'({", ".join(osp.basename(p) for p in old)}); a new {what} '
+        f'would mix its files with them and a later --resume would '
+        f'continue the old one. Continue that {what} with --resume, use '
+        f'a new --work-dir, or {way_out} to delete them first')
+
+
+def _remove_earlier_files(old: List[str], work_dir: str, what: str,
+                          option: str, logger) -> None:
+    """Rank 0: delete ``old`` and say so; then every rank waits for it."""
+    if old and is_main_process():
+        for path in old:
+            os.remove(path)
+        logger.warning(
+            f'{option}: removed '
+            f'{", ".join(osp.basename(p) for p in old)} of an earlier '
+            f'{what} from {work_dir}')
+    barrier()  # nothing is written before the old files are gone
+
 
 def claim_work_dir(work_dir: str, resume_from, overwrite: bool,
                    logger) -> Optional[str]:
@@ -89,14 +144,8 @@ def claim_work_dir(work_dir: str, resume_from, overwrite: bool,
     resolved = resolve_resume(resume_from, work_dir, logger)
     old = on_every_rank(_old_search_files, work_dir, resume_from, resolved,
                         overwrite)
-    if old and is_main_process():
-        for path in old:
-            os.remove(path)
-        logger.warning(
-            f'train_cfg.overwrite=True: removed '
-            f'{", ".join(osp.basename(p) for p in old)} of an earlier '
-            f'search from {work_dir}')
-    barrier()  # nothing is written before the old files are gone
+    _remove_earlier_files(old, work_dir, 'search', 'train_cfg.overwrite=True',
+                          logger)
     return resolved
 
 
@@ -109,19 +158,69 @@ def _old_search_files(work_dir: str, resume_from, resolved: Optional[str],
             f'one of them')
     if resolved is not None:
         return []
-    old = sorted({
-        path
-        for pattern in SEARCH_FILES
-        for path in glob.glob(osp.join(work_dir, pattern))
-    })
+    old = earlier_run_files(work_dir, SEARCH_FILES)
     if old and not overwrite:
-        raise FileExistsError(
-            f'{work_dir} already holds the files of an earlier search '
-            f'({", ".join(osp.basename(p) for p in old)}); a new search '
-            f'would mix its files with them and a later --resume would '
-            f'continue the old one. Continue that search with --resume, use '
-            f'a new --work-dir, or set train_cfg.overwrite=True '
-            f'(--cfg-options train_cfg.overwrite=True) to delete them first')
+        _refuse_earlier_files(work_dir, old, 'search', OVERWRITE_OPTION)
+    return old
+
+
+def claim_run_work_dir(work_dir: str,
+                       resumed: Optional[str],
+                       overwrite: bool,
+                       logger,
+                       patterns=DARTS_SEARCH_FILES,
+                       what: str = 'DARTS search',
+                       option: str = 'train_cfg.overwrite=True',
+                       way_out: str = OVERWRITE_OPTION) -> None:
+    """Claim the work dir of a run that mmengine resumes, on every rank.
+
+    The run of a DARTS search or a DARTS evaluation training is resumed by
+    mmengine (``resume=True``, ``load_from``); started afresh in a work dir
+    that holds an earlier run's files (``patterns``: its genotypes and
+    checkpoints; logs and dumped configs do not count) it is refused on
+    every rank, as :func:`claim_work_dir` refuses a search, unless
+    ``overwrite``: then rank 0 deletes them before any rank goes on.
+
+    Args:
+        work_dir (str): The run's work dir.
+        resumed (str, optional): What the run resumes (its ``load_from``,
+            or ``'auto'`` for mmengine's latest checkpoint); None: a
+            fresh start.
+        overwrite (bool): Delete the earlier run's files; refused with a
+            resume.
+        logger (logging.Logger): Told what was removed.
+        patterns (Sequence[str]): The earlier run's files (glob patterns
+            at the top level of ``work_dir``). Defaults to
+            :data:`DARTS_SEARCH_FILES`.
+        what (str): The run, as the messages name it. Defaults to
+            ``'DARTS search'``.
+        option (str): The setting that is ``overwrite``, as the messages
+            name it. Defaults to ``'train_cfg.overwrite=True'``.
+        way_out (str): How to set it, as a refusal names it. Defaults to
+            :data:`OVERWRITE_OPTION`.
+
+    Raises:
+        FileExistsError: A fresh run, earlier files, no ``overwrite``.
+        ValueError: ``overwrite`` with a resume.
+    """
+    old = on_every_rank(_old_run_files, work_dir, resumed, overwrite, patterns,
+                        what, option, way_out)
+    _remove_earlier_files(old, work_dir, what, option, logger)
+
+
+def _old_run_files(work_dir: str, resumed: Optional[str], overwrite: bool,
+                   patterns, what: str, option: str,
+                   way_out: str) -> List[str]:
+    if resumed is not None:
+        if overwrite:
+            raise ValueError(
+                f'{option} deletes the checkpoints of {work_dir} that '
+                f'--resume (resume=True, load_from={resumed!r}) would '
+                f'continue: drop one of them')
+        return []
+    old = earlier_run_files(work_dir, patterns)
+    if old and not overwrite:
+        _refuse_earlier_files(work_dir, old, what, way_out)
     return old
 
 
