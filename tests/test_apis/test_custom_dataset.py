@@ -200,8 +200,10 @@ def test_a_loop_with_nothing_to_follow_is_refused(tmp_path):
         "val_dataloader = None\n")
     with pytest.raises(ValueError) as err:
         build_config(str(config), str(tmp_path))
-    assert 'train_cfg.dataloader names no dataset' in str(err.value)
-    assert 'no val_dataloader for it to follow' in str(err.value)
+    message = str(err.value)
+    assert 'search_without_val.py' in message
+    assert 'train_cfg.dataloader is not set' in message
+    assert 'no val_dataloader for it to follow' in message
 
 
 def test_head_too_small_names_the_num_classes_option(tmp_path, digit_folders):

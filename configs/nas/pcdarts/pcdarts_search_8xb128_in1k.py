@@ -6,7 +6,6 @@
 # 0.5/0.999, wd 1e-3, grad clip 5) from epoch 35. Data: the 10 % / 2.5 %
 # train subsets (configs/_base_/datasets/imagenet_subset_darts_search.py).
 #   ./tools/dist_train.sh THIS_CONFIG 8 --work-dir DIR
-import math
 
 _base_ = [
     '../../_base_/datasets/imagenet_subset_darts_search.py',
@@ -78,9 +77,8 @@ param_scheduler = dict(
         dict(
             type='CosineRestartLR',
             periods=[1] * (warmup_epochs + 1),
-            restart_weights=[(e + 1) / warmup_epochs
-                             for e in range(warmup_epochs)] +
-            [(1 + math.cos(math.pi * warmup_epochs / max_epochs)) / 2],
+            # (e + 1) / 5 for e < 5, then c(5) = (1 + cos(pi / 10)) / 2
+            restart_weights=[0.2, 0.4, 0.6, 0.8, 1.0, 0.9755282581475768],
             eta_min=0.0,
             by_epoch=True,
             begin=0,
