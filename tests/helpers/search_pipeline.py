@@ -65,12 +65,9 @@ def run(cfg):
     return runner
 
 
-def run_logged(cfg):
-    """``run(cfg)``; also returns the runner logger's messages."""
+def train_logged(runner) -> list:
+    """``runner.train()``; returns the messages its logger logged."""
     import logging
-
-    from mmrazor_lite.apis import build_runner
-    runner = build_runner(cfg)
     messages = []
     handler = logging.Handler()
     handler.emit = lambda record: messages.append(record.getMessage())
@@ -79,7 +76,14 @@ def run_logged(cfg):
         runner.train()
     finally:
         runner.logger.removeHandler(handler)
-    return runner, '\n'.join(messages)
+    return messages
+
+
+def run_logged(cfg):
+    """``run(cfg)``; also returns the runner logger's messages."""
+    from mmrazor_lite.apis import build_runner
+    runner = build_runner(cfg)
+    return runner, '\n'.join(train_logged(runner))
 
 
 def copy_state(src_dir, dst_dir, *generations, edit=None):

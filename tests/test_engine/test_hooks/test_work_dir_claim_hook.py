@@ -2,7 +2,6 @@
 3): an earlier run's checkpoints are refused (WorkDirClaimHook, which
 build_config adds to every run) unless the hook is told to overwrite them;
 ``--resume`` and a failed start's logs and configs are not refused."""
-import logging
 import os.path as osp
 import shutil
 
@@ -12,6 +11,7 @@ import torch
 from mmrazor_lite.apis import build_config, build_runner
 from mmrazor_lite.engine.hooks import WorkDirClaimHook
 from helpers.paths import REPO
+from helpers.search_pipeline import train_logged
 
 CONFIG = osp.join(REPO, 'configs', 'demo', 'pcdarts_subnet_digits.py')
 SPOS = osp.join(REPO, 'configs', 'demo',
@@ -96,14 +96,7 @@ def test_overwrite_deletes_them_first(tmp_path, trained):
     _copy_run(trained, tmp_path)
     (tmp_path / 'epoch_7.pth').write_text('an older run\'s')
     runner = build_runner(_with_overwrite(_config(tmp_path)))
-    messages = []
-    handler = logging.Handler()
-    handler.emit = lambda record: messages.append(record.getMessage())
-    runner.logger.addHandler(handler)
-    try:
-        runner.train()
-    finally:
-        runner.logger.removeHandler(handler)
+    messages = train_logged(runner)
     assert 'WorkDirClaimHook overwrite=True: removed epoch_1.pth, ' \
         'epoch_7.pth, last_checkpoint of an earlier training from ' \
         f'{runner.work_dir}' in messages

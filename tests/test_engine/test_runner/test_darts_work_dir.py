@@ -2,7 +2,6 @@
 loops do (issue 23, defect 3): an earlier run's genotypes and checkpoints
 are refused unless ``train_cfg.overwrite=True``; ``--resume`` and a work
 dir with only a failed start's logs and configs are not refused."""
-import logging
 import os.path as osp
 
 import pytest
@@ -10,6 +9,7 @@ import torch
 
 from mmrazor_lite.apis import build_config, build_runner
 from helpers.paths import REPO
+from helpers.search_pipeline import train_logged
 
 CONFIG = osp.join(REPO, 'configs', 'demo', 'pcdarts_search_digits.py')
 # one epoch of one weight batch and one architecture batch
@@ -64,14 +64,7 @@ def test_a_fresh_search_refuses_an_earlier_runs_work_dir(tmp_path, searched):
 def test_overwrite_deletes_them_before_the_search_writes(tmp_path):
     _earlier_run(tmp_path)
     runner = build_runner(_config(tmp_path, **{'train_cfg.overwrite': True}))
-    messages = []
-    handler = logging.Handler()
-    handler.emit = lambda record: messages.append(record.getMessage())
-    runner.logger.addHandler(handler)
-    try:
-        runner.train()
-    finally:
-        runner.logger.removeHandler(handler)
+    messages = train_logged(runner)
     assert 'train_cfg.overwrite=True: removed epoch_2.pth, genotype.yaml, ' \
         'genotype_epoch_1.yaml, genotype_epoch_2.yaml, last_checkpoint of ' \
         f'an earlier DARTS search from {runner.work_dir}' in messages
